@@ -1,0 +1,185 @@
+"""Argument validation shared by every public function of deepstep.
+
+Every error names the argument, what was expected and what was received, so that
+bad input never surfaces as a raw NumPy broadcast error, an ``IndexError`` deep in
+a loop, or (worst of all) a silently wrong answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "check_array",
+    "check_float_array",
+    "check_int",
+    "check_choice",
+    "check_keys",
+    "check_same_dtype",
+    "conv_output_size",
+]
+
+
+def _shape_hint(shape_names: str | None) -> str:
+    return f" {shape_names}" if shape_names else ""
+
+
+def check_array(
+    x: Any,
+    name: str,
+    ndim: int | Iterable[int] | None = None,
+    shape_names: str | None = None,
+) -> np.ndarray:
+    """Return ``x`` as an ndarray of real numbers, or raise a clear error.
+
+    Parameters
+    ----------
+    x : array_like
+        The value to check. Lists and scalars are converted with ``np.asarray``.
+    name : str
+        The argument's name, used in error messages.
+    ndim : int or iterable of int, optional
+        The allowed number of dimensions.
+    shape_names : str, optional
+        A description of the expected axes, e.g. ``"(m, n_H, n_W, n_C)"``.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not array-like or does not hold real numbers (bool, complex,
+        strings and objects are rejected).
+    ValueError
+        If ``x`` has the wrong number of dimensions.
+    """
+    if isinstance(x, np.ndarray):
+        arr = x
+    else:
+        try:
+            arr = np.asarray(x)
+        except Exception as exc:  # pragma: no cover - numpy raises many kinds
+            raise TypeError(f"{name} must be an array of real numbers, got {type(x).__name__}") from exc
+    if arr.dtype == np.bool_ or not (
+        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
+    ):
+        raise TypeError(
+            f"{name} must hold real numbers (integer or floating dtype), got dtype {arr.dtype}"
+        )
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if arr.ndim not in allowed:
+            want = " or ".join(f"{d}-D" for d in allowed)
+            raise ValueError(
+                f"{name} must be a {want} array{_shape_hint(shape_names)}, "
+                f"got shape {arr.shape} ({arr.ndim}-D)"
+            )
+    return arr
+
+
+def check_float_array(
+    x: Any,
+    name: str,
+    ndim: int | Iterable[int] | None = None,
+    shape_names: str | None = None,
+) -> np.ndarray:
+    """Like :func:`check_array` but require a float32 or float64 ndarray (no conversion).
+
+    The fast kernels never upcast silently: the output dtype is the input dtype, so
+    the input must already be one of the two supported floating types.
+    """
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{name} must be a numpy.ndarray of float32 or float64, got {type(x).__name__}")
+    if x.dtype not in (np.float32, np.float64):
+        raise TypeError(f"{name} must have dtype float32 or float64, got {x.dtype}")
+    return check_array(x, name, ndim, shape_names)
+
+
+def check_same_dtype(arrays: Mapping[str, np.ndarray | None], reference: str) -> None:
+    """Raise ``TypeError`` unless every non-None array has the dtype of ``arrays[reference]``."""
+    want = arrays[reference].dtype  # type: ignore[union-attr]
+    for key, arr in arrays.items():
+        if arr is not None and arr.dtype != want:
+            raise TypeError(f"{key} must have the same dtype as {reference} ({want}), got {arr.dtype}")
+
+
+def check_int(value: Any, name: str, minimum: int | None = None) -> int:
+    """Return ``value`` as a Python int, or raise.
+
+    Accepts Python and NumPy integers (not bool, not floats such as ``2.0``).
+    """
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def check_real(value: Any, name: str, minimum: float | None = None, maximum: float | None = None,
+               *, inclusive_min: bool = True, inclusive_max: bool = True) -> float:
+    """Return ``value`` as a Python float, or raise if it is not a finite real in range."""
+    if isinstance(value, bool) or not isinstance(value, Real | np.floating | np.integer):
+        raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    if minimum is not None and (value < minimum or (not inclusive_min and value == minimum)):
+        op = ">=" if inclusive_min else ">"
+        raise ValueError(f"{name} must be {op} {minimum}, got {value}")
+    if maximum is not None and (value > maximum or (not inclusive_max and value == maximum)):
+        op = "<=" if inclusive_max else "<"
+        raise ValueError(f"{name} must be {op} {maximum}, got {value}")
+    return value
+
+
+def check_choice(value: Any, name: str, choices: Iterable[Any]) -> Any:
+    """Raise ``ValueError`` unless ``value`` is one of ``choices``."""
+    choices = tuple(choices)
+    if not isinstance(value, str | int | float | type(None)) or value not in choices:
+        allowed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be one of {allowed}; got {value!r}")
+    return value
+
+
+def check_keys(mapping: Any, name: str, keys: Iterable[str]) -> Mapping[str, Any]:
+    """Raise unless ``mapping`` is a mapping holding every key in ``keys``."""
+    if not isinstance(mapping, Mapping):
+        raise TypeError(f"{name} must be a dict, got {type(mapping).__name__}")
+    missing = [k for k in keys if k not in mapping]
+    if missing:
+        raise ValueError(
+            f"{name} is missing required key(s) {', '.join(repr(k) for k in missing)}; "
+            f"got keys {sorted(map(str, mapping))}"
+        )
+    return mapping
+
+
+def conv_output_size(in_size: int, window: int, stride: int, pad_total: int, axis: str) -> int:
+    """Output length of a sliding window: ``(in + pad_total - window) // stride + 1``.
+
+    Floor division is used (``int()`` truncates towards zero and is wrong for a
+    negative numerator). A window that does not fit raises ``ValueError``.
+
+    Parameters
+    ----------
+    in_size : int
+        Input length along the axis.
+    window : int
+        Window (kernel or pool) length along the axis.
+    stride : int
+        Step between windows (>= 1).
+    pad_total : int
+        Total padding added along the axis (both sides together).
+    axis : str
+        The axis' name for the error message, e.g. ``"height"``.
+    """
+    padded = in_size + pad_total
+    if window > padded:
+        raise ValueError(
+            f"window of {axis} {window} does not fit the padded input {axis} {padded} "
+            f"(input {in_size} + padding {pad_total}): output {axis} would be < 1"
+        )
+    return (padded - window) // stride + 1
