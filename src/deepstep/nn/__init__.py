@@ -1,1 +1,5 @@
-"""Neural-network building blocks: functional kernels (``deepstep.nn.functional``)."""
+"""Neural-network building blocks: functional kernels (``deepstep.nn.functional``), parameters."""
+
+from .parameter import Parameter
+
+__all__ = ["Parameter"]
