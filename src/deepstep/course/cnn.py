@@ -18,8 +18,8 @@ side ``n`` padded by ``pad`` on each side is
 .. math:: n_{out} = \\left\\lfloor \\frac{n + 2\\,pad - f}{stride} \\right\\rfloor + 1 ,
 
 computed with floor division; a window that does not fit (``n_out < 1``) raises
-``ValueError``. Every result is a float64 array (the notebook's ``np.zeros``), whatever
-the real dtype of the inputs.
+``ValueError``. Layer outputs and gradients are float64 arrays (the notebook's
+``np.zeros``), whatever the real dtype of the inputs; ``zero_pad`` keeps the dtype of ``X``.
 
 Differences from the notebook's reference solution (defects fixed, behaviour kept):
 

@@ -11,8 +11,8 @@ Output sizes use floor division,
 
 .. math:: H' = \\left\\lfloor \\frac{H + 2\\,pad - HH}{stride} \\right\\rfloor + 1 ,
 
-and a window that does not fit (``H' < 1``) raises ``ValueError``. Every result is a
-float64 array, whatever the real dtype of the inputs.
+and a window that does not fit (``H' < 1``) raises ``ValueError``. Outputs and
+gradients are float64 arrays, whatever the real dtype of the inputs.
 
 Max-pool backward routes each window's gradient to ONE input: the first maximum of the
 window in row-major order (PyTorch's semantics), unlike
