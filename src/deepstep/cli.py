@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for module in (train, evaluate, predict, visualize, gradcheck, info, bench):
         module.add_parser(subparsers)
+    parser.set_defaults(subparsers=subparsers.choices)
     return parser
 
 
@@ -54,7 +55,14 @@ def _fail(message: str, status: int = 2) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
     parser = build_parser()
-    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["bench"]:  # everything after 'bench', --help included, belongs to the benchmark
+        args = argparse.Namespace(command="bench", args=argv[1:], handler=bench.run)
+    else:
+        args, extras = parser.parse_known_args(argv)
+        if extras:
+            command_parser = args.subparsers.get(args.command, parser) if args.command else parser
+            command_parser.error(f"unrecognized arguments: {' '.join(extras)}")
     if args.command is None:
         return _fail("choose a command: train, evaluate, predict, visualize, gradcheck, info, bench "
                      f"(see '{PROG} --help')")

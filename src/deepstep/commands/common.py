@@ -43,16 +43,16 @@ def load_model_file(path: str | Path) -> Any:
 
 
 def load_model_or_name(spec: str, dtype: str = "float32", seed: int = 0) -> Any:
-    """A saved model file, or a fresh model-zoo model when ``spec`` is a zoo name."""
+    """A saved model file, or a fresh model-zoo model when ``spec`` names one (and is no file)."""
+    path = Path(spec)
+    if path.exists() or path.suffix.lower() == ".npz" or len(path.parts) > 1:
+        return load_model_file(path)
     from ..models import MODEL_NAMES, get_model
 
-    if spec in MODEL_NAMES and not Path(spec).is_file():
-        return get_model(spec, dtype=dtype, seed=seed)
-    if Path(spec).suffix.lower() != ".npz" and not Path(spec).exists():
-        raise CLIError(
-            f"MODEL file not found and not a model name: {spec} (models: {', '.join(MODEL_NAMES)})"
-        )
-    return load_model_file(spec)
+    if spec not in MODEL_NAMES:
+        known = ", ".join(MODEL_NAMES)
+        raise CLIError(f"MODEL file not found and not a model name: {spec} (models: {known})")
+    return get_model(spec, dtype=dtype, seed=seed)
 
 
 def model_input_shape(model: Any) -> tuple[int, ...]:

@@ -50,12 +50,12 @@ def format_report(classes: list[str], precision: np.ndarray, recall: np.ndarray,
 
 
 def run(args: argparse.Namespace) -> int:
+    model = ensure_compiled(load_model_file(args.model))
     from ..data import load_dataset
     from ..train.metrics import confusion_matrix, precision_recall
     from ..viz import plot_confusion_matrix, plot_misclassified
     from .train import TEST_FRACTION
 
-    model = ensure_compiled(load_model_file(args.model))
     h, w, c = image_geometry(model)
     dtype = str(getattr(model, "dtype", "float32"))
     dataset = load_dataset(args.data, dtype=dtype, image_size=(h, w), channels=c if c in (1, 3) else 3)

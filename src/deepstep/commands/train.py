@@ -21,6 +21,7 @@ __all__ = ["add_parser", "run", "default_model_for", "MODEL_DEFAULTS", "TEST_FRA
 TEST_FRACTION = 0.2
 CHECKPOINT = "checkpoint.npz"
 RUN_FILE = "run.json"
+MODEL_FILE = "model.npz"
 
 
 @dataclass(frozen=True)
@@ -80,8 +81,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, metavar="DIR",
                    help="output folder (default: ./runs/<model>-<data>)")
     p.add_argument("--resume", action="store_true",
-                   help=f"continue the interrupted run saved in --out ({CHECKPOINT}); --epochs may raise "
-                        "the total number of epochs")
+                   help=f"continue the run saved in --out: an interrupted one ({CHECKPOINT}) or a "
+                       f"finished one ({MODEL_FILE}) with a larger --epochs (the new total)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=run)
     return p
@@ -187,8 +188,8 @@ _FRESH_DEFAULTS = {"data": "digits", "model": None, "dtype": "float32", "seed": 
 def _read_run(out: Path) -> dict[str, Any]:
     """The settings of the run saved in ``out``, which must hold a checkpoint."""
     run_file = out / RUN_FILE
-    if not (out / CHECKPOINT).is_file() or not run_file.is_file():
-        raise CLIError(f"nothing to resume: no {CHECKPOINT} and {RUN_FILE} in {out}")
+    if not run_file.is_file() or _resume_file(out) is None:
+        raise CLIError(f"nothing to resume in {out}: it needs {RUN_FILE} and {CHECKPOINT} (or {MODEL_FILE})")
     try:
         saved = json.loads(run_file.read_text())
     except (OSError, ValueError) as exc:
@@ -196,6 +197,14 @@ def _read_run(out: Path) -> dict[str, Any]:
     if not isinstance(saved, dict) or any(key not in saved for key in _RUN_KEYS):
         raise CLIError(f"{run_file} is not a deepstep run file")
     return saved
+
+
+def _resume_file(out: Path) -> Path | None:
+    """The checkpoint of an interrupted run, else the model of a finished one, else None."""
+    for name in (CHECKPOINT, MODEL_FILE):
+        if (out / name).is_file():
+            return out / name
+    return None
 
 
 def _merge(explicit: dict[str, Any], saved: dict[str, Any], out: Path) -> dict[str, Any]:
@@ -214,7 +223,14 @@ def _callbacks(out: Path) -> list[Any]:
     from ..train.callbacks import Callback
 
     class SaveCheckpoint(Callback):
-        """Save the model (weights, optimizer state, epoch, history) after every epoch."""
+        """Keep ``checkpoint.npz`` at the last epoch boundary: weights, optimizer state, epoch, history.
+
+        Saved when training begins and after every epoch, so that Ctrl-C at any moment leaves a
+        checkpoint from which ``--resume`` replays exactly the batches an uninterrupted run sees.
+        """
+
+        def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
+            self.model.save(out / CHECKPOINT)
 
         def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
             self.model.save(out / CHECKPOINT)
@@ -299,7 +315,8 @@ def run(args: argparse.Namespace) -> int:
 
     initial_epoch = 0
     if saved is not None:
-        model = load_model_file(out / CHECKPOINT)
+        resume_from = _resume_file(out)
+        model = load_model_file(resume_from)
         initial_epoch = int(model.epoch)
         if initial_epoch >= epochs:
             raise CLIError(f"--resume: the run in {out} already completed {initial_epoch} of {epochs} "
@@ -322,8 +339,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"model: {model_name} ({n_params:,} parameters, {dtype}); {optimizer} lr {lr:g}, "
           f"batch size {batch_size}, {epochs} epochs")
     print(f"split: {len(y_train)} train / {n_val} validation / {len(y_test)} test (seed {seed})")
-    if initial_epoch:
-        print(f"resuming from {out / CHECKPOINT} after epoch {initial_epoch}")
+    if saved is not None:
+        print(f"resuming from {resume_from} after epoch {initial_epoch}")
     sys.stdout.flush()
 
     start = time.perf_counter()
@@ -332,9 +349,9 @@ def run(args: argparse.Namespace) -> int:
                   shuffle=True, seed=seed, callbacks=_callbacks(out), verbose=0 if args.quiet else 1,
                   initial_epoch=initial_epoch)
     except KeyboardInterrupt:
-        model.save(out / CHECKPOINT)
         _save_json(_history(model), out / "history.json")
-        print(f"\ninterrupted after {model.epoch} complete epoch(s): checkpoint saved to {out / CHECKPOINT}")
+        print(f"\ninterrupted during epoch {model.epoch + 1}: {out / CHECKPOINT} holds the {model.epoch} "
+              "complete epoch(s)")
         print(f"continue with: deepstep train --out {out} --resume")
         return 130
     elapsed = time.perf_counter() - start
@@ -347,7 +364,7 @@ def run(args: argparse.Namespace) -> int:
     from ..viz import plot_history
 
     history = _history(model)
-    model_path = out / "model.npz"
+    model_path = out / MODEL_FILE
     model.save(model_path)
     _save_json(history | {"test_loss": test["loss"], "test_accuracy": test["accuracy"]}, out / "history.json")
     curves = plot_history(history, out / "learning_curves.png",
