@@ -8,13 +8,21 @@ import pytest
 from deepstep.data import iterate_batches, load_digits, normalize, one_hot, train_val_split
 
 
-def test_load_digits():
-    pytest.importorskip("sklearn")
+def test_load_digits_matches_scikit_learn(monkeypatch):
+    datasets = pytest.importorskip("sklearn.datasets")
     x, y, classes = load_digits()
     assert x.shape == (1797, 8, 8, 1) and x.dtype == np.float32
     assert x.min() == 0.0 and x.max() == 1.0
     assert y.dtype == np.int64 and np.bincount(y).min() >= 170
     assert classes == [str(d) for d in range(10)]
+    reference = datasets.load_digits()
+    np.testing.assert_array_equal(x[..., 0], (reference.images / 16.0).astype(np.float32))
+    np.testing.assert_array_equal(y, reference.target)
+    # The fallback through scikit-learn's loader gives the same arrays.
+    monkeypatch.setattr("deepstep.data.digits._bundled_csv", lambda: None)
+    x2, y2, _ = load_digits()
+    np.testing.assert_array_equal(x2, x)
+    np.testing.assert_array_equal(y2, y)
 
 
 def test_normalize():
