@@ -139,6 +139,24 @@ def test_pure_functions_do_not_modify_inputs(rng):
         np.testing.assert_array_equal(a, c)
 
 
+def test_pure_updates_compute_in_float32(rng):
+    """float32 inputs give float32 results and state (hyper-parameters are cast, nothing upcasts)."""
+    w, g, m = (rng.standard_normal(5).astype(np.float32) for _ in range(3))
+    v = np.abs(m)
+    outputs = [
+        sgd_update(w, g, 0.1),
+        *momentum_update(w, g, m, 0.1, 0.9),
+        *nesterov_update(w, g, m, 0.1, 0.9),
+        *rmsprop_update(w, g, v, 0.1),
+        *adam_update(w, g, m, v, 3, 0.1),
+        *adamw_update(w, g, m, v, 3, 0.1, 0.01),
+    ]
+    assert all(o.dtype == np.float32 for o in outputs)
+    w64, _, _ = adamw_update(w.astype(np.float64), g.astype(np.float64), m.astype(np.float64),
+                             v.astype(np.float64), 3, 0.1, 0.01)
+    np.testing.assert_allclose(outputs[-3], w64, rtol=1e-6)
+
+
 @pytest.mark.parametrize(
     ("call", "exc", "match"),
     [
@@ -219,6 +237,29 @@ def test_matches_torch_optim(rng, label, kwargs, make_torch):
         for p, tp in zip(params, tparams, strict=True):
             np.testing.assert_allclose(p.value, tp.detach().numpy(), rtol=1e-12, atol=1e-12)
     assert ours.iterations == 6
+
+
+@pytest.mark.parametrize("label", ["sgd", "rmsprop", "adam", "adamw"])
+def test_matches_torch_optim_when_the_learning_rate_changes(rng, label):
+    """Scheduled rates: same iterates as torch (SGD with momentum differs by design, see the module doc)."""
+    torch = pytest.importorskip("torch")
+    _, kwargs, make_torch = next(c for c in TORCH_CASES if c[0] == label)
+    ours = get_optimizer(label, **kwargs)
+    params = make_params(rng)
+    tparams = [torch.tensor(p.value.copy(), requires_grad=True) for p in params]
+    topt = make_torch(torch, tparams)
+    for step, step_grads in enumerate(gradient_sequence(rng, 5)):
+        lr = 0.02 / (1 + step)
+        ours.learning_rate = lr
+        for group in topt.param_groups:
+            group["lr"] = lr
+        for p, tp, g in zip(params, tparams, step_grads, strict=True):
+            p.grad[...] = g
+            tp.grad = torch.tensor(g)
+        ours.step(params)
+        topt.step()
+    for p, tp in zip(params, tparams, strict=True):
+        np.testing.assert_allclose(p.value, tp.detach().numpy(), rtol=1e-12, atol=1e-12)
 
 
 def test_float32_updates_stay_float32_and_match_float64(rng):
@@ -359,6 +400,13 @@ def test_load_state_dict_errors(rng):
         opt.load_state_dict({"iterations": np.array(1), "m/x": np.zeros(3)})
     with pytest.raises(TypeError, match=r"state\['m/0'\] must be a float32/float64 ndarray"):
         opt.load_state_dict({"iterations": np.array(1), "m/0": [0.0, 0.0]})
+    uneven = {"iterations": np.array(1), "m/0": np.zeros(3), "m/1": np.zeros(3), "v/0": np.zeros(3)}
+    with pytest.raises(ValueError, match=r"adam state must hold every slot for the same parameters, "
+                                         r"got indices m: \[0, 1\], v: \[0\]"):
+        opt.load_state_dict(uneven)
+    with pytest.raises(ValueError,
+                       match=r"unexpected key 'velocity/0' in sgd state \(expected 'iterations' and none"):
+        SGD(0.1).load_state_dict({"iterations": np.array(1), "velocity/0": np.zeros(3)})
     # A state made for other parameters is caught at the next step.
     opt.load_state_dict({"iterations": np.array(1), "m/0": np.zeros(5), "v/0": np.zeros(5)})
     params = make_params(rng)

@@ -271,6 +271,8 @@ def test_checkpoint_errors():
         ModelCheckpoint(3)
     with pytest.raises(ValueError, match="mode must be one of"):
         ModelCheckpoint("m.npz", mode="lowest")
+    with pytest.raises(TypeError, match="monitor must be a non-empty str, got None"):
+        ModelCheckpoint("m.npz", monitor=None)
     # A log key that the fit loop did not produce this epoch.
     checkpoint = ModelCheckpoint("m-{val_accuracy}.npz", save_best_only=False)
     checkpoint.set_model(FakeModel())
@@ -388,6 +390,10 @@ def test_progress_bar_errors(monkeypatch):
         ProgressBar(0)
     with pytest.raises(ValueError, match="epochs must be >= 1"):
         ProgressBar(5, epochs=0)
+    with pytest.raises(ValueError, match="min_interval must be >= 0"):
+        ProgressBar(5, min_interval=-1)
+    with pytest.raises(TypeError, match="total_batches must be an integer"):
+        ProgressBar(5.0)
     monkeypatch.setitem(sys.modules, "tqdm", None)  # as if tqdm were not installed
     with pytest.raises(ImportError, match=r"pip install 'deepstep\[progress\]'"):
         ProgressBar(5, use_tqdm=True)

@@ -408,6 +408,10 @@ class Optimizer:
             if not isinstance(arr, np.ndarray) or arr.dtype not in (np.float32, np.float64):
                 raise TypeError(f"state[{key!r}] must be a float32/float64 ndarray, got {type(arr).__name__}")
             slots[slot][int(index)] = arr.copy()
+        indices = {slot: sorted(d) for slot, d in slots.items()}
+        if len({tuple(v) for v in indices.values()}) > 1:
+            raise ValueError(f"{self.name} state must hold every slot for the same parameters, got indices "
+                             + ", ".join(f"{slot}: {v}" for slot, v in indices.items()))
         self._slots = slots
         self.iterations = int(iterations)
         self._layout = None
