@@ -262,6 +262,38 @@ def test_matches_torch_optim_when_the_learning_rate_changes(rng, label):
         np.testing.assert_allclose(p.value, tp.detach().numpy(), rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_classes_apply_exactly_the_pure_functions(rng, dtype):
+    """The in-place class updates and the pure functions are the same arithmetic, bit for bit."""
+    grads = gradient_sequence(rng, 3, dtype, shapes=[(4, 5)])
+    w0 = rng.standard_normal((4, 5)).astype(dtype)
+    cases = [
+        (SGD(0.1), lambda w, g, s, t: (sgd_update(w, g, 0.1), s)),
+        (SGD(0.1, 0.9), lambda w, g, s, t: momentum_update(w, g, s, 0.1, 0.9)),
+        (SGD(0.1, 0.9, nesterov=True), lambda w, g, s, t: nesterov_update(w, g, s, 0.1, 0.9)),
+        (RMSprop(0.01, 0.8, 1e-6), lambda w, g, s, t: rmsprop_update(w, g, s, 0.01, 0.8, 1e-6)),
+    ]
+    for opt, pure in cases:
+        param = Parameter(w0.copy(), "w")
+        w, state = w0.copy(), np.zeros_like(w0)
+        for t, (g,) in enumerate(grads, start=1):
+            w, state = pure(w, g, state, t)
+        run(opt, [param], grads)
+        np.testing.assert_array_equal(param.value, w)
+    for opt, wd in ((Adam(0.01, 0.8, 0.9, 1e-6), None), (AdamW(0.01, 0.1, 0.8, 0.9, 1e-6), 0.1)):
+        param = Parameter(w0.copy(), "w")
+        w, m, v = w0.copy(), np.zeros_like(w0), np.zeros_like(w0)
+        for t, (g,) in enumerate(grads, start=1):
+            if wd is None:
+                w, m, v = adam_update(w, g, m, v, t, 0.01, 0.8, 0.9, 1e-6)
+            else:
+                w, m, v = adamw_update(w, g, m, v, t, 0.01, wd, 0.8, 0.9, 1e-6)
+        run(opt, [param], grads)
+        np.testing.assert_array_equal(param.value, w)
+        np.testing.assert_array_equal(opt.state_dict()["m/0"], m)
+        np.testing.assert_array_equal(opt.state_dict()["v/0"], v)
+
+
 def test_float32_updates_stay_float32_and_match_float64(rng):
     for make in (lambda: Adam(0.01), lambda: AdamW(0.01, 0.1), lambda: RMSprop(0.01),
                  lambda: SGD(0.05, momentum=0.9, nesterov=True)):

@@ -87,6 +87,66 @@ def _check_like(w: Any, others: Mapping[str, Any]) -> None:
 
 
 # ----------------------------------------------------------------------------------------------
+# In-place update kernels: the single implementation of the maths. They assume validated inputs
+# (same shape and dtype everywhere, hyper-parameters already checked) and overwrite w and the state
+# arrays. The pure functions below copy, validate and call them; the optimizer classes call them on
+# their parameters and state directly, which avoids most temporaries (see benchmarks/bench_optim.py).
+# ----------------------------------------------------------------------------------------------
+
+def _sgd_inplace(w: np.ndarray, g: np.ndarray, lr: float) -> None:
+    w -= np.multiply(g, w.dtype.type(lr))
+
+
+def _momentum_inplace(w: np.ndarray, g: np.ndarray, velocity: np.ndarray, lr: float, momentum: float,
+                      nesterov: bool) -> None:
+    dt = w.dtype.type
+    lr_g = np.multiply(g, dt(lr))
+    velocity *= dt(momentum)  # v <- momentum * v - lr * g
+    velocity -= lr_g
+    if nesterov:  # w <- w + momentum * v - lr * g
+        look_ahead = np.multiply(velocity, dt(momentum))
+        look_ahead -= lr_g
+        w += look_ahead
+    else:  # w <- w + v
+        w += velocity
+
+
+def _rmsprop_inplace(w: np.ndarray, g: np.ndarray, s: np.ndarray, lr: float, rho: float, eps: float) -> None:
+    dt = w.dtype.type
+    tmp = np.multiply(g, g)  # s <- rho * s + (1 - rho) * g**2
+    tmp *= dt(1.0 - rho)
+    s *= dt(rho)
+    s += tmp
+    np.sqrt(s, out=tmp)  # w <- w - (lr * g) / (sqrt(s) + eps)
+    tmp += dt(eps)
+    step = np.multiply(g, dt(lr))
+    step /= tmp
+    w -= step
+
+
+def _adam_inplace(w: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray, t: int, lr: float,
+                  beta_1: float, beta_2: float, eps: float, weight_decay: float = 0.0) -> None:
+    dt = w.dtype.type
+    if weight_decay:  # decoupled decay (AdamW): w <- w * (1 - lr * wd); the Adam step does not read w
+        w *= dt(1.0 - lr * weight_decay)
+    tmp = np.multiply(g, dt(1.0 - beta_1))  # m <- b1 m + (1 - b1) g
+    m *= dt(beta_1)
+    m += tmp
+    np.multiply(g, g, out=tmp)  # v <- b2 v + (1 - b2) g**2
+    tmp *= dt(1.0 - beta_2)
+    v *= dt(beta_2)
+    v += tmp
+    # Bias corrections in Python floats (double precision), then cast to the parameter dtype:
+    # w <- w - (lr / (1 - b1**t)) * m / (sqrt(v) / sqrt(1 - b2**t) + eps)
+    np.sqrt(v, out=tmp)
+    tmp /= dt(math.sqrt(1.0 - beta_2**t))
+    tmp += dt(eps)
+    step = np.multiply(m, dt(lr / (1.0 - beta_1**t)))
+    step /= tmp
+    w -= step
+
+
+# ----------------------------------------------------------------------------------------------
 # Pure update functions (return new arrays; the inputs are not modified)
 # ----------------------------------------------------------------------------------------------
 
@@ -106,8 +166,17 @@ def sgd_update(w: np.ndarray, g: np.ndarray, learning_rate: float) -> np.ndarray
         The updated parameter (new array, dtype of ``w``).
     """
     _check_like(w, {"g": g})
-    lr = w.dtype.type(_check_learning_rate(learning_rate))
-    return w - lr * g
+    w_new = w.copy()
+    _sgd_inplace(w_new, g, _check_learning_rate(learning_rate))
+    return w_new
+
+
+def _momentum_pure(w, g, velocity, learning_rate, momentum, nesterov):
+    _check_like(w, {"g": g, "velocity": velocity})
+    lr, mu = _check_learning_rate(learning_rate), _check_unit_interval(momentum, "momentum")
+    w_new, v_new = w.copy(), velocity.copy()
+    _momentum_inplace(w_new, g, v_new, lr, mu, nesterov)
+    return w_new, v_new
 
 
 def momentum_update(
@@ -121,11 +190,7 @@ def momentum_update(
     -------
     (w_new, v_new) : tuple of numpy.ndarray
     """
-    _check_like(w, {"g": g, "velocity": velocity})
-    dt = w.dtype.type
-    lr, mu = dt(_check_learning_rate(learning_rate)), dt(_check_unit_interval(momentum, "momentum"))
-    v_new = mu * velocity - lr * g
-    return w + v_new, v_new
+    return _momentum_pure(w, g, velocity, learning_rate, momentum, nesterov=False)
 
 
 def nesterov_update(
@@ -139,11 +204,7 @@ def nesterov_update(
     -------
     (w_new, v_new) : tuple of numpy.ndarray
     """
-    _check_like(w, {"g": g, "velocity": velocity})
-    dt = w.dtype.type
-    lr, mu = dt(_check_learning_rate(learning_rate)), dt(_check_unit_interval(momentum, "momentum"))
-    v_new = mu * velocity - lr * g
-    return w + mu * v_new - lr * g, v_new
+    return _momentum_pure(w, g, velocity, learning_rate, momentum, nesterov=True)
 
 
 def rmsprop_update(
@@ -163,33 +224,24 @@ def rmsprop_update(
     (w_new, s_new) : tuple of numpy.ndarray
     """
     _check_like(w, {"g": g, "s": s})
-    dt = w.dtype.type
-    lr = dt(_check_learning_rate(learning_rate))
-    rho_ = _check_unit_interval(rho, "rho")
-    eps = dt(_check_epsilon(epsilon))
-    s_new = dt(rho_) * s + dt(1.0 - rho_) * (g * g)
-    return w - lr * g / (np.sqrt(s_new) + eps), s_new
+    lr, rho_ = _check_learning_rate(learning_rate), _check_unit_interval(rho, "rho")
+    eps = _check_epsilon(epsilon)
+    w_new, s_new = w.copy(), s.copy()
+    _rmsprop_inplace(w_new, g, s_new, lr, rho_, eps)
+    return w_new, s_new
 
 
-def _adam_moments(
-    w: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray, t: int,
-    learning_rate: float, beta_1: float, beta_2: float, epsilon: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Shared Adam step: returns (step, m_new, v_new) with ``w_new = w - step``."""
-    dt = w.dtype.type
+def _adam_pure(w, g, m, v, t, learning_rate, beta_1, beta_2, epsilon, weight_decay):
+    _check_like(w, {"g": g, "m": m, "v": v})
     lr = _check_learning_rate(learning_rate)
     b1 = _check_unit_interval(beta_1, "beta_1")
     b2 = _check_unit_interval(beta_2, "beta_2")
-    eps = dt(_check_epsilon(epsilon))
+    eps = _check_epsilon(epsilon)
+    wd = _check_weight_decay(weight_decay)
     t = check_int(t, "t", minimum=1)
-    m_new = dt(b1) * m + dt(1.0 - b1) * g
-    v_new = dt(b2) * v + dt(1.0 - b2) * (g * g)
-    # Bias corrections in Python floats (exact to double precision), then cast to the parameter dtype.
-    bias_1 = 1.0 - b1**t
-    bias_2 = 1.0 - b2**t
-    denom = np.sqrt(v_new) / dt(math.sqrt(bias_2)) + eps
-    step = dt(lr / bias_1) * m_new / denom
-    return step, m_new, v_new
+    w_new, m_new, v_new = w.copy(), m.copy(), v.copy()
+    _adam_inplace(w_new, g, m_new, v_new, t, lr, b1, b2, eps, wd)
+    return w_new, m_new, v_new
 
 
 def adam_update(
@@ -219,9 +271,7 @@ def adam_update(
     -------
     (w_new, m_new, v_new) : tuple of numpy.ndarray
     """
-    _check_like(w, {"g": g, "m": m, "v": v})
-    step, m_new, v_new = _adam_moments(w, g, m, v, t, learning_rate, beta_1, beta_2, epsilon)
-    return w - step, m_new, v_new
+    return _adam_pure(w, g, m, v, t, learning_rate, beta_1, beta_2, epsilon, 0.0)
 
 
 def adamw_update(
@@ -246,11 +296,7 @@ def adamw_update(
     -------
     (w_new, m_new, v_new) : tuple of numpy.ndarray
     """
-    _check_like(w, {"g": g, "m": m, "v": v})
-    wd = _check_weight_decay(weight_decay)
-    step, m_new, v_new = _adam_moments(w, g, m, v, t, learning_rate, beta_1, beta_2, epsilon)
-    lr = _check_learning_rate(learning_rate)
-    return w * w.dtype.type(1.0 - lr * wd) - step, m_new, v_new
+    return _adam_pure(w, g, m, v, t, learning_rate, beta_1, beta_2, epsilon, weight_decay)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -264,8 +310,9 @@ class Optimizer:
     same list (same shapes and dtypes, in the same order) must be passed at every step. Parameters
     whose ``trainable`` flag is False are skipped (no state is created for them).
 
-    Subclasses set ``name``, ``slot_names`` and implement ``_update(index, w, g, t)`` returning the
-    new value and a dict of new slot arrays.
+    Subclasses set ``name``, ``slot_names`` and implement ``_update(index, w, g, t)``, which updates
+    ``w`` (the parameter's value) and the slot arrays ``self._slots[slot][index]`` in place with the
+    same kernels as the pure functions.
     """
 
     name: str = "optimizer"
@@ -360,14 +407,10 @@ class Optimizer:
             for slot in self.slot_names:
                 if i not in self._slots[slot]:
                     self._slots[slot][i] = np.zeros_like(p.value)
-            new_value, new_slots = self._update(i, p.value, p.grad, t)
-            p.value[...] = new_value
-            for slot, arr in new_slots.items():
-                self._slots[slot][i][...] = arr
+            self._update(i, p.value, p.grad, t)
         self.iterations = t
 
-    def _update(self, index: int, w: np.ndarray, g: np.ndarray, t: int
-                ) -> tuple[np.ndarray, dict[str, np.ndarray]]:  # pragma: no cover - abstract
+    def _update(self, index: int, w: np.ndarray, g: np.ndarray, t: int) -> None:  # pragma: no cover
         raise NotImplementedError
 
     # -- serialisation --------------------------------------------------------------------------
@@ -457,10 +500,10 @@ class SGD(Optimizer):
 
     def _update(self, index, w, g, t):
         if self.momentum == 0.0:
-            return sgd_update(w, g, self.learning_rate), {}
-        fn = nesterov_update if self.nesterov else momentum_update
-        w_new, v_new = fn(w, g, self._slots["velocity"][index], self.learning_rate, self.momentum)
-        return w_new, {"velocity": v_new}
+            _sgd_inplace(w, g, self.learning_rate)
+        else:
+            _momentum_inplace(w, g, self._slots["velocity"][index], self.learning_rate, self.momentum,
+                              self.nesterov)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
@@ -478,9 +521,7 @@ class RMSprop(Optimizer):
         super().__init__(learning_rate)
 
     def _update(self, index, w, g, t):
-        w_new, s_new = rmsprop_update(w, g, self._slots["s"][index], self.learning_rate, self.rho,
-                                      self.epsilon)
-        return w_new, {"s": s_new}
+        _rmsprop_inplace(w, g, self._slots["s"][index], self.learning_rate, self.rho, self.epsilon)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
@@ -500,9 +541,11 @@ class Adam(Optimizer):
         super().__init__(learning_rate)
 
     def _update(self, index, w, g, t):
-        w_new, m_new, v_new = adam_update(w, g, self._slots["m"][index], self._slots["v"][index], t,
-                                          self.learning_rate, self.beta_1, self.beta_2, self.epsilon)
-        return w_new, {"m": m_new, "v": v_new}
+        _adam_inplace(w, g, self._slots["m"][index], self._slots["v"][index], t, self.learning_rate,
+                      self.beta_1, self.beta_2, self.epsilon, self._decoupled_weight_decay())
+
+    def _decoupled_weight_decay(self) -> float:
+        return 0.0
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
@@ -518,11 +561,8 @@ class AdamW(Adam):
         self.weight_decay = _check_weight_decay(weight_decay)
         super().__init__(learning_rate, beta_1, beta_2, epsilon)
 
-    def _update(self, index, w, g, t):
-        w_new, m_new, v_new = adamw_update(w, g, self._slots["m"][index], self._slots["v"][index], t,
-                                           self.learning_rate, self.weight_decay, self.beta_1, self.beta_2,
-                                           self.epsilon)
-        return w_new, {"m": m_new, "v": v_new}
+    def _decoupled_weight_decay(self) -> float:
+        return self.weight_decay
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "weight_decay": self.weight_decay}
