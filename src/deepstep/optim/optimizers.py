@@ -304,7 +304,7 @@ def adamw_update(
 # ----------------------------------------------------------------------------------------------
 
 class Optimizer:
-    """Base class: applies a pure update to each trainable parameter of a list, in place.
+    """Base class: applies an update rule to each trainable parameter of a list, in place.
 
     State (velocities, moments) is kept per *position* in the list passed to :meth:`step`, so the
     same list (same shapes and dtypes, in the same order) must be passed at every step. Parameters
