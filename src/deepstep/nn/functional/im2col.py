@@ -1,0 +1,184 @@
+"""The im2col / col2im machinery behind the fast convolution.
+
+A convolution is a matrix product once every receptive field has been copied into
+one row (or column) of a "column buffer". Following Chainer's design, the buffer is
+built by looping only over the ``kh * kw`` kernel offsets ``(i, j)``: for each
+offset, the input pixels that the offset touches in *every* window form one strided
+slice of the padded image,
+
+    col[n, oy, ox, i, j, c] = x_pad[n, i + sh * oy, j + sw * ox, c]          (NHWC)
+    col[n, c, i, j, oy, ox] = x_pad[n, c, i + sh * oy, j + sw * ox]          (NCHW)
+
+so the whole buffer is filled with ``kh * kw`` vectorized copies (no Python loop
+over the batch, the channels or the output pixels). ``col2im`` is the adjoint: the
+same loop with ``+=`` instead of ``=``, which scatters the gradient of each window
+element back to the pixel it was read from (overlapping windows accumulate).
+
+Both layouts share one implementation; a layout only decides *where* the spatial
+axes and the kernel-offset axes sit (:class:`Layout`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._params import Padding4, Pair
+
+__all__ = ["Layout", "NHWC", "NCHW", "layout_for", "pad_image", "im2col", "col2im"]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the axes live for one data format.
+
+    Attributes
+    ----------
+    name : str
+        ``"NHWC"`` or ``"NCHW"``.
+    channels_last : bool
+        True for NHWC: the image is ``(N, H, W, C)`` and the column buffer
+        ``(N, oh, ow, kh, kw, C)``, i.e. a ``(N * oh * ow, kh * kw * C)`` matrix of
+        one receptive field per row. False for NCHW: the image is ``(N, C, H, W)``
+        and the column buffer ``(N, C, kh, kw, oh, ow)``, i.e. for each sample a
+        ``(C * kh * kw, oh * ow)`` matrix of one receptive field per column.
+    """
+
+    name: str
+    channels_last: bool
+
+    def image_shape(self, n: int, c: int, h: int, w: int) -> tuple[int, int, int, int]:
+        return (n, h, w, c) if self.channels_last else (n, c, h, w)
+
+    def col_shape(self, n: int, c: int, kernel: Pair, out: Pair) -> tuple[int, ...]:
+        kh, kw = kernel
+        oh, ow = out
+        return (n, oh, ow, kh, kw, c) if self.channels_last else (n, c, kh, kw, oh, ow)
+
+    def image_index(self, rows: slice, cols: slice) -> tuple[slice, ...]:
+        """Index selecting ``rows`` x ``cols`` of every sample and channel of an image."""
+        every = slice(None)
+        return (every, rows, cols, every) if self.channels_last else (every, every, rows, cols)
+
+    def col_index(self, i: int, j: int) -> tuple[slice | int, ...]:
+        """Index selecting kernel offset ``(i, j)`` of a column buffer."""
+        every = slice(None)
+        if self.channels_last:
+            return (every, every, every, i, j, every)
+        return (every, every, i, j, every, every)
+
+
+NHWC = Layout("NHWC", channels_last=True)
+NCHW = Layout("NCHW", channels_last=False)
+
+
+def layout_for(data_format: str) -> Layout:
+    """The :class:`Layout` of a validated ``data_format`` string."""
+    return NHWC if data_format == "NHWC" else NCHW
+
+
+def pad_image(x: np.ndarray, pads: Padding4, layout: Layout) -> np.ndarray:
+    """Zero-pad the spatial axes of ``x`` by ``(top, bottom, left, right)``.
+
+    Returns ``x`` itself when there is nothing to pad. The result keeps the dtype of
+    ``x`` (the zeros are allocated with it, never float64 by default).
+    """
+    top, bottom, left, right = pads
+    if top == bottom == left == right == 0:
+        return x
+    if layout.channels_last:
+        n, h, w, c = x.shape
+    else:
+        n, c, h, w = x.shape
+    padded = np.zeros(layout.image_shape(n, c, h + top + bottom, w + left + right), dtype=x.dtype)
+    padded[layout.image_index(slice(top, top + h), slice(left, left + w))] = x
+    return padded
+
+
+def _window_slices(i: int, j: int, stride: Pair, out: Pair) -> tuple[slice, slice]:
+    """Rows and columns of the padded image read by kernel offset ``(i, j)``."""
+    sh, sw = stride
+    oh, ow = out
+    return slice(i, i + sh * (oh - 1) + 1, sh), slice(j, j + sw * (ow - 1) + 1, sw)
+
+
+def im2col(
+    x_pad: np.ndarray,
+    kernel: Pair,
+    stride: Pair,
+    out: Pair,
+    layout: Layout,
+    col: np.ndarray | None = None,
+) -> np.ndarray:
+    """Copy every receptive field of an already padded image into a column buffer.
+
+    Parameters
+    ----------
+    x_pad : ndarray
+        Padded image, ``(N, Hp, Wp, C)`` (NHWC) or ``(N, C, Hp, Wp)`` (NCHW).
+    kernel, stride, out : (int, int)
+        Kernel size ``(kh, kw)``, stride ``(sh, sw)`` and output size ``(oh, ow)``,
+        with ``oh = (Hp - kh) // sh + 1`` (likewise for ``ow``).
+    layout : Layout
+    col : ndarray, optional
+        A C-contiguous buffer of the column shape to fill (reused across calls).
+
+    Returns
+    -------
+    col : ndarray
+        ``(N, oh, ow, kh, kw, C)`` (NHWC) or ``(N, C, kh, kw, oh, ow)`` (NCHW), with
+        ``col[..., i, j, ...]`` holding ``x_pad`` at rows ``i + sh * oy`` and columns
+        ``j + sw * ox``.
+    """
+    if layout.channels_last:
+        n, _, _, c = x_pad.shape
+    else:
+        n, c, _, _ = x_pad.shape
+    shape = layout.col_shape(n, c, kernel, out)
+    if col is None:
+        col = np.empty(shape, dtype=x_pad.dtype)
+    for i in range(kernel[0]):
+        for j in range(kernel[1]):
+            rows, cols = _window_slices(i, j, stride, out)
+            col[layout.col_index(i, j)] = x_pad[layout.image_index(rows, cols)]
+    return col
+
+
+def col2im(
+    col: np.ndarray,
+    padded_hw: Pair,
+    stride: Pair,
+    layout: Layout,
+) -> np.ndarray:
+    """Adjoint of :func:`im2col`: sum every column-buffer entry back onto its pixel.
+
+    ``dx_pad[n, y, x, c] = sum over (i, j, oy, ox) with i + sh*oy = y and
+    j + sw*ox = x of col[n, oy, ox, i, j, c]`` (NHWC; NCHW likewise).
+
+    Parameters
+    ----------
+    col : ndarray
+        A column buffer as returned by :func:`im2col` (here: the gradient with
+        respect to it).
+    padded_hw : (int, int)
+        Height and width ``(Hp, Wp)`` of the padded image.
+    stride : (int, int)
+    layout : Layout
+
+    Returns
+    -------
+    ndarray
+        The padded-image gradient, ``(N, Hp, Wp, C)`` or ``(N, C, Hp, Wp)``; the
+        caller crops the padding off.
+    """
+    if layout.channels_last:
+        n, oh, ow, kh, kw, c = col.shape
+    else:
+        n, c, kh, kw, oh, ow = col.shape
+    dx_pad = np.zeros(layout.image_shape(n, c, *padded_hw), dtype=col.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            rows, cols = _window_slices(i, j, stride, (oh, ow))
+            dx_pad[layout.image_index(rows, cols)] += col[layout.col_index(i, j)]
+    return dx_pad
