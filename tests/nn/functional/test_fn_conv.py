@@ -8,8 +8,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from deepstep.gradcheck import numerical_gradients, rel_error
+from deepstep.nn.functional import conv as conv_module
 from deepstep.nn.functional import conv2d, conv2d_backward, get_workspace_limit, set_workspace_limit
 from deepstep.nn.functional._params import resolve_padding
+from deepstep.nn.functional.conv import choose_internal_layout
+from deepstep.nn.functional.im2col import NCHW, NHWC
 
 DTYPES = [np.float32, np.float64]
 FORMATS = ["NHWC", "NCHW"]
@@ -186,43 +189,86 @@ def test_no_bias_gives_db_none(data_format, rng):
     assert db is None and dx.shape == x.shape and dw.shape == wt.shape
 
 
+def _count_im2col_calls(monkeypatch):
+    calls = []
+    real = conv_module.im2col
+
+    def counting(*args, **kwargs):
+        calls.append(args[0].shape[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(conv_module, "im2col", counting)
+    return calls
+
+
 @pytest.mark.parametrize("data_format", FORMATS)
 @pytest.mark.parametrize("need_dx", [True, False])
-def test_tiny_workspace_chunks_the_batch_with_identical_results(data_format, need_dx, rng):
+def test_tiny_workspace_chunks_the_batch_with_identical_results(data_format, need_dx, rng, monkeypatch):
     x, wt, b = _make(rng, data_format, 7, 3, 9, 8, 4, 3, 2)
+    calls = _count_im2col_calls(monkeypatch)
     out, cache = conv2d(x, wt, b, (2, 1), "same", data_format, need_dx=need_dx)
-    assert cache.col is not None  # one chunk: the column buffer is kept for backward
     dout = rng.standard_normal(out.shape)
     grads = conv2d_backward(dout, cache)
-    for limit in (1, 2000, 5000):  # one sample per chunk, and uneven chunks
+    assert calls == [7, 7]  # one chunk forward, one backward
+    for limit in (1, 20000, 40000):  # one sample per chunk, then uneven chunks
+        calls.clear()
         out_c, cache_c = conv2d(x, wt, b, (2, 1), "same", data_format, need_dx=need_dx,
                                 workspace_bytes=limit)
-        assert cache_c.col is None
+        grads_c = conv2d_backward(dout, cache_c)
+        assert sum(calls) == 14 and len(calls) > 2
+        assert max(calls) == 1 if limit == 1 else max(calls) > 1
         np.testing.assert_array_equal(out_c, out)
-        for g, g_c in zip(grads, conv2d_backward(dout, cache_c), strict=True):
+        for g, g_c in zip(grads, grads_c, strict=True):
             if g is None:
                 assert g_c is None
             else:  # dW sums over chunks in another order: equal up to rounding
                 np.testing.assert_allclose(g_c, g, rtol=1e-13, atol=1e-13)
 
 
-def test_global_workspace_limit_is_used_and_restorable(rng):
+def test_global_workspace_limit_is_used_and_restorable(rng, monkeypatch):
     old = get_workspace_limit()
     assert old == 256 * 2**20
     x, wt, b = _make(rng, "NHWC", 4, 2, 5, 5, 3, 3, 3)
+    calls = _count_im2col_calls(monkeypatch)
     try:
         set_workspace_limit(10)
         assert get_workspace_limit() == 10
         _, cache = conv2d(x, wt, b, 1, 1)
-        assert cache.col is None and cache.workspace_bytes == 10
+        assert calls == [1, 1, 1, 1] and cache.workspace_bytes == 10
     finally:
         set_workspace_limit(old)
-    _, cache = conv2d(x, wt, b, 1, 1)
-    assert cache.col is not None
+    calls.clear()
+    conv2d(x, wt, b, 1, 1)
+    assert calls == [4]
     with pytest.raises(ValueError, match="workspace limit"):
         set_workspace_limit(0)
     with pytest.raises(TypeError, match="workspace limit"):
         set_workspace_limit(1.5)
+
+
+@pytest.mark.parametrize("internal", [NHWC, NCHW], ids=["internal NHWC", "internal NCHW"])
+@pytest.mark.parametrize("data_format", FORMATS)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_both_internal_layouts_match_pytorch(internal, data_format, dtype, rng, monkeypatch):
+    """The column buffer may be built in either layout, whatever the caller's layout."""
+    monkeypatch.setattr(conv_module, "choose_internal_layout", lambda *args: internal)
+    for stride, padding in ((1, "same"), ((2, 1), (1, 0)), (2, "valid")):
+        x, wt, b = _make(rng, data_format, 3, 3, 7, 8, 4, 3, 2, dtype)
+        out, cache = conv2d(x, wt, b, stride, padding, data_format, workspace_bytes=3000)
+        assert cache.internal == internal
+        dout = rng.standard_normal(out.shape).astype(dtype)
+        got = (out, *conv2d_backward(dout, cache))
+        ref = _torch_reference(x, wt, b, stride, padding, data_format, dout, in_float64=True)
+        tol = 1e-10 if dtype == np.float64 else 1e-4
+        for g, r in zip(got, ref, strict=True):
+            assert g.dtype == dtype and g.shape == r.shape
+            assert np.abs(g - r).max() / max(np.abs(r).max(), 1.0) < tol
+
+
+def test_internal_layout_follows_the_longer_copy_run():
+    assert choose_internal_layout(3, 64, 1) == NCHW      # RGB image: rows are longer than channels
+    assert choose_internal_layout(64, 32, 1) == NHWC     # deep feature map
+    assert choose_internal_layout(3, 64, 2) == NHWC      # strided: NCHW copies single numbers
 
 
 @pytest.mark.parametrize("data_format", FORMATS)

@@ -33,21 +33,24 @@ import numpy as np
 
 from ..._validation import check_float_array, check_int, check_same_dtype
 from ._params import Padding4, Pair, as_pair, check_data_format, resolve_padding
-from .im2col import Layout, col2im, im2col, layout_for, pad_image
+from .im2col import NCHW, NHWC, Layout, col2im, im2col, layout_for
 
 __all__ = ["conv2d", "conv2d_backward", "set_workspace_limit", "get_workspace_limit", "ConvCache"]
 
 DEFAULT_WORKSPACE_BYTES = 256 * 2**20
+# Chunks are kept small on purpose: a column buffer that stays in the CPU cache between im2col and
+# the matmul that reads it is ~2-4x faster than one streamed through main memory (measured; see
+# BENCHMARKS.md). The workspace limit only ever makes chunks smaller than this.
+CHUNK_TARGET_BYTES = 4 * 2**20
 _workspace_limit = DEFAULT_WORKSPACE_BYTES
 
 
 def set_workspace_limit(nbytes: int) -> None:
-    """Set the default memory budget (bytes) of the column buffers of one chunk.
+    """Set the default memory budget (bytes) of the scratch buffers of one chunk.
 
-    The batch is processed in chunks whose column buffers (``im2col`` in the forward
-    pass; ``col`` and ``dcol`` together in the backward pass) stay within this many
-    bytes. A single sample is always processed whole, even if it alone exceeds the
-    limit.
+    The batch is processed in chunks whose scratch buffers (padded input, column
+    buffer and, in the backward pass, their gradients) stay within this many bytes.
+    A single sample is always processed whole, even if it alone exceeds the limit.
     """
     global _workspace_limit
     _workspace_limit = check_int(nbytes, "workspace limit (bytes)", 1)
@@ -58,25 +61,26 @@ def get_workspace_limit() -> int:
     return _workspace_limit
 
 
-@dataclass
+@dataclass(frozen=True)
 class ConvCache:
     """What :func:`conv2d_backward` needs from the forward pass.
 
-    ``col`` is the forward's column buffer, kept only when the whole batch fitted
-    in one chunk; otherwise the backward pass rebuilds it chunk by chunk from ``x``
-    so that the workspace limit also holds between the two passes.
+    The column buffer is *not* kept: the backward pass rebuilds it chunk by chunk
+    from ``x`` (cheap, and it keeps both the memory bound and the cache locality).
     """
 
     x: np.ndarray
-    w: np.ndarray
+    w2d: np.ndarray
+    w_shape: tuple[int, int, int, int]
     has_bias: bool
     layout: Layout
+    internal: Layout
+    kernel: Pair
     stride: Pair
     pads: Padding4
     out_hw: Pair
     need_dx: bool
     workspace_bytes: int
-    col: np.ndarray | None
 
 
 def _check_inputs(x: Any, w: Any, b: Any, data_format: Any) -> tuple[Layout, int, int, int, int, Pair]:
@@ -107,13 +111,28 @@ def _check_inputs(x: Any, w: Any, b: Any, data_format: Any) -> tuple[Layout, int
     return layout, n, c, h, wd, (kh, kw)
 
 
+def choose_internal_layout(channels: int, out_w: int, stride_w: int) -> Layout:
+    """The layout the column buffer is built in, whatever the caller's layout.
+
+    im2col copies, per kernel offset, contiguous runs of ``C`` numbers in NHWC and of
+    ``out_w`` numbers in NCHW (single numbers when ``stride_w > 1``). Short runs make
+    the copies slow, so the layout with the longer run wins: NCHW for images with few
+    channels (RGB, grayscale), NHWC otherwise. Converting between layouts costs
+    nothing extra on the input side (the padding copy does it) and one copy of the
+    output.
+    """
+    nchw_run = out_w if stride_w == 1 else 1
+    return NHWC if channels >= nchw_run else NCHW
+
+
 def _chunk_size(n: int, bytes_per_sample: int, limit: int) -> int:
-    """Number of samples per chunk so that a chunk's buffers fit ``limit`` bytes (>= 1)."""
-    return max(1, min(n, limit // max(bytes_per_sample, 1)))
+    """Samples per chunk so that a chunk's buffers fit ``min(limit, CHUNK_TARGET_BYTES)`` (>= 1)."""
+    return max(1, min(n, min(limit, CHUNK_TARGET_BYTES) // max(bytes_per_sample, 1)))
 
 
 def _filters_2d(w: np.ndarray, layout: Layout) -> np.ndarray:
     """Filters as the matrix of the matmul: ``(kh*kw*C, F)`` (NHWC) or ``(F, C*kh*kw)`` (NCHW)."""
+    w = np.ascontiguousarray(w)
     if layout.channels_last:
         return w.reshape(-1, w.shape[3])
     return w.reshape(w.shape[0], -1)
@@ -128,23 +147,69 @@ def _forward_matmul(col: np.ndarray, w2d: np.ndarray, out: np.ndarray, layout: L
         np.matmul(w2d, col.reshape(nb, w2d.shape[1], -1), out=out.reshape(nb, w2d.shape[0], -1))
 
 
-def _weight_grad(col: np.ndarray, dout: np.ndarray, layout: Layout) -> np.ndarray:
-    """``dW = col^T @ dout``, ``(kh*kw*C, F)`` (NHWC), or ``sum_n dout[n] @ col[n]^T``, ``(F, C*kh*kw)``."""
+def _weight_grad(col: np.ndarray, dout: np.ndarray, w2d: np.ndarray, layout: Layout) -> np.ndarray:
+    """``dW = col^T @ dout`` (NHWC) or ``dW = sum_n dout[n] @ col[n]^T`` (NCHW), shaped like ``w2d``."""
     nb = dout.shape[0]
     if layout.channels_last:
-        f = dout.shape[3]
-        return col.reshape(-1, col.size // (nb * dout.shape[1] * dout.shape[2])).T @ dout.reshape(-1, f)
-    f = dout.shape[1]
-    k = col.size // (nb * dout.shape[2] * dout.shape[3])
-    return np.matmul(dout.reshape(nb, f, -1), col.reshape(nb, k, -1).transpose(0, 2, 1)).sum(axis=0)
+        return col.reshape(-1, w2d.shape[0]).T @ dout.reshape(-1, w2d.shape[1])
+    col_t = col.reshape(nb, w2d.shape[1], -1).transpose(0, 2, 1)
+    return np.matmul(dout.reshape(nb, w2d.shape[0], -1), col_t).sum(axis=0)
 
 
-def _col_grad(dout: np.ndarray, w2d: np.ndarray, col_shape: tuple[int, ...], layout: Layout) -> np.ndarray:
-    """``dcol = dout @ W^T`` (NHWC) or ``dcol[n] = W^T @ dout[n]`` (NCHW), in the column shape."""
+def _col_grad(dout: np.ndarray, w2d: np.ndarray, dcol: np.ndarray, layout: Layout) -> np.ndarray:
+    """``dcol = dout @ W^T`` (NHWC) or ``dcol[n] = W^T @ dout[n]`` (NCHW), written into ``dcol``."""
     nb = dout.shape[0]
     if layout.channels_last:
-        return (dout.reshape(-1, w2d.shape[1]) @ w2d.T).reshape(col_shape)
-    return np.matmul(w2d.T, dout.reshape(nb, w2d.shape[0], -1)).reshape(col_shape)
+        np.matmul(dout.reshape(-1, w2d.shape[1]), w2d.T, out=dcol.reshape(-1, w2d.shape[0]))
+    else:
+        np.matmul(w2d.T, dout.reshape(nb, w2d.shape[0], -1), out=dcol.reshape(nb, w2d.shape[1], -1))
+    return dcol
+
+
+class _Scratch:
+    """Per-call scratch buffers sized for one chunk, reused by every chunk (``[:nb]`` for the last)."""
+
+    def __init__(self, dtype: np.dtype) -> None:
+        self.dtype = dtype
+        self._buffers: dict[str, np.ndarray] = {}
+
+    def get(self, name: str, shape: tuple[int, ...], nb: int, zeros: bool = False) -> np.ndarray:
+        buf = self._buffers.get(name)
+        if buf is None:
+            buf = (np.zeros if zeros else np.empty)(shape, dtype=self.dtype)
+            self._buffers[name] = buf
+        return buf[:nb]
+
+
+def _padded_chunk(x_part: np.ndarray, cache: ConvCache, scratch: _Scratch, chunk: int) -> np.ndarray:
+    """The chunk ``x_part`` zero-padded and in the internal layout (a view of ``x`` when possible).
+
+    The padded buffer is zero-initialised once; chunks only overwrite its interior,
+    so the borders stay zero.
+    """
+    internal, nb = cache.internal, x_part.shape[0]
+    if cache.pads == (0, 0, 0, 0) and internal == cache.layout:
+        return x_part
+    if internal.channels_last:
+        h, w, c = x_part.shape[1:] if cache.layout.channels_last else (*x_part.shape[2:], x_part.shape[1])
+    else:
+        c, h, w = (x_part.shape[3], *x_part.shape[1:3]) if cache.layout.channels_last else x_part.shape[1:]
+    top, bottom, left, right = cache.pads
+    shape = internal.image_shape(chunk, c, h + top + bottom, w + left + right)
+    padded = scratch.get("x_pad", shape, nb, zeros=True)
+    internal.interior(padded, cache.pads, (h, w))[...] = internal.image_from(x_part, cache.layout)
+    return padded
+
+
+def _internal_chunk(arr_part: np.ndarray, cache: ConvCache, scratch: _Scratch, name: str,
+                    chunk: int) -> np.ndarray:
+    """A C-contiguous copy (or view) of a feature-map chunk in the internal layout."""
+    if cache.internal == cache.layout and arr_part.flags.c_contiguous:
+        return arr_part
+    view = cache.internal.image_from(arr_part, cache.layout)
+    buf = scratch.get(name, (chunk, *view.shape[1:]), view.shape[0])
+    buf[...] = view
+    return buf
 
 
 def conv2d(
@@ -179,7 +244,7 @@ def conv2d(
     need_dx : bool
         If False the backward pass skips ``dx`` (for a network's first layer).
     workspace_bytes : int, optional
-        Memory budget of one chunk's column buffer; defaults to
+        Memory budget of one chunk's scratch buffers; defaults to
         :func:`get_workspace_limit`.
 
     Returns
@@ -205,22 +270,35 @@ def conv2d(
         raise TypeError(f"need_dx must be a bool, got {need_dx!r}")
     limit = _workspace_limit if workspace_bytes is None else check_int(workspace_bytes, "workspace_bytes", 1)
 
-    f = w.shape[3] if layout.channels_last else w.shape[0]
-    w2d = _filters_2d(w, layout)
-    col_bytes = c * kernel[0] * kernel[1] * out_hw[0] * out_hw[1] * x.itemsize
-    chunk = _chunk_size(n, col_bytes, limit)
+    internal = choose_internal_layout(c, out_hw[1], stride_hw[1])
+    w2d = _filters_2d(internal.filters_from(w, layout), internal)
+    cache = ConvCache(
+        x=x, w2d=w2d, w_shape=w.shape, has_bias=b is not None, layout=layout, internal=internal,
+        kernel=kernel, stride=stride_hw, pads=pads, out_hw=out_hw, need_dx=bool(need_dx),
+        workspace_bytes=limit,
+    )
+    f = w2d.shape[1] if internal.channels_last else w2d.shape[0]
+    padded_hw = (h + pads[0] + pads[1], wd + pads[2] + pads[3])
+    col_elems = c * kernel[0] * kernel[1] * out_hw[0] * out_hw[1]
+    per_sample = (col_elems + c * padded_hw[0] * padded_hw[1] + f * out_hw[0] * out_hw[1]) * x.itemsize
+    chunk = _chunk_size(n, per_sample, limit)
+
     out = np.empty(layout.image_shape(n, f, *out_hw), dtype=x.dtype)
-    col = None
+    scratch = _Scratch(x.dtype)
+    bias = None if b is None else internal.per_channel(b)
     for start in range(0, n, chunk):
         part = slice(start, min(start + chunk, n))
-        col = im2col(pad_image(x[part], pads, layout), kernel, stride_hw, out_hw, layout)
-        _forward_matmul(col, w2d, out[part], layout)
-    if b is not None:
-        out += b if layout.channels_last else b[:, None, None]
-    cache = ConvCache(
-        x=x, w=w, has_bias=b is not None, layout=layout, stride=stride_hw, pads=pads, out_hw=out_hw,
-        need_dx=bool(need_dx), workspace_bytes=limit, col=col if chunk >= n else None,
-    )
+        nb = part.stop - start
+        x_pad = _padded_chunk(x[part], cache, scratch, chunk)
+        col = im2col(x_pad, kernel, stride_hw, out_hw, internal,
+                     col=scratch.get("col", internal.col_shape(chunk, c, kernel, out_hw), nb))
+        same = internal == layout
+        out_part = out[part] if same else scratch.get("out", internal.image_shape(chunk, f, *out_hw), nb)
+        _forward_matmul(col, w2d, out_part, internal)
+        if bias is not None:
+            out_part += bias
+        if not same:
+            out[part] = layout.image_from(out_part, internal)
     return out, cache
 
 
@@ -247,39 +325,45 @@ def conv2d_backward(
     """
     if not isinstance(cache, ConvCache):
         raise TypeError(f"cache must be the ConvCache returned by conv2d, got {type(cache).__name__}")
-    x, w, layout = cache.x, cache.w, cache.layout
+    x, layout, internal, w2d = cache.x, cache.layout, cache.internal, cache.w2d
     dout = check_float_array(dout, "dout", 4)
     if layout.channels_last:
         n, h, wd, c = x.shape
-        kh, kw, _, f = w.shape
     else:
         n, c, h, wd = x.shape
-        f, _, kh, kw = w.shape
+    f = w2d.shape[1] if internal.channels_last else w2d.shape[0]
     expected = layout.image_shape(n, f, *cache.out_hw)
     if dout.shape != expected:
         raise ValueError(f"dout must have the forward output's shape {expected}, got {dout.shape}")
     check_same_dtype({"x": x, "dout": dout}, "x")
-    dout = np.ascontiguousarray(dout)
-    kernel = (kh, kw)
-    top, bottom, left, right = cache.pads
-    padded_hw = (h + top + bottom, wd + left + right)
-    w2d = _filters_2d(w, layout)
+    kernel, pads, out_hw = cache.kernel, cache.pads, cache.out_hw
+    padded_hw = (h + pads[0] + pads[1], wd + pads[2] + pads[3])
 
-    col_bytes = c * kh * kw * cache.out_hw[0] * cache.out_hw[1] * x.itemsize
-    per_sample = col_bytes * (2 if cache.need_dx else 1)
-    chunk = n if cache.col is not None else _chunk_size(n, per_sample, cache.workspace_bytes)
+    col_elems = c * kernel[0] * kernel[1] * out_hw[0] * out_hw[1]
+    image_elems = c * padded_hw[0] * padded_hw[1]
+    per_sample = col_elems + image_elems + f * out_hw[0] * out_hw[1]
+    if cache.need_dx:
+        per_sample += col_elems + image_elems
+    chunk = _chunk_size(n, per_sample * x.itemsize, cache.workspace_bytes)
+
+    scratch = _Scratch(x.dtype)
     dw2d = np.zeros(w2d.shape, dtype=x.dtype)
-    dx = np.empty_like(x) if cache.need_dx else None
+    dx = np.empty_like(x, order="C") if cache.need_dx else None
     for start in range(0, n, chunk):
         part = slice(start, min(start + chunk, n))
-        col = cache.col
-        if col is None:
-            col = im2col(pad_image(x[part], cache.pads, layout), kernel, cache.stride, cache.out_hw, layout)
-        dw2d += _weight_grad(col, dout[part], layout)
+        nb = part.stop - start
+        col_shape = internal.col_shape(chunk, c, kernel, out_hw)
+        x_pad = _padded_chunk(x[part], cache, scratch, chunk)
+        col = im2col(x_pad, kernel, cache.stride, out_hw, internal, col=scratch.get("col", col_shape, nb))
+        dout_part = _internal_chunk(dout[part], cache, scratch, "dout", chunk)
+        dw2d += _weight_grad(col, dout_part, w2d, internal)
         if dx is not None:
-            dcol = _col_grad(dout[part], w2d, col.shape, layout)
-            dx_pad = col2im(dcol, padded_hw, cache.stride, layout)
-            dx[part] = dx_pad[layout.image_index(slice(top, top + h), slice(left, left + wd))]
-    dw = dw2d.reshape(w.shape)
+            dcol = _col_grad(dout_part, w2d, scratch.get("dcol", col_shape, nb), internal)
+            dx_pad = col2im(dcol, padded_hw, cache.stride, internal,
+                            scratch.get("dx_pad", internal.image_shape(chunk, c, *padded_hw), nb))
+            dx[part] = layout.image_from(internal.interior(dx_pad, pads, (h, wd)), internal)
+    kh, kw = kernel
+    dw = layout.filters_from(dw2d.reshape(internal.filter_shape(kh, kw, c, f)), internal)
+    dw = np.ascontiguousarray(dw)
     db = dout.sum(axis=(0, 1, 2) if layout.channels_last else (0, 2, 3)) if cache.has_bias else None
     return dx, dw, db

@@ -51,6 +51,10 @@ class Layout:
     def image_shape(self, n: int, c: int, h: int, w: int) -> tuple[int, int, int, int]:
         return (n, h, w, c) if self.channels_last else (n, c, h, w)
 
+    def filter_shape(self, kh: int, kw: int, c: int, f: int) -> tuple[int, int, int, int]:
+        """``(kh, kw, C_in, C_out)`` (NHWC, Keras) or ``(C_out, C_in, kh, kw)`` (NCHW, PyTorch)."""
+        return (kh, kw, c, f) if self.channels_last else (f, c, kh, kw)
+
     def col_shape(self, n: int, c: int, kernel: Pair, out: Pair) -> tuple[int, ...]:
         kh, kw = kernel
         oh, ow = out
@@ -67,6 +71,27 @@ class Layout:
         if self.channels_last:
             return (every, every, every, i, j, every)
         return (every, every, i, j, every, every)
+
+    def interior(self, padded: np.ndarray, pads: Padding4, hw: Pair) -> np.ndarray:
+        """The view of a padded image that holds the original ``hw`` pixels."""
+        top, _, left, _ = pads
+        return padded[self.image_index(slice(top, top + hw[0]), slice(left, left + hw[1]))]
+
+    def per_channel(self, v: np.ndarray) -> np.ndarray:
+        """A ``(C,)`` vector shaped to broadcast along this layout's channel axis."""
+        return v if self.channels_last else v[:, None, None]
+
+    def image_from(self, arr: np.ndarray, src: Layout) -> np.ndarray:
+        """View of an image (or a batch of feature maps) given in layout ``src``, in this layout."""
+        if src.channels_last == self.channels_last:
+            return arr
+        return arr.transpose(0, 3, 1, 2) if src.channels_last else arr.transpose(0, 2, 3, 1)
+
+    def filters_from(self, w: np.ndarray, src: Layout) -> np.ndarray:
+        """View of filters given in layout ``src`` (see :meth:`filter_shape`), in this layout."""
+        if src.channels_last == self.channels_last:
+            return w
+        return w.transpose(3, 2, 0, 1) if src.channels_last else w.transpose(2, 3, 1, 0)
 
 
 NHWC = Layout("NHWC", channels_last=True)
@@ -150,6 +175,7 @@ def col2im(
     padded_hw: Pair,
     stride: Pair,
     layout: Layout,
+    dx_pad: np.ndarray | None = None,
 ) -> np.ndarray:
     """Adjoint of :func:`im2col`: sum every column-buffer entry back onto its pixel.
 
@@ -165,6 +191,8 @@ def col2im(
         Height and width ``(Hp, Wp)`` of the padded image.
     stride : (int, int)
     layout : Layout
+    dx_pad : ndarray, optional
+        A buffer of the padded-image shape to write into (overwritten, reused across calls).
 
     Returns
     -------
@@ -176,7 +204,10 @@ def col2im(
         n, oh, ow, kh, kw, c = col.shape
     else:
         n, c, kh, kw, oh, ow = col.shape
-    dx_pad = np.zeros(layout.image_shape(n, c, *padded_hw), dtype=col.dtype)
+    if dx_pad is None:
+        dx_pad = np.zeros(layout.image_shape(n, c, *padded_hw), dtype=col.dtype)
+    else:
+        dx_pad.fill(0)
     for i in range(kh):
         for j in range(kw):
             rows, cols = _window_slices(i, j, stride, (oh, ow))
