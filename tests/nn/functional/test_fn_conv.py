@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hypothesis
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from deepstep.course import cnn as course_cnn
+from deepstep.course import cs231n as course_cs231n
 from deepstep.gradcheck import numerical_gradients, rel_error
 from deepstep.nn.functional import conv as conv_module
 from deepstep.nn.functional import conv2d, conv2d_backward, get_workspace_limit, set_workspace_limit
@@ -70,6 +73,92 @@ def _out_shape(x, w, stride, padding, data_format):
     _, (oh, ow) = resolve_padding(padding, x_nchw.shape[2:], w_nchw.shape[2:], (sh, sw))
     f = w_nchw.shape[0]
     return (x.shape[0], oh, ow, f) if data_format == "NHWC" else (x.shape[0], f, oh, ow)
+
+
+# --------------------------------------------------------------------------- course loop references
+def _explicit_pads(x_nchw_hw, kernel, stride, padding):
+    (top, bottom, left, right), _ = resolve_padding(padding, x_nchw_hw, kernel, (stride, stride))
+    return top, bottom, left, right
+
+
+def _course_reference(x, w, b, stride, padding, data_format, dout):
+    """Forward and gradients from the loops of deepstep.course, in ``data_format``'s layout.
+
+    Square kernels with symmetric integer padding go through course.cnn (NHWC, the Coursera API);
+    everything else through course.cs231n (NCHW, rectangular kernels). Padding the references cannot
+    express (TensorFlow's asymmetric SAME, (ph, pw) pairs) is applied with np.pad beforehand and the
+    reference is called with pad 0; the padded border of its dx is then cropped off.
+    """
+    x_nchw, w_nchw = _to_nchw(x, w, data_format)
+    kh, kw = w_nchw.shape[2:]
+    top, bottom, left, right = _explicit_pads(x_nchw.shape[2:], (kh, kw), stride, padding)
+    symmetric = top == bottom == left == right
+    if data_format == "NHWC" and kh == kw:
+        pad = top if symmetric else 0
+        x_ref = x if symmetric else np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
+        out, cache = course_cnn.conv_forward(x_ref, w, b.reshape(1, 1, 1, -1), {"stride": stride, "pad": pad})
+        dx, dw, db = course_cnn.conv_backward(dout, cache)
+        if not symmetric:
+            dx = dx[:, top:top + x.shape[1], left:left + x.shape[2], :]
+        return out, dx, dw, db.reshape(-1)
+    pad = top if symmetric else 0
+    x_ref = x_nchw if symmetric else np.pad(x_nchw, ((0, 0), (0, 0), (top, bottom), (left, right)))
+    dout_nchw = dout.transpose(0, 3, 1, 2) if data_format == "NHWC" else dout
+    out, cache = course_cs231n.conv_forward_naive(x_ref, w_nchw, b, {"stride": stride, "pad": pad})
+    dx, dw, db = course_cs231n.conv_backward_naive(dout_nchw, cache)
+    if not symmetric:
+        dx = dx[:, :, top:top + x_nchw.shape[2], left:left + x_nchw.shape[3]]
+    if data_format == "NHWC":
+        out, dx, dw = out.transpose(0, 2, 3, 1), dx.transpose(0, 2, 3, 1), dw.transpose(2, 3, 1, 0)
+    return out, dx, dw, db
+
+
+@st.composite
+def conv_problems(draw):
+    """Small random convolutions that fit: shapes, kernel, stride, padding, layout, dtype."""
+    n, c, f = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    h, w = draw(st.integers(1, 7)), draw(st.integers(1, 7))
+    square = draw(st.booleans())
+    kh = draw(st.integers(1, 4))
+    kw = kh if square else draw(st.integers(1, 4))
+    stride = draw(st.integers(1, 3))
+    padding = draw(st.sampled_from(["int", "pair", "valid", "same"]))
+    if padding == "int":
+        padding = draw(st.integers(0, 2))
+    elif padding == "pair":
+        padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
+    ph, pw = (0, 0) if padding in ("valid", "same") else (
+        padding if isinstance(padding, tuple) else (padding, padding))
+    if padding != "same":
+        hypothesis.assume(kh <= h + 2 * ph and kw <= w + 2 * pw)
+    data_format = draw(st.sampled_from(FORMATS))
+    dtype = draw(st.sampled_from(DTYPES))
+    seed = draw(st.integers(0, 2**16))
+    return n, c, h, w, f, kh, kw, stride, padding, data_format, dtype, seed
+
+
+@hypothesis.settings(max_examples=150)
+@given(conv_problems())
+def test_conv2d_matches_the_course_loops(problem):
+    n, c, h, w, f, kh, kw, stride, padding, data_format, dtype, seed = problem
+    rng = np.random.default_rng(seed)
+    x, wt, b = _make(rng, data_format, n, c, h, w, f, kh, kw)
+    out_shape = _out_shape(x, wt, stride, padding, data_format)
+    dout = rng.standard_normal(out_shape)
+    want = _course_reference(x, wt, b, stride, padding, data_format, dout)
+
+    # the fast kernel, at the requested dtype (the references always compute in float64)
+    cast = [a.astype(dtype) for a in (x, wt, b, dout)]
+    out, cache = conv2d(*cast[:3], stride, padding, data_format)
+    got = (out, *conv2d_backward(cast[3], cache))
+    tol = 1e-10 if dtype == np.float64 else 1e-4
+    for name, g, r in zip(("out", "dx", "dw", "db"), got, want, strict=True):
+        assert g.dtype == dtype, name
+        assert g.shape == r.shape, name
+        if dtype == np.float64:
+            assert rel_error(g, r) < tol, name
+        else:  # float32 rounding: relative to the array's scale
+            assert np.abs(g - r).max() / max(np.abs(r).max(), 1.0) < tol, name
 
 
 # --------------------------------------------------------------------------- PyTorch cross-check
