@@ -344,7 +344,7 @@ def test_both_internal_layouts_match_pytorch(internal, data_format, dtype, rng, 
     for stride, padding in ((1, "same"), ((2, 1), (1, 0)), (2, "valid")):
         x, wt, b = _make(rng, data_format, 3, 3, 7, 8, 4, 3, 2, dtype)
         out, cache = conv2d(x, wt, b, stride, padding, data_format, workspace_bytes=3000)
-        assert cache.internal == internal
+        assert cache.geometry.internal == internal
         dout = rng.standard_normal(out.shape).astype(dtype)
         got = (out, *conv2d_backward(dout, cache))
         ref = _torch_reference(x, wt, b, stride, padding, data_format, dout, in_float64=True)

@@ -43,6 +43,8 @@ DEFAULT_WORKSPACE_BYTES = 256 * 2**20
 # BENCHMARKS.md). The workspace limit only ever makes chunks smaller than this.
 CHUNK_TARGET_BYTES = 4 * 2**20
 _workspace_limit = DEFAULT_WORKSPACE_BYTES
+# For stride 1, compute dx as a convolution of dout with the flipped filters instead of col2im.
+DX_BY_CONVOLUTION = True
 
 
 def set_workspace_limit(nbytes: int) -> None:
@@ -62,6 +64,41 @@ def get_workspace_limit() -> int:
 
 
 @dataclass(frozen=True)
+class _Geometry:
+    """Every size of one convolution, validated once at the public boundary."""
+
+    layout: Layout  # the caller's layout (x, out, dout, dx)
+    internal: Layout  # the layout the column buffer is built in
+    n: int
+    c: int  # input channels
+    hw: Pair  # input height and width
+    f: int  # output channels
+    kernel: Pair
+    stride: Pair
+    pads: Padding4  # (top, bottom, left, right)
+    out_hw: Pair
+
+    @property
+    def padded_hw(self) -> Pair:
+        top, bottom, left, right = self.pads
+        return (self.hw[0] + top + bottom, self.hw[1] + left + right)
+
+    @property
+    def col_elems(self) -> int:
+        """Numbers in one sample's column buffer: ``C * kh * kw * oh * ow``."""
+        return self.c * self.kernel[0] * self.kernel[1] * self.out_hw[0] * self.out_hw[1]
+
+    @property
+    def image_elems(self) -> int:
+        """Numbers in one padded input sample."""
+        return self.c * self.padded_hw[0] * self.padded_hw[1]
+
+    @property
+    def out_elems(self) -> int:
+        return self.f * self.out_hw[0] * self.out_hw[1]
+
+
+@dataclass(frozen=True)
 class ConvCache:
     """What :func:`conv2d_backward` needs from the forward pass.
 
@@ -70,15 +107,10 @@ class ConvCache:
     """
 
     x: np.ndarray
-    w2d: np.ndarray
-    w_shape: tuple[int, int, int, int]
+    w: np.ndarray
+    w_kf: np.ndarray  # the filters as the (K, F) matrix of the internal layout
+    geometry: _Geometry
     has_bias: bool
-    layout: Layout
-    internal: Layout
-    kernel: Pair
-    stride: Pair
-    pads: Padding4
-    out_hw: Pair
     need_dx: bool
     workspace_bytes: int
 
@@ -130,40 +162,36 @@ def _chunk_size(n: int, bytes_per_sample: int, limit: int) -> int:
     return max(1, min(n, min(limit, CHUNK_TARGET_BYTES) // max(bytes_per_sample, 1)))
 
 
-def _filters_2d(w: np.ndarray, layout: Layout) -> np.ndarray:
-    """Filters as the matrix of the matmul: ``(kh*kw*C, F)`` (NHWC) or ``(F, C*kh*kw)`` (NCHW)."""
-    w = np.ascontiguousarray(w)
-    if layout.channels_last:
-        return w.reshape(-1, w.shape[3])
-    return w.reshape(w.shape[0], -1)
+def _chunks(n: int, chunk: int) -> list[slice]:
+    return [slice(start, min(start + chunk, n)) for start in range(0, n, chunk)]
 
 
-def _forward_matmul(col: np.ndarray, w2d: np.ndarray, out: np.ndarray, layout: Layout) -> None:
-    """``out = col @ W`` (NHWC) or ``out[n] = W @ col[n]`` (NCHW), written into ``out``."""
-    nb = out.shape[0]
-    if layout.channels_last:
-        np.matmul(col.reshape(-1, w2d.shape[0]), w2d, out=out.reshape(-1, w2d.shape[1]))
+def _merge_batch(a: np.ndarray) -> np.ndarray | None:
+    """``(N, P, K)`` as an ``(N * P, K)`` view when the memory layout allows it, else None."""
+    if a.shape[0] == 1 or a.strides[0] == a.shape[1] * a.strides[1]:
+        return a.reshape(-1, a.shape[2]) if a.strides[2] == a.itemsize or a.shape[0] == 1 else None
+    return None
+
+
+def _matmul_into(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
+    """``out[n] = a[n] @ b`` for ``a`` (N, P, K), ``b`` (K, F), ``out`` (N, P, F), without copies.
+
+    Both may be transposed views; NumPy hands BLAS the transpose flags. When the
+    whole batch is one row-major matrix the N products become a single GEMM.
+    """
+    a2, out2 = _merge_batch(a), _merge_batch(out)
+    if a2 is not None and out2 is not None:
+        np.matmul(a2, b, out=out2)
     else:
-        np.matmul(w2d, col.reshape(nb, w2d.shape[1], -1), out=out.reshape(nb, w2d.shape[0], -1))
+        np.matmul(a, b, out=out)
 
 
-def _weight_grad(col: np.ndarray, dout: np.ndarray, w2d: np.ndarray, layout: Layout) -> np.ndarray:
-    """``dW = col^T @ dout`` (NHWC) or ``dW = sum_n dout[n] @ col[n]^T`` (NCHW), shaped like ``w2d``."""
-    nb = dout.shape[0]
-    if layout.channels_last:
-        return col.reshape(-1, w2d.shape[0]).T @ dout.reshape(-1, w2d.shape[1])
-    col_t = col.reshape(nb, w2d.shape[1], -1).transpose(0, 2, 1)
-    return np.matmul(dout.reshape(nb, w2d.shape[0], -1), col_t).sum(axis=0)
-
-
-def _col_grad(dout: np.ndarray, w2d: np.ndarray, dcol: np.ndarray, layout: Layout) -> np.ndarray:
-    """``dcol = dout @ W^T`` (NHWC) or ``dcol[n] = W^T @ dout[n]`` (NCHW), written into ``dcol``."""
-    nb = dout.shape[0]
-    if layout.channels_last:
-        np.matmul(dout.reshape(-1, w2d.shape[1]), w2d.T, out=dcol.reshape(-1, w2d.shape[0]))
-    else:
-        np.matmul(w2d.T, dout.reshape(nb, w2d.shape[0], -1), out=dcol.reshape(nb, w2d.shape[1], -1))
-    return dcol
+def _weight_grad(a: np.ndarray, dout: np.ndarray) -> np.ndarray:
+    """``sum_n a[n]^T @ dout[n]``: ``(K, F)`` from ``a`` (N, P, K) and ``dout`` (N, P, F)."""
+    a2, d2 = _merge_batch(a), _merge_batch(dout)
+    if a2 is not None and d2 is not None:
+        return a2.T @ d2
+    return np.matmul(a.transpose(0, 2, 1), dout).sum(axis=0)
 
 
 class _Scratch:
@@ -181,35 +209,63 @@ class _Scratch:
         return buf[:nb]
 
 
-def _padded_chunk(x_part: np.ndarray, cache: ConvCache, scratch: _Scratch, chunk: int) -> np.ndarray:
-    """The chunk ``x_part`` zero-padded and in the internal layout (a view of ``x`` when possible).
+def _columns(x_part: np.ndarray, g: _Geometry, scratch: _Scratch, chunk: int) -> np.ndarray:
+    """Pad a chunk of ``x`` (caller's layout) and build its column buffer (internal layout).
 
-    The padded buffer is zero-initialised once; chunks only overwrite its interior,
-    so the borders stay zero.
+    The padded buffer is zero-initialised once and chunks only overwrite its
+    interior, so the borders stay zero; the same copy converts the layout.
     """
-    internal, nb = cache.internal, x_part.shape[0]
-    if cache.pads == (0, 0, 0, 0) and internal == cache.layout:
-        return x_part
-    if internal.channels_last:
-        h, w, c = x_part.shape[1:] if cache.layout.channels_last else (*x_part.shape[2:], x_part.shape[1])
+    internal, nb = g.internal, x_part.shape[0]
+    if g.pads == (0, 0, 0, 0) and internal == g.layout:
+        x_pad = x_part
     else:
-        c, h, w = (x_part.shape[3], *x_part.shape[1:3]) if cache.layout.channels_last else x_part.shape[1:]
-    top, bottom, left, right = cache.pads
-    shape = internal.image_shape(chunk, c, h + top + bottom, w + left + right)
-    padded = scratch.get("x_pad", shape, nb, zeros=True)
-    internal.interior(padded, cache.pads, (h, w))[...] = internal.image_from(x_part, cache.layout)
-    return padded
+        x_pad = scratch.get("x_pad", internal.image_shape(chunk, g.c, *g.padded_hw), nb, zeros=True)
+        internal.interior(x_pad, g.pads, g.hw)[...] = internal.image_from(x_part, g.layout)
+    col = scratch.get("col", internal.col_shape(chunk, g.c, g.kernel, g.out_hw), nb)
+    return im2col(x_pad, g.kernel, g.stride, g.out_hw, internal, col=col)
 
 
-def _internal_chunk(arr_part: np.ndarray, cache: ConvCache, scratch: _Scratch, name: str,
-                    chunk: int) -> np.ndarray:
-    """A C-contiguous copy (or view) of a feature-map chunk in the internal layout."""
-    if cache.internal == cache.layout and arr_part.flags.c_contiguous:
-        return arr_part
-    view = cache.internal.image_from(arr_part, cache.layout)
-    buf = scratch.get(name, (chunk, *view.shape[1:]), view.shape[0])
-    buf[...] = view
-    return buf
+def _convolve(x: np.ndarray, w_kf: np.ndarray, g: _Geometry, limit: int,
+              bias: np.ndarray | None = None) -> np.ndarray:
+    """The forward pass, chunk by chunk: ``out[n] = col(x)[n] @ W (+ b)`` in the caller's layout."""
+    out = np.empty(g.layout.image_shape(g.n, g.f, *g.out_hw), dtype=x.dtype)
+    chunk = _chunk_size(g.n, (g.col_elems + g.image_elems) * x.itemsize, limit)
+    scratch = _Scratch(x.dtype)
+    for part in _chunks(g.n, chunk):
+        col = _columns(x[part], g, scratch, chunk)
+        out_part = out[part]
+        _matmul_into(g.internal.col_matrices(col), w_kf, g.layout.map_matrices(out_part))
+        if bias is not None:
+            out_part += g.layout.per_channel(bias)
+    return out
+
+
+def _geometry(layout: Layout, n: int, c: int, hw: Pair, f: int, kernel: Pair, stride: Pair,
+              pads: Padding4, out_hw: Pair) -> _Geometry:
+    internal = choose_internal_layout(c, out_hw[1], stride[1])
+    return _Geometry(layout, internal, n, c, hw, f, kernel, stride, pads, out_hw)
+
+
+def _dx_as_convolution(g: _Geometry) -> _Geometry | None:
+    """The geometry of ``dx`` computed as a convolution of ``dout``, or None where it does not apply.
+
+    For stride 1, ``dx[y, x] = sum_{i, j} dout_pad[y + i, x + j] . w[kh-1-i, kw-1-j]^T``: a
+    convolution of ``dout`` padded by ``k - 1 - pad`` with the flipped filters and the channel axes
+    swapped. It replaces col2im's ``kh * kw`` scatter-adds by im2col's copies. A padding
+    larger than ``k - 1`` would need negative padding, so those fall back to col2im.
+    """
+    (kh, kw), (top, bottom, left, right) = g.kernel, g.pads
+    if not DX_BY_CONVOLUTION or g.stride != (1, 1) or max(top, bottom) > kh - 1 or max(left, right) > kw - 1:
+        return None
+    pads = (kh - 1 - top, kh - 1 - bottom, kw - 1 - left, kw - 1 - right)
+    return _geometry(g.layout, g.n, g.f, g.out_hw, g.c, g.kernel, (1, 1), pads, g.hw)
+
+
+def _flipped_filter_matrix(w: np.ndarray, g: _Geometry, g_dx: _Geometry) -> np.ndarray:
+    """``w`` rotated by 180 degrees with C_in and C_out swapped, as ``g_dx``'s (K, F) matrix."""
+    w_hwio = NHWC.filters_from(w, g.layout)  # (kh, kw, C_in, C_out)
+    flipped = w_hwio[::-1, ::-1].transpose(0, 1, 3, 2)  # (kh, kw, C_out, C_in)
+    return g_dx.internal.filter_matrix(g_dx.internal.filters_from(flipped, NHWC))
 
 
 def conv2d(
@@ -270,35 +326,12 @@ def conv2d(
         raise TypeError(f"need_dx must be a bool, got {need_dx!r}")
     limit = _workspace_limit if workspace_bytes is None else check_int(workspace_bytes, "workspace_bytes", 1)
 
-    internal = choose_internal_layout(c, out_hw[1], stride_hw[1])
-    w2d = _filters_2d(internal.filters_from(w, layout), internal)
-    cache = ConvCache(
-        x=x, w2d=w2d, w_shape=w.shape, has_bias=b is not None, layout=layout, internal=internal,
-        kernel=kernel, stride=stride_hw, pads=pads, out_hw=out_hw, need_dx=bool(need_dx),
-        workspace_bytes=limit,
-    )
-    f = w2d.shape[1] if internal.channels_last else w2d.shape[0]
-    padded_hw = (h + pads[0] + pads[1], wd + pads[2] + pads[3])
-    col_elems = c * kernel[0] * kernel[1] * out_hw[0] * out_hw[1]
-    per_sample = (col_elems + c * padded_hw[0] * padded_hw[1] + f * out_hw[0] * out_hw[1]) * x.itemsize
-    chunk = _chunk_size(n, per_sample, limit)
-
-    out = np.empty(layout.image_shape(n, f, *out_hw), dtype=x.dtype)
-    scratch = _Scratch(x.dtype)
-    bias = None if b is None else internal.per_channel(b)
-    for start in range(0, n, chunk):
-        part = slice(start, min(start + chunk, n))
-        nb = part.stop - start
-        x_pad = _padded_chunk(x[part], cache, scratch, chunk)
-        col = im2col(x_pad, kernel, stride_hw, out_hw, internal,
-                     col=scratch.get("col", internal.col_shape(chunk, c, kernel, out_hw), nb))
-        same = internal == layout
-        out_part = out[part] if same else scratch.get("out", internal.image_shape(chunk, f, *out_hw), nb)
-        _forward_matmul(col, w2d, out_part, internal)
-        if bias is not None:
-            out_part += bias
-        if not same:
-            out[part] = layout.image_from(out_part, internal)
+    f = w.shape[3] if layout.channels_last else w.shape[0]
+    g = _geometry(layout, n, c, (h, wd), f, kernel, stride_hw, pads, out_hw)
+    w_kf = g.internal.filter_matrix(g.internal.filters_from(w, layout))
+    out = _convolve(x, w_kf, g, limit, b)
+    cache = ConvCache(x=x, w=w, w_kf=w_kf, geometry=g, has_bias=b is not None, need_dx=bool(need_dx),
+                      workspace_bytes=limit)
     return out, cache
 
 
@@ -306,6 +339,10 @@ def conv2d_backward(
     dout: np.ndarray, cache: ConvCache
 ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
     """Gradients of :func:`conv2d` with respect to ``x``, ``w`` and ``b``.
+
+    Per chunk the column buffer of ``x`` is rebuilt, then ``dW += col^T @ dout``;
+    ``dx`` is ``col2im(dout @ W^T)``, or for stride 1 the convolution of the padded
+    ``dout`` with the flipped filters (see :func:`_dx_as_convolution`).
 
     Parameters
     ----------
@@ -325,45 +362,35 @@ def conv2d_backward(
     """
     if not isinstance(cache, ConvCache):
         raise TypeError(f"cache must be the ConvCache returned by conv2d, got {type(cache).__name__}")
-    x, layout, internal, w2d = cache.x, cache.layout, cache.internal, cache.w2d
+    x, g = cache.x, cache.geometry
+    layout, internal = g.layout, g.internal
     dout = check_float_array(dout, "dout", 4)
-    if layout.channels_last:
-        n, h, wd, c = x.shape
-    else:
-        n, c, h, wd = x.shape
-    f = w2d.shape[1] if internal.channels_last else w2d.shape[0]
-    expected = layout.image_shape(n, f, *cache.out_hw)
+    expected = layout.image_shape(g.n, g.f, *g.out_hw)
     if dout.shape != expected:
         raise ValueError(f"dout must have the forward output's shape {expected}, got {dout.shape}")
     check_same_dtype({"x": x, "dout": dout}, "x")
-    kernel, pads, out_hw = cache.kernel, cache.pads, cache.out_hw
-    padded_hw = (h + pads[0] + pads[1], wd + pads[2] + pads[3])
+    dout = np.ascontiguousarray(dout)
 
-    col_elems = c * kernel[0] * kernel[1] * out_hw[0] * out_hw[1]
-    image_elems = c * padded_hw[0] * padded_hw[1]
-    per_sample = col_elems + image_elems + f * out_hw[0] * out_hw[1]
-    if cache.need_dx:
-        per_sample += col_elems + image_elems
-    chunk = _chunk_size(n, per_sample * x.itemsize, cache.workspace_bytes)
-
+    g_dx = _dx_as_convolution(g) if cache.need_dx else None
+    with_col2im = cache.need_dx and g_dx is None
+    per_sample = g.col_elems + g.image_elems + (g.col_elems + g.image_elems if with_col2im else 0)
+    chunk = _chunk_size(g.n, per_sample * x.itemsize, cache.workspace_bytes)
     scratch = _Scratch(x.dtype)
-    dw2d = np.zeros(w2d.shape, dtype=x.dtype)
-    dx = np.empty_like(x, order="C") if cache.need_dx else None
-    for start in range(0, n, chunk):
-        part = slice(start, min(start + chunk, n))
-        nb = part.stop - start
-        col_shape = internal.col_shape(chunk, c, kernel, out_hw)
-        x_pad = _padded_chunk(x[part], cache, scratch, chunk)
-        col = im2col(x_pad, kernel, cache.stride, out_hw, internal, col=scratch.get("col", col_shape, nb))
-        dout_part = _internal_chunk(dout[part], cache, scratch, "dout", chunk)
-        dw2d += _weight_grad(col, dout_part, w2d, internal)
-        if dx is not None:
-            dcol = _col_grad(dout_part, w2d, scratch.get("dcol", col_shape, nb), internal)
-            dx_pad = col2im(dcol, padded_hw, cache.stride, internal,
-                            scratch.get("dx_pad", internal.image_shape(chunk, c, *padded_hw), nb))
-            dx[part] = layout.image_from(internal.interior(dx_pad, pads, (h, wd)), internal)
-    kh, kw = kernel
-    dw = layout.filters_from(dw2d.reshape(internal.filter_shape(kh, kw, c, f)), internal)
-    dw = np.ascontiguousarray(dw)
+    dw_kf = np.zeros(cache.w_kf.shape, dtype=x.dtype)
+    dx = np.empty(x.shape, dtype=x.dtype) if with_col2im else None
+    for part in _chunks(g.n, chunk):
+        nb = part.stop - part.start
+        col = _columns(x[part], g, scratch, chunk)
+        dout_rows = layout.map_matrices(dout[part])
+        dw_kf += _weight_grad(internal.col_matrices(col), dout_rows)
+        if with_col2im:
+            dcol = scratch.get("dcol", (chunk, *col.shape[1:]), nb)
+            _matmul_into(dout_rows, cache.w_kf.T, internal.col_matrices(dcol))
+            dx_pad = col2im(dcol, g.padded_hw, g.stride, internal,
+                            scratch.get("dx_pad", internal.image_shape(chunk, g.c, *g.padded_hw), nb))
+            dx[part] = layout.image_from(internal.interior(dx_pad, g.pads, g.hw), internal)
+    if g_dx is not None:
+        dx = _convolve(dout, _flipped_filter_matrix(cache.w, g, g_dx), g_dx, cache.workspace_bytes)
+    dw = np.ascontiguousarray(layout.filters_from(internal.filters_from_matrix(dw_kf, g.kernel), internal))
     db = dout.sum(axis=(0, 1, 2) if layout.channels_last else (0, 2, 3)) if cache.has_bias else None
     return dx, dw, db

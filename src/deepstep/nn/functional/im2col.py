@@ -77,6 +77,39 @@ class Layout:
         top, _, left, _ = pads
         return padded[self.image_index(slice(top, top + hw[0]), slice(left, left + hw[1]))]
 
+    def col_matrices(self, col: np.ndarray) -> np.ndarray:
+        """View a C-contiguous column buffer as ``(N, P, K)``: per sample, one receptive field per row.
+
+        ``P = oh * ow`` windows and ``K = kh * kw * C`` numbers per window, in the order
+        ``(kh, kw, C)`` (NHWC) or ``(C, kh, kw)`` (NCHW; a transposed view, no copy).
+        """
+        n = col.shape[0]
+        if self.channels_last:
+            return col.reshape(n, col.shape[1] * col.shape[2], -1)
+        return col.reshape(n, col.shape[1] * col.shape[2] * col.shape[3], -1).transpose(0, 2, 1)
+
+    def map_matrices(self, maps: np.ndarray) -> np.ndarray:
+        """View C-contiguous feature maps as ``(N, P, C)``: per sample, one pixel per row."""
+        n = maps.shape[0]
+        if self.channels_last:
+            return maps.reshape(n, -1, maps.shape[3])
+        return maps.reshape(n, maps.shape[1], -1).transpose(0, 2, 1)
+
+    def filter_matrix(self, w: np.ndarray) -> np.ndarray:
+        """Filters in this layout as the ``(K, F)`` matrix whose rows match :meth:`col_matrices`."""
+        w = np.ascontiguousarray(w)
+        if self.channels_last:
+            return w.reshape(-1, w.shape[3])
+        return w.reshape(w.shape[0], -1).T
+
+    def filters_from_matrix(self, w_kf: np.ndarray, kernel: Pair) -> np.ndarray:
+        """Inverse of :meth:`filter_matrix`: ``(K, F)`` back to this layout's filter shape."""
+        k, f = w_kf.shape
+        c = k // (kernel[0] * kernel[1])
+        if self.channels_last:
+            return w_kf.reshape(kernel[0], kernel[1], c, f)
+        return w_kf.T.reshape(f, c, kernel[0], kernel[1])
+
     def per_channel(self, v: np.ndarray) -> np.ndarray:
         """A ``(C,)`` vector shaped to broadcast along this layout's channel axis."""
         return v if self.channels_last else v[:, None, None]
