@@ -112,10 +112,15 @@ def tanh(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def tanh_backward(dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
-    """``dx = dout * (1 - t ** 2)`` with ``t`` the forward output."""
+    """``dx = dout * (1 - t ** 2)`` with ``t`` the forward output.
+
+    Computed as ``(1 - t) * (1 + t)``, which keeps full relative precision where
+    ``|t|`` is close to 1 (``1 - t`` is then exact).
+    """
     t = _check_cache(cache, "tanh")
     dout = _check_dout(dout, t, "output")
-    return dout * (t.dtype.type(1) - t * t)
+    one = t.dtype.type(1)
+    return dout * ((one - t) * (one + t))
 
 
 def _check_axis(axis: Any, ndim: int) -> int:
