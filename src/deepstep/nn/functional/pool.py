@@ -53,7 +53,7 @@ class PoolCache:
     xp : ndarray or None
         Padded input (max mode only; the input itself when there is no padding).
     m1 : ndarray or None
-        Column-stage maxima (max mode only).
+        Column-stage maxima (max mode with stride != pool size only).
     out : ndarray or None
         Forward output (max mode only).
     count : ndarray or float or None
@@ -168,6 +168,64 @@ def _window_scatter(g: np.ndarray, axis: int, size: int, window: int, stride: in
     return d
 
 
+def _tile_view(a: np.ndarray, h_axis: int, pool: Pair, out_hw: Pair) -> np.ndarray:
+    """6-D view splitting H into (out_h, kh) and W into (out_w, kw): no copy.
+
+    Valid when the windows tile ``a`` exactly (stride == pool size and
+    ``a.shape[h_axis] == out_h * kh``, likewise for W). ``a`` may be any strided view.
+    """
+    (kh, kw), (oh, ow) = pool, out_hw
+    sh, sw = a.strides[h_axis], a.strides[h_axis + 1]
+    shape = a.shape[:h_axis] + (oh, kh, ow, kw) + a.shape[h_axis + 2:]
+    strides = a.strides[:h_axis] + (kh * sh, sh, kw * sw, sw) + a.strides[h_axis + 2:]
+    return np.lib.stride_tricks.as_strided(a, shape, strides, writeable=False)
+
+
+def _max_over_offsets(xp: np.ndarray, h_axis: int, pool: Pair, stride: Pair, out_hw: Pair) -> np.ndarray:
+    """``out = max over (i, j) of xp[.., i + sh * p, j + sw * q, ..]``, one ``np.maximum`` per offset."""
+    offsets = [(i, j) for i in range(pool[0]) for j in range(pool[1])]
+
+    def window(i: int, j: int) -> np.ndarray:
+        rows = _offsets(i, stride[0], out_hw[0])
+        cols = _offsets(j, stride[1], out_hw[1])
+        return xp[(slice(None),) * h_axis + (rows, cols)]
+
+    if len(offsets) == 1:
+        return window(0, 0).copy()
+    out = np.maximum(window(*offsets[0]), window(*offsets[1]))
+    for i, j in offsets[2:]:
+        np.maximum(out, window(i, j), out=out)
+    return out
+
+
+def _tiled_max_backward(dout: np.ndarray, xp: np.ndarray, out: np.ndarray, h_axis: int,
+                        pool: Pair) -> np.ndarray:
+    """Backward of max pooling over windows that tile ``xp`` exactly (stride == pool size).
+
+    ``hit = (window == its max)`` for every element at once; when some window holds
+    several maxima (the hit count exceeds the number of windows), only the first hit
+    in row-major order is kept. Then ``dx = hit * dout`` broadcast over each window.
+    """
+    out_hw = (out.shape[h_axis], out.shape[h_axis + 1])
+    x6 = _tile_view(xp, h_axis, pool, out_hw)
+    expand = (h_axis + 1, h_axis + 3)
+    hit = np.equal(x6, np.expand_dims(out, expand))
+    if np.count_nonzero(hit) != out.size:
+        idx = (slice(None),) * h_axis
+        free = None
+        for i in range(pool[0]):
+            for j in range(pool[1]):
+                h = hit[idx + (slice(None), i, slice(None), j)]
+                if free is None:
+                    free = ~h
+                else:
+                    h &= free
+                    free ^= h
+    dx6 = np.empty(x6.shape, dtype=dout.dtype)
+    np.multiply(hit, np.expand_dims(dout, expand), out=dx6)
+    return dx6.reshape(xp.shape)
+
+
 def _window_counts(in_size: int, window: int, stride: int, pad_before: int, n_out: int) -> np.ndarray:
     """Number of real pixels in each window along one axis (padding excluded)."""
     starts = np.arange(n_out) * stride - pad_before
@@ -248,9 +306,16 @@ def pool2d(
     sh, sw = strides
     if mode == "max":
         xp = _pad(x, pads, h_axis, -np.inf)
-        # Drop trailing rows/columns no window reaches so the reshape fast path applies.
+        # Drop trailing rows/columns no window reaches.
         xp_used = xp[_index(h_axis, slice(0, (out_h - 1) * sh + kh))]
         xp_used = xp_used[_index(w_axis, slice(0, (out_w - 1) * sw + kw))]
+        if strides == pool:
+            # Windows tile xp_used exactly: one maximum per window offset, and a
+            # one-shot backward (see _tiled_max_backward).
+            out = _max_over_offsets(xp_used, h_axis, pool, strides, (out_h, out_w))
+            cache = PoolCache(x.shape, out.shape, x.dtype, mode, data_format, pool, strides, pads,
+                              xp=xp_used, out=out)
+            return out, cache
         m1 = _window_reduce(xp_used, w_axis, kw, sw, out_w, np.maximum)
         out = _window_reduce(m1, h_axis, kh, sh, out_h, np.maximum)
         cache = PoolCache(x.shape, out.shape, x.dtype, mode, data_format, pool, strides, pads,
@@ -308,9 +373,12 @@ def pool2d_backward(dout: np.ndarray, cache: PoolCache) -> np.ndarray:
     padded_h = cache.x_shape[h_axis] + cache.pads[0] + cache.pads[1]
     padded_w = cache.x_shape[w_axis] + cache.pads[2] + cache.pads[3]
     if cache.mode == "max":
-        assert cache.xp is not None and cache.m1 is not None and cache.out is not None
-        dm1 = _route_first_max(dout, cache.m1, cache.out, h_axis, kh, sh)
-        dxp_used = _route_first_max(dm1, cache.xp, cache.m1, w_axis, kw, sw)
+        assert cache.xp is not None and cache.out is not None
+        if cache.m1 is None:
+            dxp_used = _tiled_max_backward(dout, cache.xp, cache.out, h_axis, cache.pool)
+        else:
+            dm1 = _route_first_max(dout, cache.m1, cache.out, h_axis, kh, sh)
+            dxp_used = _route_first_max(dm1, cache.xp, cache.m1, w_axis, kw, sw)
     else:
         g = dout / cache.count if isinstance(cache.count, np.ndarray) else dout * dout.dtype.type(
             1.0 / cache.count)
