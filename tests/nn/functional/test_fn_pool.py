@@ -17,9 +17,12 @@ from deepstep.nn.functional._params import resolve_padding
 
 
 def distinct_values(rng: np.random.Generator, shape: tuple[int, ...], dtype=np.float64) -> np.ndarray:
-    """Values with no ties (pairwise gaps >= 0.05), so max-pool is differentiable everywhere."""
+    """Values with no ties (pairwise gaps 1/16), so max-pool is differentiable everywhere.
+
+    They are binary fractions, so window sums are exact: no cancellation noise near 0.
+    """
     n = int(np.prod(shape))
-    return (rng.permutation(n).reshape(shape) * 0.05 - n * 0.025).astype(dtype)
+    return ((rng.permutation(n).reshape(shape) - n // 2) / 16 + 1 / 32).astype(dtype)
 
 
 def to_layout(x_nhwc: np.ndarray, data_format: str) -> np.ndarray:
@@ -210,6 +213,27 @@ def test_ties_match_torch(pool, stride, data_format, rng):
     out, cache = pool2d(to_layout(x_nhwc, data_format), pool, stride, "valid", "max", data_format)
     xt = torch.tensor(np.ascontiguousarray(x_nhwc.transpose(0, 3, 1, 2)), requires_grad=True)
     out_t = torch.nn.functional.max_pool2d(xt, pool, stride)
+    dout_nchw = rng.standard_normal(tuple(out_t.shape))
+    out_t.backward(torch.tensor(dout_nchw))
+    dout = dout_nchw if data_format == "NCHW" else np.ascontiguousarray(dout_nchw.transpose(0, 2, 3, 1))
+    dx = pool2d_backward(dout, cache)
+    np.testing.assert_array_equal(to_nhwc(out, data_format), out_t.detach().numpy().transpose(0, 2, 3, 1))
+    np.testing.assert_allclose(to_nhwc(dx, data_format), xt.grad.numpy().transpose(0, 2, 3, 1),
+                               rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("data_format", ["NHWC", "NCHW"])
+@pytest.mark.parametrize("channels", [3, 16])
+@pytest.mark.parametrize(("pool", "padding"), [((2, 2), "valid"), ((3, 16), "same"), ((2, 17), "valid")])
+@pytest.mark.parametrize("ties", [False, True])
+def test_tiled_paths_match_torch(pool, padding, channels, ties, data_format, rng):
+    """stride == pool_size has its own kernels (6-D view for long inner axes, row by row otherwise)."""
+    torch = pytest.importorskip("torch")
+    shape = (2, 5, 34, channels)
+    x_nhwc = rng.integers(0, 3, size=shape).astype(np.float64) if ties else distinct_values(rng, shape)
+    out, cache = pool2d(to_layout(x_nhwc, data_format), pool, padding=padding, data_format=data_format)
+    pads, _ = resolve_padding(padding, shape[1:3], pool, pool)
+    xt, out_t = torch_pool(torch, np.ascontiguousarray(x_nhwc.transpose(0, 3, 1, 2)), pool, pool, pads, "max")
     dout_nchw = rng.standard_normal(tuple(out_t.shape))
     out_t.backward(torch.tensor(dout_nchw))
     dout = dout_nchw if data_format == "NCHW" else np.ascontiguousarray(dout_nchw.transpose(0, 2, 3, 1))

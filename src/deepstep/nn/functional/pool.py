@@ -120,13 +120,14 @@ def _unpad(dxp: np.ndarray, pads: Padding4, x_shape: tuple[int, ...], h_axis: in
 
 def _window_reduce(a: np.ndarray, axis: int, window: int, stride: int, n_out: int,
                    ufunc: np.ufunc) -> np.ndarray:
-    """``r[.., q, ..] = ufunc.reduce(a[.., q * stride + k, ..] for k < window)`` along ``axis``."""
-    if stride == window and a.shape[axis] == window * n_out:
-        # Non-overlapping windows tiling the axis exactly: one reshape and one reduction.
-        shape = a.shape[:axis] + (n_out, window) + a.shape[axis + 1:]
-        return ufunc.reduce(a.reshape(shape), axis=axis + 1)
-    result = a[_index(axis, _offsets(0, stride, n_out))].copy()
-    for k in range(1, window):
+    """``r[.., q, ..] = ufunc.reduce(a[.., q * stride + k, ..] for k < window)`` along ``axis``.
+
+    Always returns a fresh array (safe to modify in place).
+    """
+    if window == 1:
+        return a[_index(axis, _offsets(0, stride, n_out))].copy()
+    result = ufunc(a[_index(axis, _offsets(0, stride, n_out))], a[_index(axis, _offsets(1, stride, n_out))])
+    for k in range(2, window):
         ufunc(result, a[_index(axis, _offsets(k, stride, n_out))], out=result)
     return result
 
@@ -159,11 +160,11 @@ def _window_scatter(g: np.ndarray, axis: int, size: int, window: int, stride: in
     """Adjoint of a windowed sum: ``d[.., q * stride + k, ..] += g[.., q, ..]`` for every ``k``."""
     n_out = g.shape[axis]
     if stride == window and size == window * n_out:
-        shape = g.shape[:axis + 1] + (window,) + g.shape[axis + 1:]
-        expanded = np.broadcast_to(np.expand_dims(g, axis + 1), shape)
-        return expanded.reshape(_with_size(g.shape, axis, size))
+        # Non-overlapping windows tiling the axis: repeat every entry ``window`` times.
+        return np.repeat(g, window, axis=axis)
     d = np.zeros(_with_size(g.shape, axis, size), dtype=g.dtype)
-    for k in range(window):
+    d[_index(axis, _offsets(0, stride, n_out))] = g
+    for k in range(1, window):
         d[_index(axis, _offsets(k, stride, n_out))] += g
     return d
 
@@ -198,32 +199,53 @@ def _max_over_offsets(xp: np.ndarray, h_axis: int, pool: Pair, stride: Pair, out
     return out
 
 
+def _keep_first_hits(hits: list[np.ndarray]) -> None:
+    """In place: keep, at every position, only the first ``True`` along the list (row-major order)."""
+    free = ~hits[0]
+    for hit in hits[1:]:
+        hit &= free
+        free ^= hit
+
+
 def _tiled_max_backward(dout: np.ndarray, xp: np.ndarray, out: np.ndarray, h_axis: int,
                         pool: Pair) -> np.ndarray:
     """Backward of max pooling over windows that tile ``xp`` exactly (stride == pool size).
 
-    ``hit = (window == its max)`` for every element at once; when some window holds
-    several maxima (the hit count exceeds the number of windows), only the first hit
-    in row-major order is kept. Then ``dx = hit * dout`` broadcast over each window.
+    ``hit = (element == its window's max)``; when some window holds several maxima
+    (more hits than windows), only the first hit in row-major order is kept. Then
+    ``dx = hit * dout``. Two equivalent evaluations, chosen for long inner loops:
+
+    - a 6-D view ``(.., out_h, kh, out_w, kw, ..)`` against ``out`` broadcast over each
+      window, when the innermost axis of that view (C in NHWC, kw in NCHW) is long;
+    - otherwise one window row ``i`` at a time against ``out`` repeated ``kw`` times
+      along W, so that the inner loops run over whole contiguous rows.
     """
-    out_hw = (out.shape[h_axis], out.shape[h_axis + 1])
-    x6 = _tile_view(xp, h_axis, pool, out_hw)
-    expand = (h_axis + 1, h_axis + 3)
-    hit = np.equal(x6, np.expand_dims(out, expand))
-    if np.count_nonzero(hit) != out.size:
-        idx = (slice(None),) * h_axis
-        free = None
-        for i in range(pool[0]):
-            for j in range(pool[1]):
-                h = hit[idx + (slice(None), i, slice(None), j)]
-                if free is None:
-                    free = ~h
-                else:
-                    h &= free
-                    free ^= h
-    dx6 = np.empty(x6.shape, dtype=dout.dtype)
-    np.multiply(hit, np.expand_dims(dout, expand), out=dx6)
-    return dx6.reshape(xp.shape)
+    kh, kw = pool
+    w_axis = h_axis + 1
+    oh, ow = out.shape[h_axis], out.shape[w_axis]
+    lead = (slice(None),) * h_axis
+    innermost = xp.shape[-1] if h_axis == 1 else kw
+    if innermost >= 16:
+        x6 = _tile_view(xp, h_axis, pool, (oh, ow))
+        expand = (h_axis + 1, h_axis + 3)
+        hit6 = np.equal(x6, np.expand_dims(out, expand))
+        if np.count_nonzero(hit6) != out.size:
+            _keep_first_hits([hit6[lead + (slice(None), i, slice(None), j)]
+                              for i in range(kh) for j in range(kw)])
+        dx6 = np.empty(x6.shape, dtype=dout.dtype)
+        np.multiply(hit6, np.expand_dims(dout, expand), out=dx6)
+        return dx6.reshape(xp.shape)
+    out_rep = np.repeat(out, kw, axis=w_axis) if kw > 1 else out
+    dout_rep = np.repeat(dout, kw, axis=w_axis) if kw > 1 else dout
+    rows = [lead + (_offsets(i, kh, oh),) for i in range(kh)]
+    hits = [np.equal(xp[r], out_rep) for r in rows]
+    if sum(np.count_nonzero(hit) for hit in hits) != out.size:
+        cols = [(slice(None),) * w_axis + (slice(j, None, kw),) for j in range(kw)]
+        _keep_first_hits([hit[c] for hit in hits for c in cols])
+    dxp = np.empty(xp.shape, dtype=dout.dtype)
+    for r, hit in zip(rows, hits, strict=True):
+        np.multiply(hit, dout_rep, out=dxp[r])
+    return dxp
 
 
 def _window_counts(in_size: int, window: int, stride: int, pad_before: int, n_out: int) -> np.ndarray:
@@ -334,10 +356,11 @@ def pool2d(
         rows = rows.reshape(shape)
         shape[h_axis], shape[w_axis] = 1, out_w
         count: np.ndarray | float = (rows * cols.reshape(shape)).astype(x.dtype)
-        out = total / count
+        total /= count
     else:
         count = float(kh * kw)
-        out = total * x.dtype.type(1.0 / count)
+        total *= x.dtype.type(1.0 / count)
+    out = total
     cache = PoolCache(x.shape, out.shape, x.dtype, mode, data_format, pool, strides, pads, count=count)
     return out, cache
 
