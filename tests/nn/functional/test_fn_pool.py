@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from deepstep.course import cnn, cs231n
 from deepstep.gradcheck import eval_numerical_gradient_array, rel_error
 from deepstep.nn.functional import pool2d, pool2d_backward
 from deepstep.nn.functional._params import resolve_padding
@@ -107,6 +108,52 @@ def test_matches_loop_reference(config):
     ref_out, ref_dx = loop_pool(x, pool, stride, pads, mode, dout_nhwc)
     assert rel_error(to_nhwc(out, data_format), ref_out) < 1e-10
     assert rel_error(to_nhwc(dx, data_format), ref_dx) < 1e-10
+
+
+@given(
+    shape=st.tuples(st.integers(1, 2), st.integers(1, 7), st.integers(1, 7), st.integers(1, 3)),
+    f=st.integers(1, 3),
+    stride=st.integers(1, 3),
+    mode=st.sampled_from(["max", "average"]),
+    data_format=st.sampled_from(["NHWC", "NCHW"]),
+    seed=st.integers(0, 2**16),
+)
+def test_matches_course_cnn(shape, f, stride, mode, data_format, seed):
+    """Square windows, valid padding: the Deep Learning Specialization's loops (tie-free input)."""
+    if f > min(shape[1], shape[2]):
+        f = min(shape[1], shape[2])
+    rng = np.random.default_rng(seed)
+    x = distinct_values(rng, shape)
+    ref_out, ref_cache = cnn.pool_forward(x, {"f": f, "stride": stride}, mode=mode)
+    dout_nhwc = rng.standard_normal(ref_out.shape)
+    ref_dx = cnn.pool_backward(dout_nhwc, ref_cache, mode=mode)
+    out, cache = pool2d(to_layout(x, data_format), f, stride, "valid", mode, data_format)
+    dx = pool2d_backward(to_layout(dout_nhwc, data_format), cache)
+    assert rel_error(to_nhwc(out, data_format), ref_out) < 1e-10
+    assert rel_error(to_nhwc(dx, data_format), ref_dx) < 1e-10
+
+
+@given(
+    shape=st.tuples(st.integers(1, 2), st.integers(1, 3), st.integers(1, 7), st.integers(1, 7)),
+    pool=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    stride=st.integers(1, 3),
+    ties=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_matches_course_cs231n_max_pool(shape, pool, stride, ties, seed):
+    """NCHW max pooling with rectangular windows; CS231n's backward also picks the first maximum,
+    so inputs with ties must agree too."""
+    pool = (min(pool[0], shape[2]), min(pool[1], shape[3]))
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 3, size=shape).astype(np.float64) if ties else distinct_values(rng, shape)
+    param = {"pool_height": pool[0], "pool_width": pool[1], "stride": stride}
+    ref_out, ref_cache = cs231n.max_pool_forward_naive(x, param)
+    dout = rng.standard_normal(ref_out.shape)
+    ref_dx = cs231n.max_pool_backward_naive(dout, ref_cache)
+    out, cache = pool2d(x, pool, stride, "valid", "max", "NCHW")
+    dx = pool2d_backward(dout, cache)
+    assert rel_error(out, ref_out) < 1e-10
+    assert rel_error(dx, ref_dx) < 1e-10
 
 
 @given(pool_configs())
