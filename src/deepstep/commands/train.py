@@ -36,7 +36,7 @@ class Defaults:
 # Chosen by measurement (see the README): `deepstep train` on digits must reach >= 97% test
 # accuracy in well under a minute on two cores.
 MODEL_DEFAULTS: dict[str, Defaults] = {
-    "digits_cnn": Defaults(epochs=15, batch_size=32, learning_rate=0.003),
+    "digits_cnn": Defaults(epochs=20, batch_size=32, learning_rate=0.003),
     "mnist_cnn": Defaults(epochs=5, batch_size=64, learning_rate=0.001),
     "signs_convnet": Defaults(epochs=100, batch_size=64, learning_rate=0.009),
     "cat_dnn": Defaults(epochs=100, batch_size=64, learning_rate=0.001),
@@ -59,6 +59,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--data", default=None, metavar="digits|PATH",
                    help="'digits' (default; bundled with scikit-learn), a course .h5 file, a folder "
                         "holding the MNIST IDX files, or an image folder with one sub-folder per class")
+    p.add_argument("--test-data", default=None, metavar="PATH",
+                   help="a separate test set (e.g. test_catvnoncat.h5) instead of holding out "
+                        f"{int(TEST_FRACTION * 100)}%% of --data")
     p.add_argument("--model", default=None, metavar="NAME",
                    help="model-zoo network (default: chosen from the data: digits_cnn, mnist_cnn, "
                         "signs_convnet or cat_dnn)")
@@ -180,9 +183,9 @@ def _history(model: Any) -> dict[str, list[float]]:
     return {k: [float(v) for v in values] for k, values in getattr(model, "history", {}).items()}
 
 
-_RUN_KEYS = ("data", "model", "dtype", "seed", "val_split", "image_size")
-_FRESH_DEFAULTS = {"data": "digits", "model": None, "dtype": "float32", "seed": 0, "val_split": 0.1,
-                   "image_size": None}
+_RUN_KEYS = ("data", "test_data", "model", "dtype", "seed", "val_split", "image_size")
+_FRESH_DEFAULTS = {"data": "digits", "test_data": None, "model": None, "dtype": "float32", "seed": 0,
+                   "val_split": 0.1, "image_size": None}
 
 
 def _read_run(out: Path) -> dict[str, Any]:
@@ -219,21 +222,28 @@ def _merge(explicit: dict[str, Any], saved: dict[str, Any], out: Path) -> dict[s
     return merged
 
 
-def _callbacks(out: Path) -> list[Any]:
+def _callbacks(out: Path, min_interval: float = 2.0) -> list[Any]:
     from ..train.callbacks import Callback
 
     class SaveCheckpoint(Callback):
-        """Keep ``checkpoint.npz`` at the last epoch boundary: weights, optimizer state, epoch, history.
+        """Keep ``checkpoint.npz`` at an epoch boundary: weights, optimizer state, epoch, history.
 
-        Saved when training begins and after every epoch, so that Ctrl-C at any moment leaves a
-        checkpoint from which ``--resume`` replays exactly the batches an uninterrupted run sees.
+        Saved when training begins and after an epoch once ``min_interval`` seconds have passed
+        since the last save (so that many short epochs are not slowed down by writing files).
+        Ctrl-C at any moment leaves a checkpoint from which ``--resume`` replays exactly the
+        batches an uninterrupted run sees.
         """
 
-        def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
+        def _save(self) -> None:
             self.model.save(out / CHECKPOINT)
+            self._saved_at = time.perf_counter()
+
+        def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
+            self._save()
 
         def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
-            self.model.save(out / CHECKPOINT)
+            if time.perf_counter() - self._saved_at >= min_interval:
+                self._save()
 
     return [SaveCheckpoint()]
 
@@ -289,10 +299,24 @@ def _resolve(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any] |
     return settings, saved, out, prepared
 
 
-def _split(x: np.ndarray, y: np.ndarray, seed: int, val_split: float) -> tuple:
+def _load_test_set(spec: str, dataset: Any, model: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The separate test set, loaded like the training data; its classes must be the same."""
+    from ..data import load_dataset
+
+    h, w, c = dataset.x.shape[1:]
+    test = load_dataset(spec, dtype=str(dataset.x.dtype), image_size=(h, w), channels=c if c in (1, 3) else 3)
+    if list(test.classes) != list(dataset.classes):
+        raise CLIError(f"--test-data {spec} has classes {test.classes}, but --data has {dataset.classes}")
+    return adapt_images(test.x, model, f"test data {test.name!r}"), test.y
+
+
+def _split(x: np.ndarray, y: np.ndarray, seed: int, val_split: float, test: tuple | None = None) -> tuple:
     from ..data import train_val_split
 
-    (x_rest, y_rest), test = train_val_split(x, y, TEST_FRACTION, seed=seed, stratify=True)
+    if test is None:
+        (x_rest, y_rest), test = train_val_split(x, y, TEST_FRACTION, seed=seed, stratify=True)
+    else:
+        x_rest, y_rest = x, y
     if val_split == 0:
         return (x_rest, y_rest), None, test
     train, validation = train_val_split(x_rest, y_rest, val_split, seed=seed + 1, stratify=True)
@@ -311,7 +335,10 @@ def run(args: argparse.Namespace) -> int:
         batch_size = args.batch_size or defaults.batch_size
         lr = args.lr or defaults.learning_rate
         optimizer = args.optimizer
-    (x_train, y_train), validation, (x_test, y_test) = _split(x, dataset.y, seed, val_split)
+    separate_test = None
+    if settings["test_data"] is not None:
+        separate_test = _load_test_set(settings["test_data"], dataset, model)
+    (x_train, y_train), validation, (x_test, y_test) = _split(x, dataset.y, seed, val_split, separate_test)
 
     initial_epoch = 0
     if saved is not None:
@@ -329,8 +356,9 @@ def run(args: argparse.Namespace) -> int:
                       metrics=("accuracy",))
     model.class_names = list(dataset.classes)
     out.mkdir(parents=True, exist_ok=True)
+    test_fraction = 0.0 if separate_test is not None else TEST_FRACTION
     _save_json(settings | {"epochs": epochs, "batch_size": batch_size, "lr": lr, "optimizer": optimizer,
-                           "test_fraction": TEST_FRACTION}, out / RUN_FILE)
+                           "test_fraction": test_fraction}, out / RUN_FILE)
 
     shape = "x".join(map(str, dataset.x.shape[1:]))
     n_params = sum(int(p.value.size) for p in model.parameters())
@@ -338,7 +366,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"data:  {dataset.name} ({len(dataset.y)} images {shape}, {len(dataset.classes)} classes)")
     print(f"model: {model_name} ({n_params:,} parameters, {dtype}); {optimizer} lr {lr:g}, "
           f"batch size {batch_size}, {epochs} epochs")
-    print(f"split: {len(y_train)} train / {n_val} validation / {len(y_test)} test (seed {seed})")
+    test_from = f"from {settings['test_data']}" if separate_test is not None else f"(seed {seed})"
+    print(f"split: {len(y_train)} train / {n_val} validation / {len(y_test)} test {test_from}")
     if saved is not None:
         print(f"resuming from {resume_from} after epoch {initial_epoch}")
     sys.stdout.flush()
@@ -349,9 +378,13 @@ def run(args: argparse.Namespace) -> int:
                   shuffle=True, seed=seed, callbacks=_callbacks(out), verbose=0 if args.quiet else 1,
                   initial_epoch=initial_epoch)
     except KeyboardInterrupt:
-        _save_json(_history(model), out / "history.json")
-        print(f"\ninterrupted during epoch {model.epoch + 1}: {out / CHECKPOINT} holds the {model.epoch} "
-              "complete epoch(s)")
+        if not (out / CHECKPOINT).is_file():
+            print(f"\ninterrupted before the first checkpoint: nothing saved in {out}")
+            return 130
+        checkpoint = load_model_file(out / CHECKPOINT)
+        _save_json(_history(checkpoint), out / "history.json")
+        print(f"\ninterrupted during epoch {model.epoch + 1}: {out / CHECKPOINT} holds the first "
+              f"{int(checkpoint.epoch)} epoch(s)")
         print(f"continue with: deepstep train --out {out} --resume")
         return 130
     elapsed = time.perf_counter() - start
