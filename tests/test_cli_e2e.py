@@ -258,3 +258,22 @@ def test_visualize_needs_a_conv_layer(capsys, tmp_path, digit_pngs):
     model.save(tmp_path / "cat.npz")
     status, _, err = run_main(capsys, "visualize", tmp_path / "cat.npz", digit_pngs[0])
     assert_one_line_error(status, err, "has no convolution layers to visualize")
+
+
+def test_flat_binary_model_with_a_separate_test_set(capsys, tmp_path, data_dir):
+    out = tmp_path / "cat"
+    result = run_cli("train", "--data", data_dir / "train_catvnoncat.h5", "--test-data",
+                     data_dir / "test_catvnoncat.h5", "--epochs", "1", "--quiet", "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert "model: cat_dnn" in result.stdout
+    test_file = data_dir / "test_catvnoncat.h5"
+    assert f"split: 188 train / 21 validation / 50 test from {test_file}" in result.stdout
+    picture = tmp_path / "photo.jpg"
+    Image.fromarray(np.full((40, 30, 3), 120, np.uint8)).save(picture)
+    result = run_cli("predict", out / "model.npz", picture)
+    assert result.returncode == 0, result.stderr
+    assert re.match(rf"^{re.escape(str(picture))}\s+(cat|non-cat)\s+\(probability (0\.[5-9]\d*|1\.0+)\)$",
+                    result.stdout.strip())
+    status, _, err = run_main(capsys, "train", "--data", data_dir / "train_catvnoncat.h5", "--test-data",
+                              data_dir / "test_signs.h5", "--out", tmp_path / "bad")
+    assert_one_line_error(status, err, "--test-data", "has classes ['0', '1'")
