@@ -110,6 +110,16 @@ def test_predict(run_dir, digit_pngs):
         assert float(match.group(2)) == top[0] and 0.1 <= top[0] <= 1.0
 
 
+def test_predict_inverted_drawing(run_dir, digit_pngs, tmp_path):
+    out, _ = run_dir
+    with Image.open(digit_pngs[0]) as img:
+        Image.fromarray(255 - np.asarray(img)).save(tmp_path / "dark_on_white.png")
+    plain = run_cli("predict", out / "model.npz", digit_pngs[0])
+    inverted = run_cli("predict", out / "model.npz", tmp_path / "dark_on_white.png", "--invert")
+    assert plain.returncode == inverted.returncode == 0, plain.stderr + inverted.stderr
+    assert plain.stdout.split()[1:] == inverted.stdout.split()[1:]
+
+
 def test_visualize(run_dir, digit_pngs, tmp_path):
     out, _ = run_dir
     result = run_cli("visualize", out / "model.npz", digit_pngs[1], "--out", tmp_path)
