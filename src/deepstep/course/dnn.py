@@ -66,9 +66,10 @@ LayerCache = tuple[LinearCache, np.ndarray]
 def sigmoid(Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sigmoid activation ``A = 1 / (1 + exp(-Z))``.
 
-    ``exp(-Z)`` overflows to ``inf`` for very negative ``Z``; the overflow warning is
-    silenced because ``1 / (1 + inf)`` is exactly the limit ``0``. For every other ``Z``
-    the result is bit-for-bit the notebook's.
+    ``exp(-Z)`` overflows to ``inf`` for very negative ``Z`` (and underflows to 0 for very
+    positive ``Z``); both floating-point warnings are silenced because ``1 / (1 + inf)``
+    and ``1 / (1 + 0)`` are exactly the limits 0 and 1. For every other ``Z`` the result
+    is bit-for-bit the notebook's.
 
     Parameters
     ----------
@@ -83,7 +84,7 @@ def sigmoid(Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         ``Z``, kept for :func:`sigmoid_backward`.
     """
     Z = as_real_array(Z, "Z")
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         A = 1 / (1 + np.exp(-Z))
     return A, Z
 
