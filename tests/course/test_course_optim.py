@@ -109,6 +109,22 @@ def test_adam_two_steps_match_the_formulas(rng):
         np.testing.assert_allclose(p2[key], want, rtol=1e-12, atol=1e-14)
 
 
+def test_adam_agrees_with_torch_over_several_steps(rng):
+    torch = pytest.importorskip("torch")
+    params, _ = _params_and_grads(rng)
+    tensors = {k: torch.tensor(v.copy(), requires_grad=True) for k, v in params.items()}
+    opt = torch.optim.Adam(list(tensors.values()), lr=0.01, betas=(0.9, 0.999), eps=1e-8)
+    v, s = optim.initialize_adam(params)
+    for t in range(1, 6):
+        grads = {"d" + k: rng.standard_normal(x.shape) for k, x in params.items()}
+        params, v, s, _, _ = optim.update_parameters_with_adam(params, grads, v, s, t, 0.01)
+        for key, tensor in tensors.items():
+            tensor.grad = torch.tensor(grads["d" + key])
+        opt.step()
+    for key, tensor in tensors.items():
+        np.testing.assert_allclose(params[key], tensor.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
 # ----------------------------------------------------------------------------- mini-batches
 def test_random_mini_batches_expected_output():
     np.random.seed(1)  # noqa: NPY002 - the notebook's test case
