@@ -172,8 +172,10 @@ def test_gradcheck_reports_a_broken_backward(capsys, monkeypatch):
 def test_resume_continues_a_finished_run_exactly(run_dir, tmp_path):
     out, _ = run_dir
     straight = tmp_path / "straight"
-    result = run_cli("train", *TINY[2:], "--epochs", "2", "--out", straight)
+    result = run_cli("train", "--batch-size", "128", "--epochs", "2", "--out", straight)  # with progress bar
     assert result.returncode == 0, result.stderr
+    for fragment in ("Epoch 1/2", "Epoch 2/2", "img/s", "loss", "val_accuracy"):
+        assert fragment in result.stderr
     resumed = tmp_path / "resumed"
     shutil.copytree(out, resumed)
     result = run_cli("train", "--epochs", "2", "--resume", "--quiet", "--out", resumed)
