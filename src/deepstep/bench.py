@@ -123,8 +123,12 @@ def _matmul_gflops(dtype: np.dtype, size: int, repeats: int) -> float:
 
 
 @contextmanager
-def _phase_timer(totals: dict[str, float]):
-    """Time the building blocks of deepstep's convolution by wrapping them (profiling runs only)."""
+def _phase_timer(totals: dict[str, float], clock: Callable[[], float] = time.perf_counter):
+    """Time the building blocks of deepstep's convolution by wrapping them (profiling runs only).
+
+    Nested calls (the stride-1 dx convolution calls the forward's building blocks) are
+    counted once, in the innermost block.
+    """
     from .nn.functional import conv as conv_module
 
     wrapped = {
@@ -137,11 +141,11 @@ def _phase_timer(totals: dict[str, float]):
 
     def timed(fn: Callable[..., Any], label: str) -> Callable[..., Any]:
         def inner(*args: Any, **kwargs: Any) -> Any:
-            start = time.perf_counter()
+            start = clock()
             try:
                 return fn(*args, **kwargs)
             finally:
-                totals[label] = totals.get(label, 0.0) + time.perf_counter() - start
+                totals[label] = totals.get(label, 0.0) + clock() - start
 
         return inner
 

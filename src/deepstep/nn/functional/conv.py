@@ -41,7 +41,7 @@ DEFAULT_WORKSPACE_BYTES = 256 * 2**20
 # Chunks are kept small on purpose: a column buffer that stays in the CPU cache between im2col and
 # the matmul that reads it is ~2-4x faster than one streamed through main memory (measured; see
 # BENCHMARKS.md). The workspace limit only ever makes chunks smaller than this.
-CHUNK_TARGET_BYTES = 4 * 2**20
+CHUNK_TARGET_BYTES = 2 * 2**20
 _workspace_limit = DEFAULT_WORKSPACE_BYTES
 # For stride 1, dx may be computed as a convolution of dout with the flipped filters instead of by
 # col2im. That convolution's matmul produces C_in columns, so it only pays when C_in is large: with
