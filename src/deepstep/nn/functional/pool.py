@@ -133,43 +133,52 @@ def _window_reduce(a: np.ndarray, axis: int, window: int, stride: int, n_out: in
 
 
 def _route_first_max(dout: np.ndarray, a: np.ndarray, reduced: np.ndarray, axis: int,
-                     window: int, stride: int) -> np.ndarray:
-    """Backward of one max stage: send ``dout`` to the first ``a`` equal to ``reduced``.
+                     window: int, stride: int, da: np.ndarray) -> None:
+    """Backward of one max stage: add ``dout`` to ``da`` at the first ``a`` equal to ``reduced``.
 
-    ``reduced`` (shape of ``dout``) is the windowed maximum of ``a`` along ``axis``.
-    For every output position the offsets ``k = 0, 1, ...`` are visited in order and
-    the gradient goes to the first offset whose value equals the maximum.
+    ``reduced`` (shape of ``dout``) is the windowed maximum of ``a`` along ``axis``;
+    ``da`` (shape of ``a``, zero on entry, may be a view) receives the gradient. For
+    every output position the offsets ``k = 0, 1, ...`` are visited in order and the
+    gradient goes to the first offset whose value equals the maximum (``free`` marks
+    the positions not yet served).
     """
     n_out = dout.shape[axis]
-    da = np.zeros(a.shape, dtype=dout.dtype)
-    taken = np.zeros(dout.shape, dtype=bool)
+    disjoint = stride >= window  # windows do not overlap: plain writes, no accumulation
     hit = np.empty(dout.shape, dtype=bool)
-    zero = dout.dtype.type(0)
+    routed = None if disjoint else np.empty(dout.shape, dtype=dout.dtype)
+    free = None
     for k in range(window):
         sl = _index(axis, _offsets(k, stride, n_out))
         np.equal(a[sl], reduced, out=hit)
-        if k > 0:
-            hit &= ~taken
-        if k < window - 1:
-            taken |= hit
-        da[sl] += np.where(hit, dout, zero)
-    return da
+        if k == 0:
+            if window > 1:
+                free = np.logical_not(hit)
+        else:
+            hit &= free
+            if k < window - 1:
+                free ^= hit
+        if k == 0 or disjoint:
+            np.multiply(hit, dout, out=da[sl])
+        else:
+            np.multiply(hit, dout, out=routed)
+            da[sl] += routed
 
 
-def _window_scatter(g: np.ndarray, axis: int, size: int, window: int, stride: int) -> np.ndarray:
-    """Adjoint of a windowed sum: ``d[.., q * stride + k, ..] += g[.., q, ..]`` for every ``k``."""
+def _window_scatter(g: np.ndarray, axis: int, window: int, stride: int, d: np.ndarray) -> None:
+    """Adjoint of a windowed sum: ``d[.., q * stride + k, ..] += g[.., q, ..]`` for every ``k``.
+
+    ``d`` is zero on entry (it may be a view).
+    """
     n_out = g.shape[axis]
-    if stride == window and size == window * n_out:
-        # Non-overlapping windows tiling the axis: repeat every entry ``window`` times.
-        return np.repeat(g, window, axis=axis)
-    d = np.zeros(_with_size(g.shape, axis, size), dtype=g.dtype)
-    d[_index(axis, _offsets(0, stride, n_out))] = g
-    for k in range(1, window):
-        d[_index(axis, _offsets(k, stride, n_out))] += g
-    return d
+    for k in range(window):
+        sl = _index(axis, _offsets(k, stride, n_out))
+        if k == 0 or stride >= window:
+            d[sl] = g
+        else:
+            d[sl] += g
 
 
-def _tile_view(a: np.ndarray, h_axis: int, pool: Pair, out_hw: Pair) -> np.ndarray:
+def _tile_view(a: np.ndarray, h_axis: int, pool: Pair, out_hw: Pair, writeable: bool = False) -> np.ndarray:
     """6-D view splitting H into (out_h, kh) and W into (out_w, kw): no copy.
 
     Valid when the windows tile ``a`` exactly (stride == pool size and
@@ -179,7 +188,7 @@ def _tile_view(a: np.ndarray, h_axis: int, pool: Pair, out_hw: Pair) -> np.ndarr
     sh, sw = a.strides[h_axis], a.strides[h_axis + 1]
     shape = a.shape[:h_axis] + (oh, kh, ow, kw) + a.shape[h_axis + 2:]
     strides = a.strides[:h_axis] + (kh * sh, sh, kw * sw, sw) + a.strides[h_axis + 2:]
-    return np.lib.stride_tricks.as_strided(a, shape, strides, writeable=False)
+    return np.lib.stride_tricks.as_strided(a, shape, strides, writeable=writeable)
 
 
 def _max_over_offsets(xp: np.ndarray, h_axis: int, pool: Pair, stride: Pair, out_hw: Pair) -> np.ndarray:
@@ -208,7 +217,7 @@ def _keep_first_hits(hits: list[np.ndarray]) -> None:
 
 
 def _tiled_max_backward(dout: np.ndarray, xp: np.ndarray, out: np.ndarray, h_axis: int,
-                        pool: Pair) -> np.ndarray:
+                        pool: Pair, dxp: np.ndarray) -> None:
     """Backward of max pooling over windows that tile ``xp`` exactly (stride == pool size).
 
     ``hit = (element == its window's max)``; when some window holds several maxima
@@ -219,6 +228,8 @@ def _tiled_max_backward(dout: np.ndarray, xp: np.ndarray, out: np.ndarray, h_axi
       window, when the innermost axis of that view (C in NHWC, kw in NCHW) is long;
     - otherwise one window row ``i`` at a time against ``out`` repeated ``kw`` times
       along W, so that the inner loops run over whole contiguous rows.
+
+    The result is written into ``dxp`` (shape of ``xp``, may be a view).
     """
     kh, kw = pool
     w_axis = h_axis + 1
@@ -232,9 +243,9 @@ def _tiled_max_backward(dout: np.ndarray, xp: np.ndarray, out: np.ndarray, h_axi
         if np.count_nonzero(hit6) != out.size:
             _keep_first_hits([hit6[lead + (slice(None), i, slice(None), j)]
                               for i in range(kh) for j in range(kw)])
-        dx6 = np.empty(x6.shape, dtype=dout.dtype)
+        dx6 = _tile_view(dxp, h_axis, pool, (oh, ow), writeable=True)
         np.multiply(hit6, np.expand_dims(dout, expand), out=dx6)
-        return dx6.reshape(xp.shape)
+        return
     out_rep = np.repeat(out, kw, axis=w_axis) if kw > 1 else out
     dout_rep = np.repeat(dout, kw, axis=w_axis) if kw > 1 else dout
     rows = [lead + (_offsets(i, kh, oh),) for i in range(kh)]
@@ -242,10 +253,8 @@ def _tiled_max_backward(dout: np.ndarray, xp: np.ndarray, out: np.ndarray, h_axi
     if sum(np.count_nonzero(hit) for hit in hits) != out.size:
         cols = [(slice(None),) * w_axis + (slice(j, None, kw),) for j in range(kw)]
         _keep_first_hits([hit[c] for hit in hits for c in cols])
-    dxp = np.empty(xp.shape, dtype=dout.dtype)
     for r, hit in zip(rows, hits, strict=True):
         np.multiply(hit, dout_rep, out=dxp[r])
-    return dxp
 
 
 def _window_counts(in_size: int, window: int, stride: int, pad_before: int, n_out: int) -> np.ndarray:
@@ -393,30 +402,29 @@ def pool2d_backward(dout: np.ndarray, cache: PoolCache) -> np.ndarray:
     h_axis, w_axis = _spatial_axes(cache.data_format)
     kh, kw = cache.pool
     sh, sw = cache.stride
-    padded_h = cache.x_shape[h_axis] + cache.pads[0] + cache.pads[1]
-    padded_w = cache.x_shape[w_axis] + cache.pads[2] + cache.pads[3]
+    padded_shape = list(cache.x_shape)
+    padded_shape[h_axis] += cache.pads[0] + cache.pads[1]
+    padded_shape[w_axis] += cache.pads[2] + cache.pads[3]
+    dxp = np.zeros(padded_shape, dtype=dout.dtype)
+    # Rows/columns past the last window get no gradient: work on the region windows reach.
+    used = dxp[_index(h_axis, slice(0, (dout.shape[h_axis] - 1) * sh + kh))]
+    used = used[_index(w_axis, slice(0, (dout.shape[w_axis] - 1) * sw + kw))]
     if cache.mode == "max":
         assert cache.xp is not None and cache.out is not None
         if cache.m1 is None:
-            dxp_used = _tiled_max_backward(dout, cache.xp, cache.out, h_axis, cache.pool)
+            _tiled_max_backward(dout, cache.xp, cache.out, h_axis, cache.pool, used)
         else:
-            dm1 = _route_first_max(dout, cache.m1, cache.out, h_axis, kh, sh)
-            dxp_used = _route_first_max(dm1, cache.xp, cache.m1, w_axis, kw, sw)
+            dm1 = np.zeros(cache.m1.shape, dtype=dout.dtype)
+            _route_first_max(dout, cache.m1, cache.out, h_axis, kh, sh, dm1)
+            _route_first_max(dm1, cache.xp, cache.m1, w_axis, kw, sw, used)
     else:
-        g = dout / cache.count if isinstance(cache.count, np.ndarray) else dout * dout.dtype.type(
-            1.0 / cache.count)
-        used_h = (dout.shape[h_axis] - 1) * sh + kh
-        used_w = (dout.shape[w_axis] - 1) * sw + kw
-        d1 = _window_scatter(g, h_axis, used_h, kh, sh)
-        dxp_used = _window_scatter(d1, w_axis, used_w, kw, sw)
-    if dxp_used.shape[h_axis] != padded_h or dxp_used.shape[w_axis] != padded_w:
-        shape = list(dxp_used.shape)
-        shape[h_axis], shape[w_axis] = padded_h, padded_w
-        dxp = np.zeros(shape, dtype=dout.dtype)
-        dxp[_index(h_axis, slice(0, dxp_used.shape[h_axis]))][
-            _index(w_axis, slice(0, dxp_used.shape[w_axis]))] = dxp_used
-    else:
-        dxp = dxp_used
-    dx = _unpad(dxp, cache.pads, cache.x_shape, h_axis)
-    return np.ascontiguousarray(dx)
-
+        if isinstance(cache.count, np.ndarray):
+            g = dout / cache.count
+        else:
+            g = dout * dout.dtype.type(1.0 / cache.count)
+        d1_shape = list(dout.shape)
+        d1_shape[h_axis] = used.shape[h_axis]
+        d1 = np.zeros(d1_shape, dtype=dout.dtype)
+        _window_scatter(g, h_axis, kh, sh, d1)
+        _window_scatter(d1, w_axis, kw, sw, used)
+    return _unpad(dxp, cache.pads, cache.x_shape, h_axis)
