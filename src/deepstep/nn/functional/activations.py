@@ -81,7 +81,8 @@ def stable_sigmoid(x: np.ndarray) -> np.ndarray:
     For ``x >= 0`` it is ``1 / (1 + e)``, otherwise ``e / (1 + e)``, with ``e = exp(-|x|)``.
     The dtype of ``x`` (float32 or float64) is kept.
     """
-    e = np.exp(-np.abs(x))
+    with np.errstate(under="ignore"):  # exp(-|x|) underflows to 0 for |x| > ~745: harmless
+        e = np.exp(-np.abs(x))
     one = x.dtype.type(1)
     denom = one + e
     return np.where(x >= 0, one / denom, e / denom)
@@ -148,7 +149,8 @@ def softmax(x: np.ndarray, axis: int = -1) -> tuple[np.ndarray, tuple[np.ndarray
     if x.ndim == 0:
         raise ValueError("x must have at least 1 dimension for softmax, got a 0-D array")
     axis = _check_axis(axis, x.ndim)
-    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    with np.errstate(under="ignore"):
+        e = np.exp(x - x.max(axis=axis, keepdims=True))
     out = e / e.sum(axis=axis, keepdims=True)
     return out, (out, axis)
 

@@ -14,8 +14,15 @@ order, which is PyTorch's choice: on ties, exactly one input element per window
 receives that window's gradient. Overlapping windows (``stride < pool_size``)
 accumulate with ``+=`` over the window offsets (no ``np.add.at``).
 
+When ``stride == pool_size`` the windows tile the (padded, cropped) input, and a
+faster path applies: the forward is one ``np.maximum`` per window offset, and the
+backward marks ``element == its window's max`` for the whole input at once (keeping
+only the first hit of a window when it holds tied maxima) and multiplies by ``dout``.
+
 Average pooling is separable as well (a sum over columns, then over rows), and its
 backward spreads ``dout / count`` back over the same slices.
+
+Every kernel keeps the input dtype (float32 or float64).
 """
 
 from __future__ import annotations
@@ -51,7 +58,9 @@ class PoolCache:
     pads : (top, bottom, left, right)
         Explicit padding of each side.
     xp : ndarray or None
-        Padded input (max mode only; the input itself when there is no padding).
+        Padded input cropped to the rows/columns some window reaches (max mode only;
+        a view of the input itself when there is no padding, so the input must not be
+        modified in place before the backward pass).
     m1 : ndarray or None
         Column-stage maxima (max mode with stride != pool size only).
     out : ndarray or None
@@ -87,10 +96,6 @@ def _index(axis: int, sl: slice) -> tuple[slice, ...]:
 def _offsets(start: int, stride: int, count: int) -> slice:
     """The ``count`` positions ``start, start + stride, ...`` as a slice."""
     return slice(start, start + stride * (count - 1) + 1, stride)
-
-
-def _with_size(shape: tuple[int, ...], axis: int, size: int) -> tuple[int, ...]:
-    return shape[:axis] + (size,) + shape[axis + 1:]
 
 
 def _pad(x: np.ndarray, pads: Padding4, h_axis: int, fill: float) -> np.ndarray:
