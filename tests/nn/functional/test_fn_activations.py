@@ -160,3 +160,21 @@ def test_argument_errors():
         leaky_relu(np.ones(2), alpha=-0.1)
     with pytest.raises(ValueError, match="alpha must be finite"):
         leaky_relu(np.ones(2), alpha=float("nan"))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_matches_course_dnn(dtype, rng):
+    """sigmoid and relu agree with the Deep Learning Specialization's step-by-step versions."""
+    dnn = pytest.importorskip("deepstep.course.dnn")
+    tol = 1e-10 if dtype == np.float64 else 1e-5
+    z = (rng.standard_normal((4, 7)) * 5).astype(dtype)
+    z[0, 0] = 0.0
+    da = rng.standard_normal(z.shape).astype(dtype)
+    for mine, mine_backward, theirs, theirs_backward in [
+        (sigmoid, sigmoid_backward, dnn.sigmoid, dnn.sigmoid_backward),
+        (relu, relu_backward, dnn.relu, dnn.relu_backward),
+    ]:
+        out, cache = mine(z)
+        ref_out, ref_cache = theirs(z)
+        assert rel_error(out, ref_out) < tol
+        assert rel_error(mine_backward(da, cache), theirs_backward(da, ref_cache)) < tol

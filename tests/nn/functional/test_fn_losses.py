@@ -180,3 +180,14 @@ def test_bce_and_mse_errors():
     for fn, args, exc, match in cases:
         with pytest.raises(exc, match=match):
             fn(*args)
+
+
+@pytest.mark.parametrize("shape", [(9,), (9, 1)])
+def test_bce_matches_course_compute_cost(shape, rng):
+    """binary_cross_entropy_with_logits(z, y) == compute_cost(sigmoid(z), y) of the course."""
+    dnn = pytest.importorskip("deepstep.course.dnn")
+    z = rng.standard_normal(shape) * 4
+    y = rng.integers(0, 2, size=shape).astype(np.float64)
+    loss, _ = binary_cross_entropy_with_logits(z, y)
+    al, _ = dnn.sigmoid(z.reshape(1, -1))
+    assert rel_error(np.array(loss), np.array(dnn.compute_cost(al, y.reshape(1, -1)))) < 1e-10
