@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
+from deepstep.course import dnn
 from deepstep.gradcheck import eval_numerical_gradient_array, rel_error
 from deepstep.nn.functional import (
     leaky_relu,
@@ -165,7 +166,6 @@ def test_argument_errors():
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_matches_course_dnn(dtype, rng):
     """sigmoid and relu agree with the Deep Learning Specialization's step-by-step versions."""
-    dnn = pytest.importorskip("deepstep.course.dnn")
     tol = 1e-10 if dtype == np.float64 else 1e-5
     z = (rng.standard_normal((4, 7)) * 5).astype(dtype)
     z[0, 0] = 0.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from deepstep.course import dnn
 from deepstep.gradcheck import numerical_gradients, rel_error
 from deepstep.nn.functional import dense, dense_backward
 
@@ -85,7 +86,6 @@ def test_matches_course_dnn_linear(rng):
     The course folds the batch mean into ``linear_backward`` (``dW = dZ A^T / m``), so the
     upstream gradient given to ``dense_backward`` is ``dZ^T / m``.
     """
-    dnn = pytest.importorskip("deepstep.course.dnn")
     m, n_prev, n_l = 6, 4, 3
     a, w = rng.standard_normal((n_prev, m)), rng.standard_normal((n_l, n_prev))
     b = rng.standard_normal((n_l, 1))

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
+from deepstep.course import dnn
 from deepstep.gradcheck import eval_numerical_gradient, rel_error
 from deepstep.nn.functional import binary_cross_entropy_with_logits, mean_squared_error, softmax_cross_entropy
 
@@ -185,7 +186,6 @@ def test_bce_and_mse_errors():
 @pytest.mark.parametrize("shape", [(9,), (9, 1)])
 def test_bce_matches_course_compute_cost(shape, rng):
     """binary_cross_entropy_with_logits(z, y) == compute_cost(sigmoid(z), y) of the course."""
-    dnn = pytest.importorskip("deepstep.course.dnn")
     z = rng.standard_normal(shape) * 4
     y = rng.integers(0, 2, size=shape).astype(np.float64)
     loss, _ = binary_cross_entropy_with_logits(z, y)
