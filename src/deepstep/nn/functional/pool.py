@@ -348,7 +348,13 @@ def pool2d(
         if strides == pool:
             # Windows tile xp_used exactly: one maximum per window offset, and a
             # one-shot backward (see _tiled_max_backward).
-            out = _max_over_offsets(xp_used, h_axis, pool, strides, (out_h, out_w))
+            if h_axis == 1 and kh * kw <= 4:
+                # Small NHWC windows: one maximum per offset, inner loops over C.
+                out = _max_over_offsets(xp_used, h_axis, pool, strides, (out_h, out_w))
+            else:
+                # Rows first (inner loops over whole contiguous rows), then columns.
+                rows_max = _window_reduce(xp_used, h_axis, kh, sh, out_h, np.maximum)
+                out = _window_reduce(rows_max, w_axis, kw, sw, out_w, np.maximum)
             cache = PoolCache(x.shape, out.shape, x.dtype, mode, data_format, pool, strides, pads,
                               xp=xp_used, out=out)
             return out, cache
