@@ -338,6 +338,26 @@ def test_stride_defaults_to_pool_size_and_valid_drops_remainder(rng):
     np.testing.assert_allclose(out[0, 2, 2], x[0, 4:6, 6:9].max(axis=(0, 1)))
 
 
+@pytest.mark.parametrize("data_format", ["NHWC", "NCHW"])
+@pytest.mark.parametrize(("pool", "stride", "padding", "mode"), [
+    (2, 2, "valid", "max"), (3, 3, "same", "max"), ((2, 2), (2, 2), "valid", "max"),
+    (3, 2, "same", "max"), (3, 1, 1, "average"), (2, 2, "valid", "average"),
+])
+def test_non_contiguous_input_and_empty_batch(pool, stride, padding, mode, data_format, rng):
+    base = to_layout(rng.standard_normal((2, 7, 9, 40)), data_format)  # NHWC: 20 channels, 6-D path
+    x = base[:, ::2] if data_format == "NCHW" else base[..., ::2]  # every other channel: a strided view
+    assert not x.flags.c_contiguous
+    out, cache = pool2d(x, pool, stride, padding, mode, data_format)
+    dout = rng.standard_normal(out.shape)
+    ref_out, ref_cache = pool2d(np.ascontiguousarray(x), pool, stride, padding, mode, data_format)
+    np.testing.assert_array_equal(out, ref_out)
+    np.testing.assert_array_equal(pool2d_backward(dout, cache), pool2d_backward(dout, ref_cache))
+    empty = x[:0]
+    out, cache = pool2d(empty, pool, stride, padding, mode, data_format)
+    assert out.shape == (0,) + ref_out.shape[1:]
+    assert pool2d_backward(out, cache).shape == empty.shape
+
+
 def test_input_not_modified_and_contiguous_output(rng):
     x = rng.standard_normal((2, 6, 6, 3))
     before = x.copy()
