@@ -15,9 +15,10 @@ receives that window's gradient. Overlapping windows (``stride < pool_size``)
 accumulate with ``+=`` over the window offsets (no ``np.add.at``).
 
 When ``stride == pool_size`` the windows tile the (padded, cropped) input, and a
-faster path applies: the forward is one ``np.maximum`` per window offset, and the
-backward marks ``element == its window's max`` for the whole input at once (keeping
-only the first hit of a window when it holds tied maxima) and multiplies by ``dout``.
+faster path applies: the forward may take the maxima in any order (rows first, so
+that the inner loops run over whole contiguous rows), and the backward marks
+``element == its window's max`` for the whole input at once, keeping only the first
+hit in row-major order of a window that holds tied maxima, then multiplies by ``dout``.
 
 Average pooling is separable as well (a sum over columns, then over rows), and its
 backward spreads ``dout / count`` back over the same slices.
