@@ -291,6 +291,27 @@ def test_tiled_paths_match_torch(pool, padding, channels, ties, data_format, rng
 
 
 @pytest.mark.parametrize("data_format", ["NHWC", "NCHW"])
+@pytest.mark.parametrize("chunk_bytes", [1, 2000])  # 1 or 2 samples per chunk
+def test_tiled_row_path_in_batch_chunks(chunk_bytes, data_format, rng, monkeypatch):
+    """The row-by-row tiled backward works on a few samples at a time: ties in any chunk."""
+    torch = pytest.importorskip("torch")
+    import deepstep.nn.functional.pool as pool_module
+
+    monkeypatch.setattr(pool_module, "_ROW_CHUNK_BYTES", chunk_bytes)
+    x_nhwc = rng.integers(0, 2, size=(5, 6, 8, 3)).astype(np.float64)
+    x_nhwc[:2] = distinct_values(rng, (2, 6, 8, 3))  # the first samples tie-free, the others not
+    out, cache = pool2d(to_layout(x_nhwc, data_format), (3, 2), data_format=data_format)
+    xt = torch.tensor(np.ascontiguousarray(x_nhwc.transpose(0, 3, 1, 2)), requires_grad=True)
+    out_t = torch.nn.functional.max_pool2d(xt, (3, 2))
+    dout_nchw = rng.standard_normal(tuple(out_t.shape))
+    out_t.backward(torch.tensor(dout_nchw))
+    dout = dout_nchw if data_format == "NCHW" else np.ascontiguousarray(dout_nchw.transpose(0, 2, 3, 1))
+    dx = pool2d_backward(dout, cache)
+    np.testing.assert_allclose(to_nhwc(dx, data_format), xt.grad.numpy().transpose(0, 2, 3, 1),
+                               rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("data_format", ["NHWC", "NCHW"])
 def test_ties_one_element_per_window_first_maximum(data_format):
     # 2x2 windows, stride 2: window (0, 0) is all ties; window (0, 1) ties at (0, 1) and (1, 0).
     x_nhwc = np.array([[5.0, 5.0, 1.0, 7.0],

@@ -38,6 +38,7 @@ from ._params import Padding4, Pair, as_pair, check_data_format, resolve_padding
 __all__ = ["pool2d", "pool2d_backward", "PoolCache"]
 
 MODES = ("max", "average")
+_ROW_CHUNK_BYTES = 1 << 19  # repeated out + dout per chunk of samples (fits in L2)
 
 
 @dataclass(frozen=True)
@@ -252,15 +253,22 @@ def _tiled_max_backward(dout: np.ndarray, xp: np.ndarray, out: np.ndarray, h_axi
         dx6 = _tile_view(dxp, h_axis, pool, (oh, ow), writeable=True)
         np.multiply(hit6, np.expand_dims(dout, expand), out=dx6)
         return
-    out_rep = np.repeat(out, kw, axis=w_axis) if kw > 1 else out
-    dout_rep = np.repeat(dout, kw, axis=w_axis) if kw > 1 else dout
+    # Row by row, a few samples at a time so that the repeated out/dout stay in cache
+    # while the kh window rows are compared against them.
+    per_sample = out[:1].nbytes * kw * 2
+    chunk = max(1, _ROW_CHUNK_BYTES // max(per_sample, 1))
     rows = [lead + (_offsets(i, kh, oh),) for i in range(kh)]
-    hits = [np.equal(xp[r], out_rep) for r in rows]
-    if sum(np.count_nonzero(hit) for hit in hits) != out.size:
-        cols = [(slice(None),) * w_axis + (slice(j, None, kw),) for j in range(kw)]
-        _keep_first_hits([hit[c] for hit in hits for c in cols])
-    for r, hit in zip(rows, hits, strict=True):
-        np.multiply(hit, dout_rep, out=dxp[r])
+    cols = [(slice(None),) * w_axis + (slice(j, None, kw),) for j in range(kw)]
+    for start in range(0, out.shape[0], chunk):
+        batch = slice(start, start + chunk)
+        out_rep = np.repeat(out[batch], kw, axis=w_axis)
+        dout_rep = np.repeat(dout[batch], kw, axis=w_axis)
+        xb, dxb = xp[batch], dxp[batch]
+        hits = [np.equal(xb[r], out_rep) for r in rows]
+        if sum(np.count_nonzero(hit) for hit in hits) != out_rep.size // kw:
+            _keep_first_hits([hit[c] for hit in hits for c in cols])
+        for r, hit in zip(rows, hits, strict=True):
+            np.multiply(hit, dout_rep, out=dxb[r])
 
 
 def _window_counts(in_size: int, window: int, stride: int, pad_before: int, n_out: int) -> np.ndarray:
