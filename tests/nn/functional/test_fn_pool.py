@@ -292,14 +292,15 @@ def test_tiled_paths_match_torch(pool, padding, channels, ties, data_format, rng
 
 @pytest.mark.parametrize("data_format", ["NHWC", "NCHW"])
 @pytest.mark.parametrize("chunk_bytes", [1, 2000])  # 1 or 2 samples per chunk
-def test_tiled_row_path_in_batch_chunks(chunk_bytes, data_format, rng, monkeypatch):
-    """The row-by-row tiled backward works on a few samples at a time: ties in any chunk."""
+@pytest.mark.parametrize("channels", [3, 16])  # NHWC: row-by-row path, 6-D path
+def test_tiled_backward_in_batch_chunks(chunk_bytes, channels, data_format, rng, monkeypatch):
+    """The tiled max backward works on a few samples at a time: ties in any chunk."""
     torch = pytest.importorskip("torch")
     import deepstep.nn.functional.pool as pool_module
 
     monkeypatch.setattr(pool_module, "_ROW_CHUNK_BYTES", chunk_bytes)
-    x_nhwc = rng.integers(0, 2, size=(5, 6, 8, 3)).astype(np.float64)
-    x_nhwc[:2] = distinct_values(rng, (2, 6, 8, 3))  # the first samples tie-free, the others not
+    x_nhwc = rng.integers(0, 2, size=(5, 6, 8, channels)).astype(np.float64)
+    x_nhwc[:2] = distinct_values(rng, (2, 6, 8, channels))  # the first samples tie-free, the others not
     out, cache = pool2d(to_layout(x_nhwc, data_format), (3, 2), data_format=data_format)
     xt = torch.tensor(np.ascontiguousarray(x_nhwc.transpose(0, 3, 1, 2)), requires_grad=True)
     out_t = torch.nn.functional.max_pool2d(xt, (3, 2))

@@ -38,7 +38,8 @@ from ._params import Padding4, Pair, as_pair, check_data_format, resolve_padding
 __all__ = ["pool2d", "pool2d_backward", "PoolCache"]
 
 MODES = ("max", "average")
-_ROW_CHUNK_BYTES = 1 << 19  # repeated out + dout per chunk of samples (fits in L2)
+# Bytes of temporaries per chunk of samples in the tiled max backward (sized to stay in L2).
+_ROW_CHUNK_BYTES = 1 << 19
 
 
 @dataclass(frozen=True)
@@ -245,13 +246,18 @@ def _tiled_max_backward(dout: np.ndarray, xp: np.ndarray, out: np.ndarray, h_axi
     innermost = xp.shape[-1] if h_axis == 1 else kw
     if innermost >= 16:
         x6 = _tile_view(xp, h_axis, pool, (oh, ow))
-        expand = (h_axis + 1, h_axis + 3)
-        hit6 = np.equal(x6, np.expand_dims(out, expand))
-        if np.count_nonzero(hit6) != out.size:
-            _keep_first_hits([hit6[lead + (slice(None), i, slice(None), j)]
-                              for i in range(kh) for j in range(kw)])
         dx6 = _tile_view(dxp, h_axis, pool, (oh, ow), writeable=True)
-        np.multiply(hit6, np.expand_dims(dout, expand), out=dx6)
+        expand = (h_axis + 1, h_axis + 3)
+        out6, dout6 = np.expand_dims(out, expand), np.expand_dims(dout, expand)
+        # A few samples at a time, so that the boolean mask stays in cache.
+        chunk = max(1, _ROW_CHUNK_BYTES // max(x6[:1].size, 1))
+        for start in range(0, out.shape[0], chunk):
+            batch = slice(start, start + chunk)
+            hit6 = np.equal(x6[batch], out6[batch])
+            if np.count_nonzero(hit6) != out[batch].size:
+                _keep_first_hits([hit6[lead + (slice(None), i, slice(None), j)]
+                                  for i in range(kh) for j in range(kw)])
+            np.multiply(hit6, dout6[batch], out=dx6[batch])
         return
     # Row by row, a few samples at a time so that the repeated out/dout stay in cache
     # while the kh window rows are compared against them.
