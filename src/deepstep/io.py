@@ -104,9 +104,10 @@ def save_model(model: Sequential, path: str | os.PathLike[str]) -> None:
 
 def _read_all(path: Path) -> dict[str, np.ndarray]:
     try:
-        with np.load(path, allow_pickle=False) as data:
-            if not isinstance(data, np.lib.npyio.NpzFile):
-                raise ModelFormatError(f"{path}: not a deepstep model file (an .npy array, not an .npz)")
+        data = np.load(path, allow_pickle=False)
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise ModelFormatError(f"{path}: not a deepstep model file (an .npy array, not an .npz)")
+        with data:
             return {key: data[key] for key in data.files}
     except ModelFormatError:
         raise
