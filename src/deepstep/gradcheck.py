@@ -150,15 +150,21 @@ def dictionary_to_vector(parameters: Mapping[str, np.ndarray]) -> tuple[np.ndarr
 def vector_to_dictionary(theta: np.ndarray, like: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Inverse of :func:`dictionary_to_vector`, shaped like the parameters dict ``like``."""
     theta = check_array(theta, "theta").reshape(-1)
+    names = [f"{p}{layer}" for layer in range(1, _layer_count(like, "W") + 1) for p in ("W", "b")]
+    if not names:
+        raise ValueError("like must hold 'W1', 'b1', ...; no 'W1' found")
+    missing = [name for name in names if name not in like]
+    if missing:
+        raise ValueError(f"like is missing key(s) {', '.join(repr(k) for k in missing)}")
+    need = sum(int(np.prod(np.shape(like[name]))) for name in names)
+    if need != theta.size:
+        raise ValueError(f"theta has {theta.size} entries, the parameters need {need}")
     out, start = {}, 0
-    for layer in range(1, _layer_count(like, "W") + 1):
-        for name in (f"W{layer}", f"b{layer}"):
-            shape = np.shape(like[name])
-            size = int(np.prod(shape))
-            out[name] = theta[start:start + size].reshape(shape)
-            start += size
-    if start != theta.size:
-        raise ValueError(f"theta has {theta.size} entries, the parameters need {start}")
+    for name in names:
+        shape = np.shape(like[name])
+        size = int(np.prod(shape))
+        out[name] = theta[start:start + size].reshape(shape)
+        start += size
     return out
 
 

@@ -1,1 +1,46 @@
-"""Fast, stateless kernels: each op is ``op(...) -> (out, cache)`` plus ``op_backward(dout, cache)``."""
+"""Fast, stateless kernels: each op is ``op(...) -> (out, cache)`` plus ``op_backward(dout, cache)``.
+
+Losses return ``(loss, dlogits)`` directly. All kernels accept float32 and float64 and keep the
+input dtype; convolution and pooling accept NHWC and NCHW.
+"""
+
+from .activations import (
+    leaky_relu,
+    leaky_relu_backward,
+    relu,
+    relu_backward,
+    sigmoid,
+    sigmoid_backward,
+    softmax,
+    softmax_backward,
+    tanh,
+    tanh_backward,
+)
+from .conv import conv2d, conv2d_backward, get_workspace_limit, set_workspace_limit
+from .dense import dense, dense_backward
+from .losses import binary_cross_entropy_with_logits, mean_squared_error, softmax_cross_entropy
+from .pool import pool2d, pool2d_backward
+
+__all__ = [
+    "binary_cross_entropy_with_logits",
+    "conv2d",
+    "conv2d_backward",
+    "dense",
+    "dense_backward",
+    "get_workspace_limit",
+    "leaky_relu",
+    "leaky_relu_backward",
+    "mean_squared_error",
+    "pool2d",
+    "pool2d_backward",
+    "relu",
+    "relu_backward",
+    "set_workspace_limit",
+    "sigmoid",
+    "sigmoid_backward",
+    "softmax",
+    "softmax_backward",
+    "softmax_cross_entropy",
+    "tanh",
+    "tanh_backward",
+]

@@ -1,0 +1,110 @@
+"""Validation helpers shared by the course's fully connected modules (dnn, app, optim).
+
+Conventions of those notebooks: examples are columns, ``X`` is ``(n_x, m)``, a layer's
+weights are ``W_l`` of shape ``(n_l, n_{l-1})`` and its bias ``b_l`` is ``(n_l, 1)``;
+parameters live in a dict ``{"W1", "b1", ..., "WL", "bL"}`` and gradients in
+``{"dW1", "db1", ...}``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_array, check_keys
+
+_WEIGHT_KEY = re.compile(r"^W([1-9][0-9]*)$")
+
+
+def as_real_matrix(x: Any, name: str, shape_names: str | None = None) -> np.ndarray:
+    """Return ``x`` as a 2-D real ndarray; integer input is promoted to float64."""
+    arr = check_array(x, name, ndim=2, shape_names=shape_names)
+    if not np.issubdtype(arr.dtype, np.floating):
+        arr = arr.astype(np.float64)
+    return arr
+
+
+def as_real_array(x: Any, name: str) -> np.ndarray:
+    """Return ``x`` as a real ndarray of any rank; integer input is promoted to float64."""
+    arr = check_array(x, name)
+    if not np.issubdtype(arr.dtype, np.floating):
+        arr = arr.astype(np.float64)
+    return arr
+
+
+def as_labels(Y: Any, name: str, shape: tuple[int, ...], like: np.ndarray) -> np.ndarray:
+    """Return labels ``Y`` (bool, integer or float) of exactly ``shape`` in the dtype of ``like``."""
+    arr = Y if isinstance(Y, np.ndarray) else np.asarray(Y)
+    if arr.dtype != np.bool_:
+        arr = check_array(arr, name)
+    if arr.shape != shape:
+        raise ValueError(f"{name} must have shape {shape} (the shape of the predictions), got {arr.shape}")
+    return arr.astype(like.dtype, copy=False)
+
+
+def num_layers(parameters: Any, name: str = "parameters") -> int:
+    """Number of layers ``L`` of a parameters dict holding ``W1, b1, ..., WL, bL``.
+
+    Raises
+    ------
+    TypeError
+        If ``parameters`` is not a mapping.
+    ValueError
+        If it holds no ``"W1"``, if a weight ``W_l`` exists without every ``W_k`` for
+        ``k < l``, or if a bias ``b_l`` is missing.
+    """
+    if not isinstance(parameters, Mapping):
+        raise TypeError(f"{name} must be a dict, got {type(parameters).__name__}")
+    indices = sorted(int(m.group(1)) for key in parameters if isinstance(key, str)
+                     and (m := _WEIGHT_KEY.match(key)))
+    if not indices:
+        raise ValueError(f"{name} must hold 'W1', 'b1', ...; got keys {sorted(map(str, parameters))}")
+    L = indices[-1]
+    check_keys(parameters, name, [f"{p}{l}" for l in range(1, L + 1) for p in ("W", "b")])
+    return L
+
+
+def check_parameters(parameters: Any, name: str = "parameters",
+                     n_x: int | None = None) -> tuple[int, dict[str, np.ndarray]]:
+    """Validate ``{"W1", "b1", ..., "WL", "bL"}`` and return ``(L, arrays)``.
+
+    Every ``W_l`` must be a 2-D real array ``(n_l, n_{l-1})``, every ``b_l`` a real
+    ``(n_l, 1)`` array and consecutive layers must chain (``W_l.shape[1] ==
+    W_{l-1}.shape[0]``); when ``n_x`` is given ``W1.shape[1]`` must equal it.
+    """
+    L = num_layers(parameters, name)
+    arrays: dict[str, np.ndarray] = {}
+    n_prev = n_x
+    for layer in range(1, L + 1):
+        W = as_real_matrix(parameters[f"W{layer}"], f"{name}['W{layer}']", "(n_l, n_{l-1})")
+        b = as_real_matrix(parameters[f"b{layer}"], f"{name}['b{layer}']", "(n_l, 1)")
+        if n_prev is not None and W.shape[1] != n_prev:
+            what = "X has" if layer == 1 else f"{name}['W{layer - 1}'] has"
+            raise ValueError(
+                f"{name}['W{layer}'] must have {n_prev} columns ({what} {n_prev} rows), "
+                f"got shape {W.shape}"
+            )
+        if b.shape != (W.shape[0], 1):
+            raise ValueError(f"{name}['b{layer}'] must have shape {(W.shape[0], 1)}, got {b.shape}")
+        arrays[f"W{layer}"], arrays[f"b{layer}"] = W, b
+        n_prev = W.shape[0]
+    return L, arrays
+
+
+def check_gradients(grads: Any, parameters: Mapping[str, np.ndarray], L: int,
+                    name: str = "grads") -> dict[str, np.ndarray]:
+    """Validate ``{"dW1", "db1", ..., "dWL", "dbL"}`` against the parameters' shapes."""
+    check_keys(grads, name, [f"d{p}{l}" for l in range(1, L + 1) for p in ("W", "b")])
+    out = {}
+    for layer in range(1, L + 1):
+        for p in ("W", "b"):
+            key = f"d{p}{layer}"
+            g = as_real_array(grads[key], f"{name}[{key!r}]")
+            want = parameters[f"{p}{layer}"].shape
+            if g.shape != want:
+                raise ValueError(f"{name}[{key!r}] must have shape {want} (like {p}{layer}), got {g.shape}")
+            out[key] = g
+    return out

@@ -1,0 +1,163 @@
+"""Element-wise activations and softmax, each ``f(x) -> (out, cache)`` with ``f_backward(dout, cache)``.
+
+Every function keeps the input dtype (float32 or float64) and never warns on
+overflow: ``sigmoid`` of ``+-1e4`` is exactly 1 and 0.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..._validation import check_float_array, check_int, check_real
+
+__all__ = [
+    "relu",
+    "relu_backward",
+    "leaky_relu",
+    "leaky_relu_backward",
+    "sigmoid",
+    "sigmoid_backward",
+    "tanh",
+    "tanh_backward",
+    "softmax",
+    "softmax_backward",
+    "stable_sigmoid",
+]
+
+
+def _check_dout(dout: Any, ref: np.ndarray, what: str) -> np.ndarray:
+    dout = check_float_array(dout, "dout")
+    if dout.shape != ref.shape:
+        raise ValueError(f"dout must have the shape of the forward {what} {ref.shape}, got {dout.shape}")
+    if dout.dtype != ref.dtype:
+        raise TypeError(f"dout must have the forward input's dtype {ref.dtype}, got {dout.dtype}")
+    return dout
+
+
+def _check_cache(cache: Any, op: str) -> np.ndarray:
+    if not isinstance(cache, np.ndarray) or cache.dtype not in (np.float32, np.float64):
+        raise TypeError(f"cache must be the array returned as cache by {op}, got {type(cache).__name__}")
+    return cache
+
+
+def relu(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``max(x, 0)``. Returns ``(out, cache)`` where ``cache`` is ``x``; any shape."""
+    x = check_float_array(x, "x")
+    return np.maximum(x, x.dtype.type(0)), x
+
+
+def relu_backward(dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
+    """``dx = dout * (x > 0)`` (the gradient at ``x == 0`` is 0, as in PyTorch)."""
+    x = _check_cache(cache, "relu")
+    dout = _check_dout(dout, x, "input")
+    return np.where(x > 0, dout, dout.dtype.type(0))
+
+
+def leaky_relu(x: np.ndarray, alpha: float = 0.01) -> tuple[np.ndarray, tuple[np.ndarray, float]]:
+    """``x`` where ``x > 0`` else ``alpha * x``; ``alpha`` a finite real >= 0.
+
+    Returns ``(out, cache)`` where ``cache`` is ``(x, alpha)``.
+    """
+    x = check_float_array(x, "x")
+    alpha = check_real(alpha, "alpha", 0.0)
+    a = x.dtype.type(alpha)
+    return np.where(x > 0, x, x * a), (x, alpha)
+
+
+def leaky_relu_backward(dout: np.ndarray, cache: tuple[np.ndarray, float]) -> np.ndarray:
+    """``dx = dout`` where ``x > 0`` else ``alpha * dout`` (``alpha`` at ``x == 0``, as PyTorch)."""
+    if not (isinstance(cache, tuple) and len(cache) == 2):
+        raise TypeError("cache must be the (x, alpha) tuple returned by leaky_relu")
+    x = _check_cache(cache[0], "leaky_relu")
+    dout = _check_dout(dout, x, "input")
+    return np.where(x > 0, dout, dout * x.dtype.type(cache[1]))
+
+
+def stable_sigmoid(x: np.ndarray) -> np.ndarray:
+    """``1 / (1 + exp(-x))`` without overflow: ``exp(-|x|)`` never overflows.
+
+    For ``x >= 0`` it is ``1 / (1 + e)``, otherwise ``e / (1 + e)``, with ``e = exp(-|x|)``.
+    The dtype of ``x`` (float32 or float64) is kept.
+    """
+    e = np.exp(-np.abs(x))
+    one = x.dtype.type(1)
+    denom = one + e
+    return np.where(x >= 0, one / denom, e / denom)
+
+
+def sigmoid(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Logistic function ``1 / (1 + exp(-x))``, numerically stable (see :func:`stable_sigmoid`).
+
+    Returns ``(out, cache)`` where ``cache`` is ``out``; any shape.
+    """
+    x = check_float_array(x, "x")
+    out = stable_sigmoid(x)
+    return out, out
+
+
+def sigmoid_backward(dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
+    """``dx = dout * s * (1 - s)`` with ``s`` the forward output."""
+    s = _check_cache(cache, "sigmoid")
+    dout = _check_dout(dout, s, "output")
+    return dout * s * (s.dtype.type(1) - s)
+
+
+def tanh(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Hyperbolic tangent. Returns ``(out, cache)`` where ``cache`` is ``out``; any shape."""
+    x = check_float_array(x, "x")
+    out = np.tanh(x)
+    return out, out
+
+
+def tanh_backward(dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
+    """``dx = dout * (1 - t ** 2)`` with ``t`` the forward output.
+
+    Computed as ``(1 - t) * (1 + t)``, which keeps full relative precision where
+    ``|t|`` is close to 1 (``1 - t`` is then exact).
+    """
+    t = _check_cache(cache, "tanh")
+    dout = _check_dout(dout, t, "output")
+    one = t.dtype.type(1)
+    return dout * ((one - t) * (one + t))
+
+
+def _check_axis(axis: Any, ndim: int) -> int:
+    axis = check_int(axis, "axis")
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"axis must be in [{-ndim}, {ndim}) for a {ndim}-D x, got {axis}")
+    return axis % ndim
+
+
+def softmax(x: np.ndarray, axis: int = -1) -> tuple[np.ndarray, tuple[np.ndarray, int]]:
+    """``exp(x - max) / sum(exp(x - max))`` along ``axis`` (the max subtraction avoids overflow).
+
+    Parameters
+    ----------
+    x : ndarray, at least 1-D, float32 or float64
+    axis : int
+        Axis of the classes, in ``[-x.ndim, x.ndim)``.
+
+    Returns
+    -------
+    out : ndarray, shape and dtype of ``x``; sums to 1 along ``axis``
+    cache : (out, axis)
+    """
+    x = check_float_array(x, "x")
+    if x.ndim == 0:
+        raise ValueError("x must have at least 1 dimension for softmax, got a 0-D array")
+    axis = _check_axis(axis, x.ndim)
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    out = e / e.sum(axis=axis, keepdims=True)
+    return out, (out, axis)
+
+
+def softmax_backward(dout: np.ndarray, cache: tuple[np.ndarray, int]) -> np.ndarray:
+    """``dx = s * (dout - sum(dout * s, axis))`` with ``s`` the forward output."""
+    if not (isinstance(cache, tuple) and len(cache) == 2):
+        raise TypeError("cache must be the (out, axis) tuple returned by softmax")
+    s, axis = cache
+    s = _check_cache(s, "softmax")
+    dout = _check_dout(dout, s, "output")
+    return s * (dout - (dout * s).sum(axis=axis, keepdims=True))

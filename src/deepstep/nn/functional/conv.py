@@ -1,0 +1,396 @@
+"""Fast 2-D convolution (cross-correlation, as in every deep-learning library).
+
+Forward, for output pixel ``(oy, ox)`` and filter ``f`` (NHWC notation)::
+
+    out[n, oy, ox, f] = b[f] + sum_{i, j, c} x_pad[n, sh*oy + i, sw*ox + j, c] * w[i, j, c, f]
+
+With the column buffer of :mod:`.im2col` (one receptive field per row,
+``col`` of shape ``(N*oh*ow, kh*kw*C)``) and the filters flattened to
+``W`` of shape ``(kh*kw*C, F)`` this is one matrix product, ``out = col @ W + b``.
+Backward, with ``dout`` flattened to ``(N*oh*ow, F)``::
+
+    db   = sum over rows of dout
+    dW   = col^T @ dout
+    dcol = dout @ W^T,   dx = crop(col2im(dcol))
+
+NCHW uses the transposed orientation per sample (``out[n] = W @ col[n]`` with
+``W`` of shape ``(F, C*kh*kw)`` and ``col[n]`` of shape ``(C*kh*kw, oh*ow)``), which
+produces the ``(F, oh, ow)`` output block directly, without a transpose.
+
+The column buffer is ``kh*kw`` times larger than the input, so it is built over
+chunks of the batch whose buffers fit a workspace limit (default 256 MiB,
+:func:`set_workspace_limit`, or ``workspace_bytes`` per call). Chunks are independent
+samples, so chunking changes the result only by the order of the ``dW`` sum over
+chunks (bit-identical for a single chunk).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..._validation import check_float_array, check_int, check_same_dtype
+from ._params import Padding4, Pair, as_pair, check_data_format, resolve_padding
+from .im2col import NCHW, NHWC, Layout, col2im, im2col, layout_for
+
+__all__ = ["conv2d", "conv2d_backward", "set_workspace_limit", "get_workspace_limit", "ConvCache"]
+
+DEFAULT_WORKSPACE_BYTES = 256 * 2**20
+# Chunks are kept small on purpose: a column buffer that stays in the CPU cache between im2col and
+# the matmul that reads it is ~2-4x faster than one streamed through main memory (measured; see
+# BENCHMARKS.md). The workspace limit only ever makes chunks smaller than this.
+CHUNK_TARGET_BYTES = 4 * 2**20
+_workspace_limit = DEFAULT_WORKSPACE_BYTES
+# For stride 1, compute dx as a convolution of dout with the flipped filters instead of col2im.
+DX_BY_CONVOLUTION = True
+
+
+def set_workspace_limit(nbytes: int) -> None:
+    """Set the default memory budget (bytes) of the scratch buffers of one chunk.
+
+    The batch is processed in chunks whose scratch buffers (padded input, column
+    buffer and, in the backward pass, their gradients) stay within this many bytes.
+    A single sample is always processed whole, even if it alone exceeds the limit.
+    """
+    global _workspace_limit
+    _workspace_limit = check_int(nbytes, "workspace limit (bytes)", 1)
+
+
+def get_workspace_limit() -> int:
+    """The current default workspace limit in bytes (see :func:`set_workspace_limit`)."""
+    return _workspace_limit
+
+
+@dataclass(frozen=True)
+class _Geometry:
+    """Every size of one convolution, validated once at the public boundary."""
+
+    layout: Layout  # the caller's layout (x, out, dout, dx)
+    internal: Layout  # the layout the column buffer is built in
+    n: int
+    c: int  # input channels
+    hw: Pair  # input height and width
+    f: int  # output channels
+    kernel: Pair
+    stride: Pair
+    pads: Padding4  # (top, bottom, left, right)
+    out_hw: Pair
+
+    @property
+    def padded_hw(self) -> Pair:
+        top, bottom, left, right = self.pads
+        return (self.hw[0] + top + bottom, self.hw[1] + left + right)
+
+    @property
+    def col_elems(self) -> int:
+        """Numbers in one sample's column buffer: ``C * kh * kw * oh * ow``."""
+        return self.c * self.kernel[0] * self.kernel[1] * self.out_hw[0] * self.out_hw[1]
+
+    @property
+    def image_elems(self) -> int:
+        """Numbers in one padded input sample."""
+        return self.c * self.padded_hw[0] * self.padded_hw[1]
+
+    @property
+    def out_elems(self) -> int:
+        return self.f * self.out_hw[0] * self.out_hw[1]
+
+
+@dataclass(frozen=True)
+class ConvCache:
+    """What :func:`conv2d_backward` needs from the forward pass.
+
+    The column buffer is *not* kept: the backward pass rebuilds it chunk by chunk
+    from ``x`` (cheap, and it keeps both the memory bound and the cache locality).
+    """
+
+    x: np.ndarray
+    w: np.ndarray
+    w_kf: np.ndarray  # the filters as the (K, F) matrix of the internal layout
+    geometry: _Geometry
+    has_bias: bool
+    need_dx: bool
+    workspace_bytes: int
+
+
+def _check_inputs(x: Any, w: Any, b: Any, data_format: Any) -> tuple[Layout, int, int, int, int, Pair]:
+    """Validate arrays and layout; return (layout, N, C, H, W, (kh, kw))."""
+    layout = layout_for(check_data_format(data_format))
+    if layout.channels_last:
+        x = check_float_array(x, "x", 4, "(N, H, W, C_in)")
+        w = check_float_array(w, "w", 4, "(kh, kw, C_in, C_out)")
+        n, h, wd, c = x.shape
+        kh, kw, c_w, f = w.shape
+    else:
+        x = check_float_array(x, "x", 4, "(N, C_in, H, W)")
+        w = check_float_array(w, "w", 4, "(C_out, C_in, kh, kw)")
+        n, c, h, wd = x.shape
+        f, c_w, kh, kw = w.shape
+    if c_w != c:
+        raise ValueError(
+            f"w must have C_in = {c} input channels to match x {x.shape} ({layout.name}), "
+            f"got w of shape {w.shape} with C_in = {c_w}"
+        )
+    if min(x.shape) == 0 or min(w.shape) == 0:
+        raise ValueError(f"x and w must not have zero-length axes, got x {x.shape} and w {w.shape}")
+    if b is not None:
+        b = check_float_array(b, "b", 1, "(C_out,)")
+        if b.shape != (f,):
+            raise ValueError(f"b must have shape ({f},) (one bias per filter), got {b.shape}")
+    check_same_dtype({"x": x, "w": w, "b": b}, "x")
+    return layout, n, c, h, wd, (kh, kw)
+
+
+def choose_internal_layout(channels: int, out_w: int, stride_w: int) -> Layout:
+    """The layout the column buffer is built in, whatever the caller's layout.
+
+    im2col copies, per kernel offset, contiguous runs of ``C`` numbers in NHWC and of
+    ``out_w`` numbers in NCHW (single numbers when ``stride_w > 1``). Short runs make
+    the copies slow, so the layout with the longer run wins: NCHW for images with few
+    channels (RGB, grayscale), NHWC otherwise. Converting between layouts costs
+    nothing extra on the input side (the padding copy does it) and one copy of the
+    output.
+    """
+    nchw_run = out_w if stride_w == 1 else 1
+    return NHWC if channels >= nchw_run else NCHW
+
+
+def _chunk_size(n: int, bytes_per_sample: int, limit: int) -> int:
+    """Samples per chunk so that a chunk's buffers fit ``min(limit, CHUNK_TARGET_BYTES)`` (>= 1)."""
+    return max(1, min(n, min(limit, CHUNK_TARGET_BYTES) // max(bytes_per_sample, 1)))
+
+
+def _chunks(n: int, chunk: int) -> list[slice]:
+    return [slice(start, min(start + chunk, n)) for start in range(0, n, chunk)]
+
+
+def _merge_batch(a: np.ndarray) -> np.ndarray | None:
+    """``(N, P, K)`` as an ``(N * P, K)`` view when the memory layout allows it, else None."""
+    if a.shape[0] == 1 or a.strides[0] == a.shape[1] * a.strides[1]:
+        return a.reshape(-1, a.shape[2]) if a.strides[2] == a.itemsize or a.shape[0] == 1 else None
+    return None
+
+
+def _matmul_into(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
+    """``out[n] = a[n] @ b`` for ``a`` (N, P, K), ``b`` (K, F), ``out`` (N, P, F), without copies.
+
+    Both may be transposed views; NumPy hands BLAS the transpose flags. When the
+    whole batch is one row-major matrix the N products become a single GEMM.
+    """
+    a2, out2 = _merge_batch(a), _merge_batch(out)
+    if a2 is not None and out2 is not None:
+        np.matmul(a2, b, out=out2)
+    else:
+        np.matmul(a, b, out=out)
+
+
+def _weight_grad(a: np.ndarray, dout: np.ndarray) -> np.ndarray:
+    """``sum_n a[n]^T @ dout[n]``: ``(K, F)`` from ``a`` (N, P, K) and ``dout`` (N, P, F)."""
+    a2, d2 = _merge_batch(a), _merge_batch(dout)
+    if a2 is not None and d2 is not None:
+        return a2.T @ d2
+    return np.matmul(a.transpose(0, 2, 1), dout).sum(axis=0)
+
+
+class _Scratch:
+    """Per-call scratch buffers sized for one chunk, reused by every chunk (``[:nb]`` for the last)."""
+
+    def __init__(self, dtype: np.dtype) -> None:
+        self.dtype = dtype
+        self._buffers: dict[str, np.ndarray] = {}
+
+    def get(self, name: str, shape: tuple[int, ...], nb: int, zeros: bool = False) -> np.ndarray:
+        buf = self._buffers.get(name)
+        if buf is None:
+            buf = (np.zeros if zeros else np.empty)(shape, dtype=self.dtype)
+            self._buffers[name] = buf
+        return buf[:nb]
+
+
+def _columns(x_part: np.ndarray, g: _Geometry, scratch: _Scratch, chunk: int) -> np.ndarray:
+    """Pad a chunk of ``x`` (caller's layout) and build its column buffer (internal layout).
+
+    The padded buffer is zero-initialised once and chunks only overwrite its
+    interior, so the borders stay zero; the same copy converts the layout.
+    """
+    internal, nb = g.internal, x_part.shape[0]
+    if g.pads == (0, 0, 0, 0) and internal == g.layout:
+        x_pad = x_part
+    else:
+        x_pad = scratch.get("x_pad", internal.image_shape(chunk, g.c, *g.padded_hw), nb, zeros=True)
+        internal.interior(x_pad, g.pads, g.hw)[...] = internal.image_from(x_part, g.layout)
+    col = scratch.get("col", internal.col_shape(chunk, g.c, g.kernel, g.out_hw), nb)
+    return im2col(x_pad, g.kernel, g.stride, g.out_hw, internal, col=col)
+
+
+def _convolve(x: np.ndarray, w_kf: np.ndarray, g: _Geometry, limit: int,
+              bias: np.ndarray | None = None) -> np.ndarray:
+    """The forward pass, chunk by chunk: ``out[n] = col(x)[n] @ W (+ b)`` in the caller's layout."""
+    out = np.empty(g.layout.image_shape(g.n, g.f, *g.out_hw), dtype=x.dtype)
+    chunk = _chunk_size(g.n, (g.col_elems + g.image_elems) * x.itemsize, limit)
+    scratch = _Scratch(x.dtype)
+    for part in _chunks(g.n, chunk):
+        col = _columns(x[part], g, scratch, chunk)
+        out_part = out[part]
+        _matmul_into(g.internal.col_matrices(col), w_kf, g.layout.map_matrices(out_part))
+        if bias is not None:
+            out_part += g.layout.per_channel(bias)
+    return out
+
+
+def _geometry(layout: Layout, n: int, c: int, hw: Pair, f: int, kernel: Pair, stride: Pair,
+              pads: Padding4, out_hw: Pair) -> _Geometry:
+    internal = choose_internal_layout(c, out_hw[1], stride[1])
+    return _Geometry(layout, internal, n, c, hw, f, kernel, stride, pads, out_hw)
+
+
+def _dx_as_convolution(g: _Geometry) -> _Geometry | None:
+    """The geometry of ``dx`` computed as a convolution of ``dout``, or None where it does not apply.
+
+    For stride 1, ``dx[y, x] = sum_{i, j} dout_pad[y + i, x + j] . w[kh-1-i, kw-1-j]^T``: a
+    convolution of ``dout`` padded by ``k - 1 - pad`` with the flipped filters and the channel axes
+    swapped. It replaces col2im's ``kh * kw`` scatter-adds by im2col's copies. A padding
+    larger than ``k - 1`` would need negative padding, so those fall back to col2im.
+    """
+    (kh, kw), (top, bottom, left, right) = g.kernel, g.pads
+    if not DX_BY_CONVOLUTION or g.stride != (1, 1) or max(top, bottom) > kh - 1 or max(left, right) > kw - 1:
+        return None
+    pads = (kh - 1 - top, kh - 1 - bottom, kw - 1 - left, kw - 1 - right)
+    return _geometry(g.layout, g.n, g.f, g.out_hw, g.c, g.kernel, (1, 1), pads, g.hw)
+
+
+def _flipped_filter_matrix(w: np.ndarray, g: _Geometry, g_dx: _Geometry) -> np.ndarray:
+    """``w`` rotated by 180 degrees with C_in and C_out swapped, as ``g_dx``'s (K, F) matrix."""
+    w_hwio = NHWC.filters_from(w, g.layout)  # (kh, kw, C_in, C_out)
+    flipped = w_hwio[::-1, ::-1].transpose(0, 1, 3, 2)  # (kh, kw, C_out, C_in)
+    return g_dx.internal.filter_matrix(g_dx.internal.filters_from(flipped, NHWC))
+
+
+def conv2d(
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray | None = None,
+    stride: int | tuple[int, int] = 1,
+    padding: int | tuple[int, int] | str = 0,
+    data_format: str = "NHWC",
+    need_dx: bool = True,
+    workspace_bytes: int | None = None,
+) -> tuple[np.ndarray, ConvCache]:
+    """2-D convolution (cross-correlation) of a batch of images with a bank of filters.
+
+    Parameters
+    ----------
+    x : ndarray, float32 or float64
+        Images, ``(N, H, W, C_in)`` for ``data_format="NHWC"`` or ``(N, C_in, H, W)``
+        for ``"NCHW"``.
+    w : ndarray, same dtype as ``x``
+        Filters, ``(kh, kw, C_in, C_out)`` (NHWC, the course/Keras layout) or
+        ``(C_out, C_in, kh, kw)`` (NCHW, the PyTorch/CS231n layout).
+    b : ndarray of shape (C_out,), same dtype, optional
+        Biases, one per filter.
+    stride : int or (int, int)
+        Step ``(sh, sw)`` between windows, >= 1.
+    padding : int, (int, int), "valid" or "same"
+        Zero padding: ``p`` on every side, ``(ph, pw)`` top/bottom and left/right,
+        none, or TensorFlow's SAME (``out = ceil(in / stride)``, an odd total pad puts
+        the extra pixel at the bottom/right).
+    data_format : {"NHWC", "NCHW"}
+    need_dx : bool
+        If False the backward pass skips ``dx`` (for a network's first layer).
+    workspace_bytes : int, optional
+        Memory budget of one chunk's scratch buffers; defaults to
+        :func:`get_workspace_limit`.
+
+    Returns
+    -------
+    out : ndarray
+        ``(N, oh, ow, C_out)`` or ``(N, C_out, oh, ow)``, dtype of ``x``, with
+        ``oh = (H + pad_top + pad_bottom - kh) // sh + 1`` (likewise ``ow``).
+    cache : ConvCache
+        For :func:`conv2d_backward`.
+
+    Raises
+    ------
+    TypeError
+        Non-ndarray or non-float input, or mixed dtypes.
+    ValueError
+        Wrong ranks, channel mismatch, bad bias shape, stride < 1, negative or
+        unknown padding, a window that does not fit, unknown ``data_format``.
+    """
+    layout, n, c, h, wd, kernel = _check_inputs(x, w, b, data_format)
+    stride_hw = as_pair(stride, "stride", 1)
+    pads, out_hw = resolve_padding(padding, (h, wd), kernel, stride_hw)
+    if not isinstance(need_dx, bool | np.bool_):
+        raise TypeError(f"need_dx must be a bool, got {need_dx!r}")
+    limit = _workspace_limit if workspace_bytes is None else check_int(workspace_bytes, "workspace_bytes", 1)
+
+    f = w.shape[3] if layout.channels_last else w.shape[0]
+    g = _geometry(layout, n, c, (h, wd), f, kernel, stride_hw, pads, out_hw)
+    w_kf = g.internal.filter_matrix(g.internal.filters_from(w, layout))
+    out = _convolve(x, w_kf, g, limit, b)
+    cache = ConvCache(x=x, w=w, w_kf=w_kf, geometry=g, has_bias=b is not None, need_dx=bool(need_dx),
+                      workspace_bytes=limit)
+    return out, cache
+
+
+def conv2d_backward(
+    dout: np.ndarray, cache: ConvCache
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
+    """Gradients of :func:`conv2d` with respect to ``x``, ``w`` and ``b``.
+
+    Per chunk the column buffer of ``x`` is rebuilt, then ``dW += col^T @ dout``;
+    ``dx`` is ``col2im(dout @ W^T)``, or for stride 1 the convolution of the padded
+    ``dout`` with the flipped filters (see :func:`_dx_as_convolution`).
+
+    Parameters
+    ----------
+    dout : ndarray
+        Upstream gradient, the shape and dtype of the forward output.
+    cache : ConvCache
+        From :func:`conv2d`.
+
+    Returns
+    -------
+    dx : ndarray or None
+        Shape and dtype of ``x``; None if the forward had ``need_dx=False``.
+    dw : ndarray
+        Shape and dtype of ``w``.
+    db : ndarray or None
+        ``(C_out,)``; None if the forward had no bias.
+    """
+    if not isinstance(cache, ConvCache):
+        raise TypeError(f"cache must be the ConvCache returned by conv2d, got {type(cache).__name__}")
+    x, g = cache.x, cache.geometry
+    layout, internal = g.layout, g.internal
+    dout = check_float_array(dout, "dout", 4)
+    expected = layout.image_shape(g.n, g.f, *g.out_hw)
+    if dout.shape != expected:
+        raise ValueError(f"dout must have the forward output's shape {expected}, got {dout.shape}")
+    check_same_dtype({"x": x, "dout": dout}, "x")
+    dout = np.ascontiguousarray(dout)
+
+    g_dx = _dx_as_convolution(g) if cache.need_dx else None
+    with_col2im = cache.need_dx and g_dx is None
+    per_sample = g.col_elems + g.image_elems + (g.col_elems + g.image_elems if with_col2im else 0)
+    chunk = _chunk_size(g.n, per_sample * x.itemsize, cache.workspace_bytes)
+    scratch = _Scratch(x.dtype)
+    dw_kf = np.zeros(cache.w_kf.shape, dtype=x.dtype)
+    dx = np.empty(x.shape, dtype=x.dtype) if with_col2im else None
+    for part in _chunks(g.n, chunk):
+        nb = part.stop - part.start
+        col = _columns(x[part], g, scratch, chunk)
+        dout_rows = layout.map_matrices(dout[part])
+        dw_kf += _weight_grad(internal.col_matrices(col), dout_rows)
+        if with_col2im:
+            dcol = scratch.get("dcol", (chunk, *col.shape[1:]), nb)
+            _matmul_into(dout_rows, cache.w_kf.T, internal.col_matrices(dcol))
+            dx_pad = col2im(dcol, g.padded_hw, g.stride, internal,
+                            scratch.get("dx_pad", internal.image_shape(chunk, g.c, *g.padded_hw), nb))
+            dx[part] = layout.image_from(internal.interior(dx_pad, g.pads, g.hw), internal)
+    if g_dx is not None:
+        dx = _convolve(dout, _flipped_filter_matrix(cache.w, g, g_dx), g_dx, cache.workspace_bytes)
+    dw = np.ascontiguousarray(layout.filters_from(internal.filters_from_matrix(dw_kf, g.kernel), internal))
+    db = dout.sum(axis=(0, 1, 2) if layout.channels_last else (0, 2, 3)) if cache.has_bias else None
+    return dx, dw, db

@@ -1,0 +1,82 @@
+"""Fully connected (dense) layer kernel: ``out = x @ w + b`` in the Keras weight layout."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..._validation import check_float_array, check_same_dtype
+
+__all__ = ["dense", "dense_backward", "DenseCache"]
+
+DenseCache = tuple[np.ndarray, np.ndarray, bool]
+
+
+def dense(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> tuple[np.ndarray, DenseCache]:
+    """Affine map ``out = x @ w + b``.
+
+    Parameters
+    ----------
+    x : ndarray, (N, D_in), float32 or float64
+    w : ndarray, (D_in, D_out), dtype of ``x`` (Keras layout: one column per unit)
+    b : ndarray, (D_out,), dtype of ``x``, optional
+
+    Returns
+    -------
+    out : ndarray, (N, D_out), dtype of ``x``
+    cache : (x, w, has_bias)
+        For :func:`dense_backward`.
+
+    Raises
+    ------
+    TypeError
+        Non-float arrays or mismatched dtypes.
+    ValueError
+        Wrong ranks or ``x.shape[1] != w.shape[0]`` or ``b.shape != (D_out,)``.
+    """
+    x = check_float_array(x, "x", 2, "(N, D_in)")
+    w = check_float_array(w, "w", 2, "(D_in, D_out)")
+    if b is not None:
+        b = check_float_array(b, "b", 1, "(D_out,)")
+    check_same_dtype({"x": x, "w": w, "b": b}, "x")
+    if x.shape[1] != w.shape[0]:
+        raise ValueError(
+            f"x has {x.shape[1]} features (x.shape={x.shape}) but w expects D_in={w.shape[0]} "
+            f"(w.shape={w.shape})"
+        )
+    if b is not None and b.shape != (w.shape[1],):
+        raise ValueError(f"b must have shape (D_out,) = ({w.shape[1]},), got {b.shape}")
+    out = x @ w
+    if b is not None:
+        out += b
+    return out, (x, w, b is not None)
+
+
+def dense_backward(dout: np.ndarray, cache: DenseCache) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Gradients of :func:`dense`.
+
+    ``dx = dout @ w.T``, ``dw = x.T @ dout``, ``db = dout.sum(axis=0)``.
+
+    Parameters
+    ----------
+    dout : ndarray, (N, D_out), dtype of the forward input
+    cache : from :func:`dense`
+
+    Returns
+    -------
+    dx : (N, D_in)
+    dw : (D_in, D_out)
+    db : (D_out,), or None when the forward pass had no bias
+    """
+    if not (isinstance(cache, tuple) and len(cache) == 3 and isinstance(cache[0], np.ndarray)):
+        raise TypeError("cache must be the (x, w, has_bias) tuple returned by dense")
+    x, w, has_bias = cache
+    dout = check_float_array(dout, "dout", 2, "(N, D_out)")
+    want = (x.shape[0], w.shape[1])
+    if dout.shape != want:
+        raise ValueError(f"dout must have the forward output's shape {want}, got {dout.shape}")
+    if dout.dtype != x.dtype:
+        raise TypeError(f"dout must have the forward input's dtype {x.dtype}, got {dout.dtype}")
+    dx = dout @ w.T
+    dw = x.T @ dout
+    db = dout.sum(axis=0) if has_bias else None
+    return dx, dw, db

@@ -1,0 +1,79 @@
+"""Tests of deepstep.nn.functional.dense / dense_backward."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from deepstep.gradcheck import numerical_gradients, rel_error
+from deepstep.nn.functional import dense, dense_backward
+
+
+def test_forward_formula(rng):
+    x, w, b = rng.standard_normal((4, 3)), rng.standard_normal((3, 5)), rng.standard_normal(5)
+    out, _ = dense(x, w, b)
+    expected = np.array([[sum(x[n, i] * w[i, j] for i in range(3)) + b[j] for j in range(5)]
+                         for n in range(4)])
+    assert rel_error(out, expected) < 1e-12
+
+
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_numerical_gradient(with_bias, rng):
+    x, w = rng.standard_normal((4, 3)), rng.standard_normal((3, 5))
+    b = rng.standard_normal(5) if with_bias else None
+    out, cache = dense(x, w, b)
+    dout = rng.standard_normal(out.shape)
+    dx, dw, db = dense_backward(dout, cache)
+    arrays = [x, w] + ([b] if with_bias else [])
+    nums = numerical_gradients(lambda: dense(x, w, b)[0], arrays, dout)
+    assert rel_error(dx, nums[0]) < 1e-7
+    assert rel_error(dw, nums[1]) < 1e-7
+    if with_bias:
+        assert rel_error(db, nums[2]) < 1e-7
+    else:
+        assert db is None
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(("n", "d_in", "d_out"), [(1, 1, 1), (5, 3, 4), (16, 32, 10)])
+def test_matches_torch_linear(dtype, n, d_in, d_out, rng):
+    torch = pytest.importorskip("torch")
+    tol = 1e-10 if dtype == np.float64 else 1e-4
+    x = rng.standard_normal((n, d_in)).astype(dtype)
+    w = rng.standard_normal((d_in, d_out)).astype(dtype)
+    b = rng.standard_normal(d_out).astype(dtype)
+    out, cache = dense(x, w, b)
+    dout = rng.standard_normal(out.shape).astype(dtype)
+    dx, dw, db = dense_backward(dout, cache)
+    xt = torch.tensor(x, requires_grad=True)
+    wt = torch.tensor(np.ascontiguousarray(w.T), requires_grad=True)  # torch: (D_out, D_in)
+    bt = torch.tensor(b, requires_grad=True)
+    out_t = torch.nn.functional.linear(xt, wt, bt)
+    out_t.backward(torch.tensor(dout))
+    for mine, theirs in [(out, out_t.detach()), (dx, xt.grad), (dw, wt.grad.T), (db, bt.grad)]:
+        assert mine.dtype == dtype
+        assert rel_error(mine, theirs.numpy()) < tol
+
+
+def test_errors():
+    x, w, b = np.ones((2, 3)), np.ones((3, 4)), np.ones(4)
+    cases = [
+        ((np.ones(3), w, b), ValueError, r"x must be a 2-D array \(N, D_in\), got shape \(3,\)"),
+        ((x, np.ones((3, 4, 1)), b), ValueError, r"w must be a 2-D array \(D_in, D_out\)"),
+        ((x, np.ones((2, 4)), b), ValueError, r"x has 3 features .* w expects D_in=2"),
+        ((x, w, np.ones(3)), ValueError, r"b must have shape \(D_out,\) = \(4,\), got \(3,\)"),
+        ((x, w, np.ones((1, 4))), ValueError, "b must be a 1-D array"),
+        ((x, w.astype(np.float32), b), TypeError, "w must have the same dtype as x"),
+        ((x, w, b.astype(np.float32)), TypeError, "b must have the same dtype as x"),
+        ((x.astype(int), w, b), TypeError, "x must have dtype float32 or float64"),
+    ]
+    for args, exc, match in cases:
+        with pytest.raises(exc, match=match):
+            dense(*args)
+    out, cache = dense(x, w, b)
+    with pytest.raises(ValueError, match=r"dout must have the forward output's shape \(2, 4\), got \(2, 3\)"):
+        dense_backward(np.ones((2, 3)), cache)
+    with pytest.raises(TypeError, match="dout must have the forward input's dtype float64"):
+        dense_backward(out.astype(np.float32), cache)
+    with pytest.raises(TypeError, match="cache must be the"):
+        dense_backward(out, None)

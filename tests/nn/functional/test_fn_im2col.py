@@ -1,0 +1,87 @@
+"""im2col / col2im: the gather equals an explicit loop, and col2im is its adjoint."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from deepstep.nn.functional.im2col import NCHW, NHWC, col2im, im2col, layout_for, pad_image
+
+
+def _loop_im2col_nhwc(x_pad, kernel, stride, out):
+    n, _, _, c = x_pad.shape
+    col = np.zeros((n, out[0], out[1], kernel[0], kernel[1], c), dtype=x_pad.dtype)
+    for oy in range(out[0]):
+        for ox in range(out[1]):
+            y0, x0 = oy * stride[0], ox * stride[1]
+            col[:, oy, ox] = x_pad[:, y0:y0 + kernel[0], x0:x0 + kernel[1], :]
+    return col
+
+
+geometry = st.tuples(
+    st.integers(1, 3),  # n
+    st.integers(1, 3),  # c
+    st.integers(1, 7),  # Hp
+    st.integers(1, 7),  # Wp
+    st.integers(1, 3),  # kh
+    st.integers(1, 3),  # kw
+    st.integers(1, 3),  # sh
+    st.integers(1, 3),  # sw
+).filter(lambda g: g[4] <= g[2] and g[5] <= g[3])
+
+
+def _out(g):
+    _, _, hp, wp, kh, kw, sh, sw = g
+    return ((hp - kh) // sh + 1, (wp - kw) // sw + 1)
+
+
+@given(geometry, st.sampled_from([np.float32, np.float64]))
+def test_im2col_matches_loop_in_both_layouts(g, dtype):
+    n, c, hp, wp, kh, kw, sh, sw = g
+    rng = np.random.default_rng(sum(g))
+    x = rng.standard_normal((n, hp, wp, c)).astype(dtype)
+    expected = _loop_im2col_nhwc(x, (kh, kw), (sh, sw), _out(g))
+    col = im2col(x, (kh, kw), (sh, sw), _out(g), NHWC)
+    assert col.dtype == dtype
+    np.testing.assert_array_equal(col, expected)
+    # NCHW: same numbers, axes (N, C, kh, kw, oh, ow)
+    col_nchw = im2col(x.transpose(0, 3, 1, 2), (kh, kw), (sh, sw), _out(g), NCHW)
+    np.testing.assert_array_equal(col_nchw, expected.transpose(0, 5, 3, 4, 1, 2))
+
+
+@given(geometry, st.sampled_from(["NHWC", "NCHW"]))
+def test_col2im_is_the_adjoint_of_im2col(g, data_format):
+    """<im2col(x), c> == <x, col2im(c)> for every x and c."""
+    n, c, hp, wp, kh, kw, sh, sw = g
+    layout = layout_for(data_format)
+    rng = np.random.default_rng(sum(g) + 1)
+    x = rng.standard_normal(layout.image_shape(n, c, hp, wp))
+    col = im2col(x, (kh, kw), (sh, sw), _out(g), layout)
+    c_arr = rng.standard_normal(col.shape)
+    back = col2im(c_arr, (hp, wp), (sh, sw), layout)
+    assert back.shape == x.shape
+    assert np.isclose(np.sum(col * c_arr), np.sum(x * back), rtol=1e-12, atol=1e-12)
+
+
+def test_col2im_counts_overlaps():
+    """Summing a column buffer of ones counts how many windows cover each pixel."""
+    ones = np.ones((1, 2, 2, 2, 2, 1))  # NHWC: out 2x2, kernel 2x2, 1 channel
+    counts = col2im(ones, (3, 3), (1, 1), NHWC)[0, :, :, 0]
+    np.testing.assert_array_equal(counts, [[1, 2, 1], [2, 4, 2], [1, 2, 1]])
+
+
+@pytest.mark.parametrize("data_format", ["NHWC", "NCHW"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_pad_image_pads_spatial_axes_only_and_keeps_dtype(data_format, dtype):
+    layout = layout_for(data_format)
+    x = np.ones(layout.image_shape(2, 3, 4, 5), dtype=dtype)
+    padded = pad_image(x, (1, 2, 0, 3), layout)
+    assert padded.dtype == dtype
+    assert padded.shape == layout.image_shape(2, 3, 7, 8)
+    axes = (1, 2) if layout.channels_last else (2, 3)
+    np.testing.assert_array_equal(padded, np.pad(x, [(0, 0) if a not in axes else
+                                                     ((1, 2) if a == axes[0] else (0, 3))
+                                                     for a in range(4)]))
+    assert pad_image(x, (0, 0, 0, 0), layout) is x
