@@ -7,16 +7,10 @@ import os
 
 import numpy as np
 import pytest
-from layers_standins import install
 
 import deepstep
 from deepstep.io import ModelFormatError
 from deepstep.nn import BatchNormalization, Conv2D, Dense, Dropout, Flatten, MaxPooling2D, Sequential
-
-
-@pytest.fixture(autouse=True)
-def _standins(monkeypatch):
-    install(monkeypatch)
 
 
 def make_model(seed: int = 0) -> Sequential:
@@ -115,7 +109,6 @@ def test_a_save_killed_mid_write_leaves_the_old_file_loadable(tmp_path, monkeypa
     assert path.read_bytes() == before
     assert not [p for p in tmp_path.iterdir() if p.name != "model.npz"]  # the temporary file is gone
     monkeypatch.undo()
-    install(monkeypatch)
     loaded = deepstep.load(path)
     np.testing.assert_array_equal(loaded.layers[0].kernel.value, old_kernel)
     assert loaded.predict_proba(x).shape == (5, 3)
@@ -195,10 +188,9 @@ def test_inconsistent_files_raise_model_format_error(tmp_path, changes, match):
 
 
 def test_nan_stops_training_and_the_checkpoint_holds_the_last_good_epoch(tmp_path):
-    from deepstep.train.callbacks import ModelCheckpoint
-    from deepstep.train.errors import TrainingError
-
     from deepstep.nn.losses import SparseCategoricalCrossentropy
+    from deepstep.train.callbacks import Callback, ModelCheckpoint
+    from deepstep.train.errors import TrainingError
 
     class NaNInEpoch3(SparseCategoricalCrossentropy):
         calls = 0
@@ -214,24 +206,9 @@ def test_nan_stops_training_and_the_checkpoint_holds_the_last_good_epoch(tmp_pat
     path = tmp_path / "ckpt.npz"
     good_weights = []
 
-    class Snapshot:
-        def set_model(self, m):
-            pass
-
-        def on_train_begin(self, logs=None):
-            pass
-
-        def on_epoch_begin(self, epoch, logs=None):
-            pass
-
-        def on_batch_end(self, batch, logs=None):
-            pass
-
+    class Snapshot(Callback):
         def on_epoch_end(self, epoch, logs=None):
             good_weights.append(model.get_weights())
-
-        def on_train_end(self, logs=None):
-            pass
 
     checkpoint = ModelCheckpoint(str(path), monitor="loss", save_best_only=False)
     with pytest.raises(TrainingError, match=r"loss became inf at epoch 3 \(0-based 2\), batch 3 of 5"):

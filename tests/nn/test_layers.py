@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from layers_standins import install
 
 from deepstep.gradcheck import numerical_gradients, rel_error
 from deepstep.nn import (
@@ -26,10 +25,6 @@ from deepstep.nn.layers import LAYER_CLASSES
 
 TOL = 1e-6
 
-
-@pytest.fixture(autouse=True)
-def _standins(monkeypatch):
-    install(monkeypatch)
 
 
 def away_from_zero(x: np.ndarray, margin: float = 0.05) -> np.ndarray:

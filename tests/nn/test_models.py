@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from layers_standins import install
 
 import deepstep
 from deepstep.models import (
@@ -17,11 +16,6 @@ from deepstep.models import (
     signs_convnet,
 )
 from deepstep.nn import Conv2D, Dense, MaxPooling2D
-
-
-@pytest.fixture(autouse=True)
-def _standins(monkeypatch):
-    install(monkeypatch)
 
 
 def test_signs_convnet_matches_the_course():

@@ -77,7 +77,7 @@ def _make_callbacks(model: Sequential, callbacks: Sequence[Any] | None, verbose:
 
     cbs = list(callbacks or [])
     if verbose:
-        cbs.append(ProgressBar(steps, epochs=epochs))
+        cbs.append(ProgressBar(steps, epochs=epochs if epochs >= 1 else None))
     cb_list = CallbackList(cbs)
     cb_list.set_model(model)
     return cb_list
@@ -173,6 +173,7 @@ def fit(model: Sequential, x: Any, y: Any, epochs: int = 1, batch_size: int = 32
                 else:
                     idx = order[lo:hi]
                     xb, tb = xa[idx], targets[idx]
+                cbs.on_batch_begin(step, {"batch": step, "size": hi - lo})
                 model.zero_grad()
                 out = model.forward(xb, training=True)
                 loss, dout = model.loss(out, tb)
