@@ -72,6 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return args.handler(args)
+    except BrokenPipeError:  # e.g. `deepstep evaluate ... | head -1`: stop quietly, like other tools
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
     except (CLIError, DataFormatError, FileNotFoundError, NotADirectoryError, IsADirectoryError) as exc:
