@@ -144,9 +144,10 @@ def plot_confusion_matrix(
     ax = fig.subplots()
     image = ax.imshow(cm, cmap="Blues", interpolation="nearest")
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="count")
-    ax.set_xticks(range(k), labels=[str(c) for c in classes], rotation=45 if k > 6 else 0, ha="right" if k > 6
-                  else "center")
-    ax.set_yticks(range(k), labels=[str(c) for c in classes])
+    labels = [str(c) for c in classes]
+    rotate = k > 12 or (k > 4 and max(len(label) for label in labels) > 3)  # long names would overlap
+    ax.set_xticks(range(k), labels=labels, rotation=45 if rotate else 0, ha="right" if rotate else "center")
+    ax.set_yticks(range(k), labels=labels)
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     ax.set_title(title)
