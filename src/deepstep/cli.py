@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
         description="Convolutional and deep neural networks, step by step, in NumPy. Run 'deepstep train' "
-                    "to train a ConvNet on the bundled 8x8 digits in about half a minute.",
+                    "to train a ConvNet on the bundled 8x8 digits in well under a minute.",
         epilog="Each command has its own --help, e.g. 'deepstep train --help'.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")

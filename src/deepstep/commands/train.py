@@ -54,7 +54,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
             f"{int(TEST_FRACTION * 100)}% test part, held out until the end, and a training part "
             "from which --val-split is held out for validation. Writes model.npz, history.json and "
             "learning_curves.png into --out. Ctrl-C saves a checkpoint; --resume continues from it. "
-            "With no arguments: a small ConvNet on scikit-learn's 8x8 digits (about half a minute)."
+            "With no arguments: a small ConvNet on scikit-learn's 8x8 digits (well under a minute)."
         ),
     )
     p.add_argument("--data", default=None, metavar="digits|PATH",
