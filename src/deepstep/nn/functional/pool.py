@@ -23,7 +23,9 @@ hit in row-major order of a window that holds tied maxima, then multiplies by ``
 Average pooling is separable as well (a sum over columns, then over rows), and its
 backward spreads ``dout / count`` back over the same slices.
 
-Every kernel keeps the input dtype (float32 or float64).
+All paths process the batch a few samples at a time (``_CHUNK_BYTES``), so that the
+intermediates of one stage are still in cache when the next stage reads them. Every
+kernel keeps the input dtype (float32 or float64).
 """
 
 from __future__ import annotations
