@@ -11,3 +11,10 @@ gradcheck
 """
 
 __version__ = "0.1.0"
+
+
+def load(path):  # noqa: ANN001, ANN201 - thin wrapper, documented in deepstep.io.load_model
+    """Load a model saved with ``model.save(path)``; see :func:`deepstep.io.load_model`."""
+    from .io import load_model
+
+    return load_model(path)

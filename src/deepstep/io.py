@@ -1,0 +1,218 @@
+"""Saving and loading models: one ``.npz`` file, written atomically.
+
+File layout (format version 1); every entry is a plain array (``allow_pickle=False``):
+
+==========================  ============================================================
+``format``                  the string ``"deepstep.Sequential"``
+``format_version``          int, currently 1
+``architecture``            JSON: ``Sequential.get_config()`` (layer class names + configs)
+``training_config``         JSON: optimizer config, loss, metrics, weight decay (``null`` if not compiled)
+``state``                   JSON: ``epoch`` (completed epochs), ``history``, ``class_names``
+``weights/<layer>/<name>``  every parameter value (trainable and not, e.g. BN running stats)
+``optimizer/<key>``         the optimizer's ``state_dict()`` (e.g. ``iterations``, ``m/3``)
+==========================  ============================================================
+
+The file is written to a temporary file in the same folder, flushed and ``fsync``-ed,
+then moved over the target with ``os.replace``: a crash mid-save leaves the previous
+file intact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .nn.sequential import Sequential
+
+__all__ = ["ModelFormatError", "save_model", "load_model", "FORMAT_NAME", "FORMAT_VERSION"]
+
+FORMAT_NAME = "deepstep.Sequential"
+FORMAT_VERSION = 1
+_REQUIRED = ("format", "format_version", "architecture", "training_config", "state")
+
+
+class ModelFormatError(ValueError):
+    """A model file cannot be read: not an npz, truncated, missing keys, wrong version or shapes."""
+
+
+def _json_array(value: Any) -> np.ndarray:
+    return np.array(json.dumps(value))
+
+
+def save_model(model: Sequential, path: str | os.PathLike[str]) -> None:
+    """Write ``model`` (architecture, weights, optimizer state, epoch, history, class names) to ``path``.
+
+    The write is atomic: a temporary file in the same folder is written, flushed,
+    ``fsync``-ed and renamed over ``path`` with ``os.replace``.
+
+    Raises
+    ------
+    ValueError
+        If the model is not built.
+    """
+    if not model.built:
+        raise ValueError(f"model {model.name!r} must be built before saving (give input_shape or call build)")
+    path = Path(path)
+    arrays: dict[str, np.ndarray] = {
+        "format": np.array(FORMAT_NAME),
+        "format_version": np.array(FORMAT_VERSION, dtype=np.int64),
+        "architecture": _json_array(model.get_config()),
+        "training_config": _json_array(None if not model.compiled else {
+            "optimizer": model.optimizer.get_config(), "loss": model.loss.name,
+            "metrics": list(model.metrics), "weight_decay": model.weight_decay}),
+        "state": _json_array({"epoch": model.epoch, "history": model.history,
+                              "class_names": None if model.class_names is None else list(model.class_names)}),
+    }
+    for name, param in model.named_parameters():
+        arrays[f"weights/{name}"] = param.value
+    if model.compiled:
+        for key, value in model.optimizer.state_dict().items():
+            arrays[f"optimizer/{key}"] = np.asarray(value)
+
+    folder = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **arrays)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    try:  # make the rename itself durable (POSIX); not possible on every platform
+        dir_fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
+
+
+def _read_all(path: Path) -> dict[str, np.ndarray]:
+    try:
+        data = np.load(path, allow_pickle=False)
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise ModelFormatError(f"{path}: not a deepstep model file (an .npy array, not an .npz)")
+        with data:
+            return {key: data[key] for key in data.files}
+    except ModelFormatError:
+        raise
+    except FileNotFoundError:
+        raise
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, zipfile.LargeZipFile) as exc:
+        raise ModelFormatError(f"{path}: not a readable deepstep model file (.npz): "
+                               f"{type(exc).__name__}: {exc}") from exc
+
+
+def _json(data: dict[str, np.ndarray], key: str, path: Path) -> Any:
+    arr = data[key]
+    if arr.shape != () or arr.dtype.kind != "U":
+        raise ModelFormatError(f"{path}: entry {key!r} must be a JSON string, got {arr.dtype} {arr.shape}")
+    try:
+        return json.loads(str(arr))
+    except json.JSONDecodeError as exc:
+        raise ModelFormatError(f"{path}: entry {key!r} is not valid JSON: {exc}") from exc
+
+
+def _check_optimizer_state(state: dict[str, np.ndarray], model: Sequential, path: Path) -> None:
+    params = model.named_parameters()
+    for key, value in state.items():
+        _, sep, index = key.partition("/")
+        if not sep or not index.isdigit():
+            continue
+        i = int(index)
+        if i >= len(params) or value.shape != params[i][1].value.shape:
+            want = ("no parameter" if i >= len(params)
+                    else f"{params[i][0]!r} of shape {params[i][1].value.shape}")
+            raise ModelFormatError(f"{path}: optimizer state {key!r} has shape {value.shape} but "
+                                   f"parameter {i} is {want}")
+
+
+def load_model(path: str | os.PathLike[str]) -> Sequential:
+    """Rebuild a model saved by :func:`save_model` (compiled again if it was, optimizer state included).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ModelFormatError
+        If the file is not an npz archive, is truncated, misses entries, has another format
+        version, or holds weights whose shapes do not fit the architecture.
+    """
+    from .nn.sequential import Sequential
+
+    path = Path(path)
+    data = _read_all(path)
+    missing = [k for k in _REQUIRED if k not in data]
+    if missing:
+        raise ModelFormatError(f"{path}: not a deepstep model file: missing entries {missing}")
+    if str(data["format"]) != FORMAT_NAME:
+        raise ModelFormatError(f"{path}: format is {str(data['format'])!r}, expected {FORMAT_NAME!r}")
+    version = data["format_version"]
+    if version.shape != () or version.dtype.kind not in "iu" or int(version) != FORMAT_VERSION:
+        raise ModelFormatError(f"{path}: format_version is {version!r}, this deepstep reads version "
+                               f"{FORMAT_VERSION}")
+    architecture = _json(data, "architecture", path)
+    training = _json(data, "training_config", path)
+    state = _json(data, "state", path)
+    try:
+        model = Sequential.from_config(architecture)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ModelFormatError(f"{path}: cannot rebuild the architecture: {exc}") from exc
+    if not model.built:
+        raise ModelFormatError(f"{path}: the architecture has no input_shape")
+
+    for name, param in model.named_parameters():
+        key = f"weights/{name}"
+        if key not in data:
+            raise ModelFormatError(f"{path}: missing weight {key!r}")
+        value = data[key]
+        if value.shape != param.value.shape:
+            raise ModelFormatError(f"{path}: weight {key!r} has shape {value.shape}, the architecture needs "
+                                   f"{param.value.shape}")
+        if value.dtype.kind != "f":
+            raise ModelFormatError(f"{path}: weight {key!r} has dtype {value.dtype}, expected floating point")
+        param.value[...] = value
+    expected = {f"weights/{name}" for name, _ in model.named_parameters()}
+    extra = sorted(k for k in data if k.startswith("weights/") and k not in expected)
+    if extra:
+        raise ModelFormatError(f"{path}: weights {extra} do not belong to the architecture")
+
+    if training is not None:
+        try:
+            from .optim import optimizer_from_config
+
+            model.compile(optimizer=optimizer_from_config(training["optimizer"]), loss=training["loss"],
+                          metrics=tuple(training.get("metrics", ())),
+                          weight_decay=training.get("weight_decay", 0.0))
+            opt_state = {k[len("optimizer/"):]: v for k, v in data.items() if k.startswith("optimizer/")}
+            _check_optimizer_state(opt_state, model, path)
+            if opt_state:
+                model.optimizer.load_state_dict(opt_state)
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ModelFormatError(f"{path}: cannot restore the training configuration: {exc}") from exc
+    if not isinstance(state, dict):
+        raise ModelFormatError(f"{path}: entry 'state' must be a JSON object")
+    try:
+        model.epoch = int(state.get("epoch", 0))
+        history = dict(state.get("history") or {})
+        model.history = {str(k): [float(v) for v in vals] for k, vals in history.items()}
+        names = state.get("class_names")
+        model.class_names = None if names is None else [str(n) for n in names]
+    except (TypeError, ValueError) as exc:
+        raise ModelFormatError(f"{path}: entry 'state' is malformed: {exc}") from exc
+    return model

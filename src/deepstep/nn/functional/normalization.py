@@ -1,0 +1,107 @@
+"""Batch normalization, forward and backward (stateless; the layer keeps the running statistics)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..._validation import check_float_array, check_real, check_same_dtype
+
+__all__ = ["batch_norm", "batch_norm_backward"]
+
+
+def _channel_axis(axis: int, ndim: int) -> int:
+    if isinstance(axis, bool) or not isinstance(axis, int | np.integer):
+        raise TypeError(f"axis must be an int, got {axis!r}")
+    if not -ndim <= axis < ndim or axis % ndim == 0:
+        raise ValueError(f"axis must name a non-batch axis of the {ndim}-D input x, got {axis}")
+    return int(axis) % ndim
+
+
+def batch_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, axis: int = -1, epsilon: float = 1e-3,
+               mean: np.ndarray | None = None, var: np.ndarray | None = None
+               ) -> tuple[np.ndarray, dict[str, Any]]:
+    """Normalize ``x`` per feature/channel along ``axis``, then scale and shift.
+
+    ``out = gamma * (x - mu) / sqrt(var + epsilon) + beta``, where ``mu`` and ``var`` are
+    taken over every axis except ``axis`` (for ``(N, H, W, C)`` and ``axis=-1``: over
+    ``N, H, W``, one value per channel).
+
+    Parameters
+    ----------
+    x : ndarray, float32 or float64, 2-D or more
+        ``(N, C)``, ``(N, H, W, C)`` (``axis=-1``) or ``(N, C, H, W)`` (``axis=1``).
+    gamma, beta : ndarray, shape ``(C,)``, x's dtype
+    axis : int
+        The feature/channel axis.
+    epsilon : float
+        Added to the variance (> 0).
+    mean, var : ndarray, shape ``(C,)``, optional
+        Statistics to use (inference with running statistics). When omitted the batch's
+        own mean and (biased) variance are used: training mode.
+
+    Returns
+    -------
+    out : ndarray, shape and dtype of ``x``
+    cache : dict
+        Includes ``"batch_mean"`` and ``"batch_var"`` (the biased batch variance) in
+        training mode, for the caller's running averages, and ``"count"`` (values per channel).
+    """
+    x = check_float_array(x, "x")
+    if x.ndim < 2:
+        raise ValueError(f"x must have a batch axis and a feature axis (>= 2-D), got shape {x.shape}")
+    ax = _channel_axis(axis, x.ndim)
+    channels = x.shape[ax]
+    for name, arr in (("gamma", gamma), ("beta", beta), ("mean", mean), ("var", var)):
+        if arr is None:
+            continue
+        check_float_array(arr, name, 1)
+        if arr.shape != (channels,):
+            raise ValueError(f"{name} must have shape ({channels},) (x.shape[{axis}]), got {arr.shape}")
+    check_same_dtype({"x": x, "gamma": gamma, "beta": beta, "mean": mean, "var": var}, "x")
+    if (mean is None) != (var is None):
+        raise ValueError("mean and var must be given together (inference) or both omitted (training)")
+    epsilon = check_real(epsilon, "epsilon", 0.0, inclusive_min=False)
+    reduce_axes = tuple(i for i in range(x.ndim) if i != ax)
+    bshape = [1] * x.ndim
+    bshape[ax] = channels
+    training = mean is None
+    if training:
+        mean = x.mean(axis=reduce_axes)
+        var = x.var(axis=reduce_axes)
+    inv_std = (1.0 / np.sqrt(var + x.dtype.type(epsilon))).astype(x.dtype)
+    xhat = (x - mean.reshape(bshape)) * inv_std.reshape(bshape)
+    out = xhat * gamma.reshape(bshape) + beta.reshape(bshape)
+    cache = {"xhat": xhat, "inv_std": inv_std, "gamma": gamma, "reduce_axes": reduce_axes,
+             "bshape": tuple(bshape), "training": training, "count": x.size // channels}
+    if training:
+        cache["batch_mean"] = mean
+        cache["batch_var"] = var
+    return out, cache
+
+
+def batch_norm_backward(dout: np.ndarray, cache: dict[str, Any]
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gradients of :func:`batch_norm`: ``(dx, dgamma, dbeta)``.
+
+    Training mode (batch statistics), with ``M`` values per channel and sums over them:
+
+    ``dx = inv_std / M * (M * dxhat - sum(dxhat) - xhat * sum(dxhat * xhat))``,
+    ``dxhat = dout * gamma``, ``dgamma = sum(dout * xhat)``, ``dbeta = sum(dout)``.
+
+    Inference mode (fixed statistics): ``dx = dout * gamma * inv_std``.
+    """
+    dout = check_float_array(dout, "dout")
+    xhat = cache["xhat"]
+    if dout.shape != xhat.shape:
+        raise ValueError(f"dout must have the forward output's shape {xhat.shape}, got {dout.shape}")
+    axes, bshape = cache["reduce_axes"], cache["bshape"]
+    dbeta = dout.sum(axis=axes)
+    dgamma = (dout * xhat).sum(axis=axes)
+    scale = (cache["gamma"] * cache["inv_std"]).reshape(bshape)
+    if not cache["training"]:
+        return dout * scale, dgamma, dbeta
+    m = cache["count"]
+    dx = scale / m * (m * dout - dbeta.reshape(bshape) - xhat * dgamma.reshape(bshape))
+    return dx, dgamma, dbeta

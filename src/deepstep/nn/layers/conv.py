@@ -1,0 +1,145 @@
+"""Conv2D: a 2-D convolution layer (maths in deepstep.nn.functional.conv2d)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..._validation import check_choice, check_int
+from .. import functional as F
+from ..functional._params import as_pair, resolve_padding
+from ._init import initializer_config, resolve_initializer
+from .activations import get_activation
+from .base import Layer, check_data_format_name, kernel_data_format
+
+__all__ = ["Conv2D"]
+
+
+def check_padding_name(padding: Any) -> str:
+    """Keras padding: "valid" or "same" (case-insensitive)."""
+    if not isinstance(padding, str):
+        raise ValueError(f"padding must be 'valid' or 'same'; got {padding!r}")
+    return check_choice(padding.lower(), "padding", ("valid", "same"))
+
+
+class Conv2D(Layer):
+    """2-D convolution (cross-correlation, as in every deep-learning framework).
+
+    ``out[n, i, j, f] = b[f] + sum_{p, q, c} x_pad[n, i*sh + p, j*sw + q, c] * W[p, q, c, f]``
+
+    Parameters
+    ----------
+    filters : int
+        Number of output channels (>= 1).
+    kernel_size : int or (int, int)
+        Window ``(kh, kw)``.
+    strides : int or (int, int)
+        Step ``(sh, sw)`` (>= 1).
+    padding : "valid" or "same"
+        ``"same"`` pads as TensorFlow does, so that ``out = ceil(in / stride)``.
+    activation : str, optional
+        "relu", "leaky_relu", "sigmoid", "tanh", "softmax", "linear" or None.
+    use_bias : bool
+    kernel_initializer, bias_initializer : str or callable
+        Names from :mod:`deepstep.init`; fan-in ``kh*kw*Cin`` and fan-out ``kh*kw*filters``
+        are computed from the input shape at build time.
+    data_format : "channels_last" or "channels_first"
+        Inputs ``(N, H, W, C)`` or ``(N, C, H, W)``. The kernel is always stored in
+        Keras layout ``(kh, kw, Cin, filters)`` (``layer.kernel``); for channels_first it
+        is transposed to ``(filters, Cin, kh, kw)`` for the NCHW kernel.
+    name : str, optional
+    """
+
+    kind = "conv2d"
+
+    def __init__(self, filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
+                 activation: str | None = None, use_bias: bool = True,
+                 kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
+                 data_format: str = "channels_last", name: str | None = None) -> None:
+        super().__init__(name)
+        self.filters = check_int(filters, "filters", 1)
+        self.kernel_size = as_pair(kernel_size, "kernel_size", 1)
+        self.strides = as_pair(strides, "strides", 1)
+        self.padding = check_padding_name(padding)
+        self.data_format = check_data_format_name(data_format)
+        self.activation_name = None if activation in (None, "linear") else activation
+        self.activation = get_activation(activation)
+        if not isinstance(use_bias, bool):
+            raise TypeError(f"use_bias must be a bool, got {use_bias!r}")
+        self.use_bias = use_bias
+        self._kernel_init = resolve_initializer(kernel_initializer, "kernel_initializer")
+        self._bias_init = resolve_initializer(bias_initializer, "bias_initializer")
+        self.kernel_initializer = initializer_config(kernel_initializer)
+        self.bias_initializer = initializer_config(bias_initializer)
+        self.kernel = None
+        self.bias = None
+        #: False on a model's first layer during training: the input gradient is not computed.
+        self.input_grad = True
+
+    def _split(self, shape: tuple[int, ...]) -> tuple[tuple[int, int], int]:
+        if len(shape) != 3:
+            layout = "(H, W, C)" if self.data_format == "channels_last" else "(C, H, W)"
+            raise ValueError(f"layer {self.name!r} (Conv2D) expects 4-D input (batch, *{layout}), "
+                             f"got input_shape {shape} ({len(shape) + 1}-D with the batch axis)")
+        if self.data_format == "channels_last":
+            return (shape[0], shape[1]), shape[2]
+        return (shape[1], shape[2]), shape[0]
+
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        hw, _ = self._split(tuple(input_shape))
+        try:
+            _, (oh, ow) = resolve_padding(self.padding, hw, self.kernel_size, self.strides)
+        except ValueError as exc:
+            raise ValueError(f"layer {self.name!r} (Conv2D, kernel_size={self.kernel_size}, "
+                             f"padding={self.padding!r}) does not fit input_shape {tuple(input_shape)}: {exc}"
+                             ) from exc
+        if self.data_format == "channels_last":
+            return (oh, ow, self.filters)
+        return (self.filters, oh, ow)
+
+    def _build(self, input_shape: tuple[int, ...], rng: np.random.Generator) -> None:
+        _, cin = self._split(input_shape)
+        kh, kw = self.kernel_size
+        shape = (kh, kw, cin, self.filters)
+        fan_in, fan_out = kh * kw * cin, kh * kw * self.filters
+        self.kernel = self.add_parameter(self._kernel_init(shape, fan_in, fan_out, rng, self.dtype), "kernel")
+        if self.use_bias:
+            self.bias = self.add_parameter(
+                self._bias_init((self.filters,), fan_in, fan_out, rng, self.dtype), "bias")
+        if self.activation is not None:
+            self.activation.name = f"{self.name}.{self.activation.kind}"
+            self.activation.build(self.compute_output_shape(input_shape), dtype=self.dtype)
+
+    def _weights_for_kernel(self) -> np.ndarray:
+        if self.data_format == "channels_last":
+            return self.kernel.value
+        return self.kernel.value.transpose(3, 2, 0, 1)
+
+    def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
+        out, self._cache = F.conv2d(
+            x, self._weights_for_kernel(), self.bias.value if self.use_bias else None,
+            stride=self.strides, padding=self.padding,
+            data_format=kernel_data_format(self.data_format), need_dx=self.input_grad)
+        if self.activation is not None:
+            out = self.activation.forward(out, training)
+        return out
+
+    def _backward(self, dout: np.ndarray) -> np.ndarray | None:
+        if self.activation is not None:
+            dout = self.activation.backward(dout)
+        dx, dw, db = F.conv2d_backward(dout, self._cache)
+        if self.data_format == "channels_first":
+            dw = dw.transpose(2, 3, 1, 0)
+        self.kernel.grad += dw
+        if self.use_bias:
+            self.bias.grad += db
+        return dx
+
+    def _config(self) -> dict[str, Any]:
+        return {
+            "filters": self.filters, "kernel_size": list(self.kernel_size), "strides": list(self.strides),
+            "padding": self.padding, "activation": self.activation_name, "use_bias": self.use_bias,
+            "kernel_initializer": self.kernel_initializer, "bias_initializer": self.bias_initializer,
+            "data_format": self.data_format,
+        }

@@ -1,0 +1,206 @@
+"""Loss objects for Sequential.compile: validated targets around the functional losses (from logits).
+
+Each loss maps ``(outputs, targets) -> (mean loss, d loss / d outputs)``; the model's last
+layer outputs logits (no softmax/sigmoid), and the loss applies the link function
+in a numerically stable way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from . import functional as F
+from .parameter import Parameter
+
+__all__ = [
+    "Loss", "SparseCategoricalCrossentropy", "CategoricalCrossentropy", "BinaryCrossentropy",
+    "MeanSquaredError", "LOSSES", "get_loss", "l2_penalty",
+]
+
+
+def _as_array(y: Any, name: str) -> np.ndarray:
+    arr = np.asarray(y)
+    numeric = np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
+    if arr.dtype == np.bool_ or not numeric:
+        raise TypeError(f"{name} must hold numbers, got dtype {arr.dtype}")
+    return arr
+
+
+class Loss:
+    """Base class: ``loss(outputs, targets) -> (mean loss, doutputs)``.
+
+    ``prepare_targets(y, output_shape, name)`` validates and converts the whole label
+    array once (before training); ``__call__`` then takes batches of prepared targets.
+    """
+
+    name = "loss"
+    #: how ``predict_proba`` turns outputs into probabilities: "softmax", "sigmoid" or None
+    link: str | None = None
+    has_accuracy = True
+
+    def prepare_targets(self, y: Any, output_shape: tuple[int, ...], dtype: np.dtype,
+                        name: str = "y") -> np.ndarray:
+        raise NotImplementedError
+
+    def __call__(self, outputs: np.ndarray, targets: np.ndarray) -> tuple[float, np.ndarray]:
+        raise NotImplementedError
+
+    def predictions(self, outputs: np.ndarray) -> np.ndarray:
+        """Class predictions from outputs (for accuracy)."""
+        raise NotImplementedError
+
+    def target_classes(self, targets: np.ndarray) -> np.ndarray:
+        """Class indices from prepared targets (for accuracy)."""
+        raise NotImplementedError
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name}
+
+
+class SparseCategoricalCrossentropy(Loss):
+    """Softmax cross-entropy with integer labels ``(N,)`` in ``[0, K)``."""
+
+    name = "sparse_categorical_crossentropy"
+    link = "softmax"
+
+    def prepare_targets(self, y: Any, output_shape: tuple[int, ...], dtype: np.dtype,
+                        name: str = "y") -> np.ndarray:
+        arr = _as_array(y, name)
+        if arr.ndim == 2 and arr.shape[1] == 1:
+            arr = arr[:, 0]
+        if arr.ndim != 1:
+            raise ValueError(f"{name} must be integer class labels of shape (N,) for loss {self.name!r}, "
+                             f"got shape {arr.shape} (use 'categorical_crossentropy' for one-hot labels)")
+        if np.issubdtype(arr.dtype, np.floating):
+            if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
+                raise ValueError(f"{name} must hold integer class labels for loss {self.name!r}")
+        num_classes = output_shape[-1]
+        if arr.size and (arr.min() < 0 or arr.max() >= num_classes):
+            raise ValueError(f"{name} holds labels out of range: expected 0 <= label < {num_classes} "
+                             f"(the model's output units), got min {arr.min()} and max {arr.max()}")
+        return arr.astype(np.int64)
+
+    def __call__(self, outputs: np.ndarray, targets: np.ndarray) -> tuple[float, np.ndarray]:
+        loss, dout = F.softmax_cross_entropy(outputs, targets)
+        return float(loss), dout
+
+    def predictions(self, outputs: np.ndarray) -> np.ndarray:
+        return np.argmax(outputs, axis=-1)
+
+    def target_classes(self, targets: np.ndarray) -> np.ndarray:
+        return targets
+
+
+class CategoricalCrossentropy(SparseCategoricalCrossentropy):
+    """Softmax cross-entropy with one-hot (or probability) labels ``(N, K)``."""
+
+    name = "categorical_crossentropy"
+
+    def prepare_targets(self, y: Any, output_shape: tuple[int, ...], dtype: np.dtype,
+                        name: str = "y") -> np.ndarray:
+        arr = _as_array(y, name)
+        num_classes = output_shape[-1]
+        if arr.ndim != 2 or arr.shape[1] != num_classes:
+            raise ValueError(f"{name} must be one-hot labels of shape (N, {num_classes}) for loss "
+                             f"{self.name!r}, got shape {arr.shape} (use 'sparse_categorical_crossentropy' "
+                             f"for integer labels)")
+        arr = arr.astype(dtype)
+        if arr.size and (arr.min() < 0 or not np.allclose(arr.sum(axis=1), 1.0, atol=1e-3)):
+            raise ValueError(f"{name} rows must be one-hot or probability vectors (>= 0, summing to 1)")
+        return arr
+
+    def target_classes(self, targets: np.ndarray) -> np.ndarray:
+        return np.argmax(targets, axis=-1)
+
+
+class BinaryCrossentropy(Loss):
+    """Sigmoid cross-entropy with 0/1 labels ``(N,)`` or ``(N, 1)``; the model outputs one logit."""
+
+    name = "binary_crossentropy"
+    link = "sigmoid"
+
+    def prepare_targets(self, y: Any, output_shape: tuple[int, ...], dtype: np.dtype,
+                        name: str = "y") -> np.ndarray:
+        if output_shape != (1,):
+            raise ValueError(f"loss {self.name!r} needs a model with one output unit (logit), "
+                             f"got output shape {output_shape}")
+        arr = _as_array(y, name)
+        if arr.ndim == 1:
+            arr = arr[:, None]
+        if arr.ndim != 2 or arr.shape[1] != 1:
+            raise ValueError(f"{name} must be 0/1 labels of shape (N,) or (N, 1) for loss {self.name!r}, "
+                             f"got shape {arr.shape}")
+        if arr.size and not np.all((arr == 0) | (arr == 1)):
+            bad = arr[(arr != 0) & (arr != 1)]
+            raise ValueError(f"{name} holds labels out of range: expected 0 or 1 for loss {self.name!r}, "
+                             f"got e.g. {bad.ravel()[0]!r}")
+        return arr.astype(dtype)
+
+    def __call__(self, outputs: np.ndarray, targets: np.ndarray) -> tuple[float, np.ndarray]:
+        loss, dout = F.binary_cross_entropy_with_logits(outputs, targets)
+        return float(loss), dout
+
+    def predictions(self, outputs: np.ndarray) -> np.ndarray:
+        return (outputs[:, 0] > 0).astype(np.int64)
+
+    def target_classes(self, targets: np.ndarray) -> np.ndarray:
+        return targets[:, 0].astype(np.int64)
+
+
+class MeanSquaredError(Loss):
+    """Mean squared error; targets have the model's output shape ``(N, *output_shape)``."""
+
+    name = "mse"
+    link = None
+    has_accuracy = False
+
+    def prepare_targets(self, y: Any, output_shape: tuple[int, ...], dtype: np.dtype,
+                        name: str = "y") -> np.ndarray:
+        arr = _as_array(y, name)
+        if arr.ndim == 1 and output_shape == (1,):
+            arr = arr[:, None]
+        if arr.shape[1:] != tuple(output_shape):
+            raise ValueError(f"{name} must have shape (N, {', '.join(map(str, output_shape))}) for loss "
+                             f"{self.name!r}, got shape {arr.shape}")
+        return arr.astype(dtype)
+
+    def __call__(self, outputs: np.ndarray, targets: np.ndarray) -> tuple[float, np.ndarray]:
+        loss, dout = F.mean_squared_error(outputs, targets)
+        return float(loss), dout
+
+
+LOSSES: dict[str, type[Loss]] = {
+    cls.name: cls for cls in (SparseCategoricalCrossentropy, CategoricalCrossentropy, BinaryCrossentropy,
+                              MeanSquaredError)
+}
+LOSSES["mean_squared_error"] = MeanSquaredError
+
+
+def get_loss(loss: str | Loss) -> Loss:
+    """A loss object from its name (or the object itself)."""
+    if isinstance(loss, Loss):
+        return loss
+    if not isinstance(loss, str) or loss not in LOSSES:
+        allowed = ", ".join(repr(k) for k in LOSSES)
+        raise ValueError(f"loss must be one of {allowed} or a deepstep.nn.losses.Loss; got {loss!r}")
+    return LOSSES[loss]()
+
+
+def l2_penalty(params: Sequence[Parameter], weight_decay: float, add_grad: bool = True) -> float:
+    """L2 weight decay on kernels: ``(weight_decay / 2) * sum ||W||^2`` over parameters named "kernel".
+
+    With ``add_grad`` the gradient ``weight_decay * W`` is added to each kernel's ``grad``.
+    Biases and normalization parameters are not decayed.
+    """
+    if weight_decay == 0.0:
+        return 0.0
+    total = 0.0
+    for p in params:
+        if p.name == "kernel" and p.trainable:
+            total += float(np.sum(np.square(p.value, dtype=np.float64)))
+            if add_grad:
+                p.grad += p.value.dtype.type(weight_decay) * p.value
+    return 0.5 * weight_decay * total
