@@ -455,10 +455,17 @@ def pool2d_backward(dout: np.ndarray, cache: PoolCache) -> np.ndarray:
     padded_shape = list(cache.x_shape)
     padded_shape[h_axis] += cache.pads[0] + cache.pads[1]
     padded_shape[w_axis] += cache.pads[2] + cache.pads[3]
-    dxp = np.zeros(padded_shape, dtype=dout.dtype)
+    used_h = (dout.shape[h_axis] - 1) * sh + kh
+    used_w = (dout.shape[w_axis] - 1) * sw + kw
+    # Windows that tile the whole (unpadded) input write every element of the gradient
+    # exactly once, so it needs no zero fill; otherwise padding, uncovered rows/columns
+    # and accumulation need zeros.
+    tiles_all = (cache.stride == cache.pool and not any(cache.pads)
+                 and (used_h, used_w) == (padded_shape[h_axis], padded_shape[w_axis]))
+    dxp = (np.empty if tiles_all else np.zeros)(padded_shape, dtype=dout.dtype)
     # Rows/columns past the last window get no gradient: work on the region windows reach.
-    used = dxp[_index(h_axis, slice(0, (dout.shape[h_axis] - 1) * sh + kh))]
-    used = used[_index(w_axis, slice(0, (dout.shape[w_axis] - 1) * sw + kw))]
+    used = dxp[_index(h_axis, slice(0, used_h))]
+    used = used[_index(w_axis, slice(0, used_w))]
     if cache.mode == "max":
         assert cache.xp is not None and cache.out is not None
         if cache.m1 is None:
