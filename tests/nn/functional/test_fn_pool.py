@@ -332,6 +332,45 @@ def test_every_path_in_batch_chunks(pool, stride, padding, mode, data_format, rn
     assert rel_error(to_nhwc(dx, data_format), ref_dx) < 1e-10
 
 
+class _NanEmptyNumPy:
+    """numpy, except that ``empty`` returns NaN-filled memory (exposes reads of unset elements)."""
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+    @staticmethod
+    def empty(shape, dtype=float, **kwargs):
+        arr = np.empty(shape, dtype=dtype, **kwargs)
+        if arr.dtype.kind == "f":
+            arr.fill(np.nan)
+        return arr
+
+
+@pytest.mark.parametrize("data_format", ["NHWC", "NCHW"])
+@pytest.mark.parametrize(("pool", "stride", "padding"), [
+    (3, 1, "valid"), (3, 1, 1), ((2, 3), (2, 3), "valid"), ((2, 3), (2, 3), "same"), (3, 2, "same"),
+    ((1, 3), (3, 1), "valid"), ((3, 1), (1, 3), "valid"), (2, 3, "valid"),
+])
+@pytest.mark.parametrize("mode", ["max", "average"])
+def test_no_unset_memory_is_read(pool, stride, padding, mode, data_format, rng, monkeypatch):
+    """Buffers made with np.empty are fully written before use on every path (NaN would leak)."""
+    import deepstep.nn.functional.pool as pool_module
+
+    monkeypatch.setattr(pool_module, "np", _NanEmptyNumPy())
+    x = distinct_values(rng, (2, 6, 6, 3))
+    pads, _ = resolve_padding(padding, (6, 6), as_hw(pool), as_hw(stride))
+    out, cache = pool2d(to_layout(x, data_format), pool, stride, padding, mode, data_format)
+    dout_nhwc = rng.standard_normal(to_nhwc(out, data_format).shape)
+    dx = pool2d_backward(to_layout(dout_nhwc, data_format), cache)
+    ref_out, ref_dx = loop_pool(x, as_hw(pool), as_hw(stride), pads, mode, dout_nhwc)
+    assert rel_error(to_nhwc(out, data_format), ref_out) < 1e-10
+    assert rel_error(to_nhwc(dx, data_format), ref_dx) < 1e-10
+
+
+def as_hw(value):
+    return (value, value) if isinstance(value, int) else value
+
+
 @pytest.mark.parametrize("data_format", ["NHWC", "NCHW"])
 def test_ties_one_element_per_window_first_maximum(data_format):
     # 2x2 windows, stride 2: window (0, 0) is all ties; window (0, 1) ties at (0, 1) and (1, 0).

@@ -160,12 +160,31 @@ def _batch_chunks(n: int, bytes_per_sample: int) -> list[slice]:
     return [slice(start, start + chunk) for start in range(0, n, chunk)]
 
 
+def _fills_all(stride: int, window: int) -> bool:
+    """Whether a backward stage initialises every element of its target by itself.
+
+    With ``stride == window`` the windows tile the axis and every element is written
+    once; with ``stride == 1`` the offset-0 pass writes all but the last ``window - 1``
+    elements, which :func:`_zero_tail` clears before the other offsets accumulate. Any
+    other stride leaves gaps or accumulates onto unwritten elements: the target must
+    then start from zeros.
+    """
+    return stride == window or stride == 1
+
+
+def _zero_tail(d: np.ndarray, axis: int, stride: int, window: int, n_out: int) -> None:
+    """With ``stride == 1``, zero the elements the offset-0 pass does not reach."""
+    if stride == 1 and window > 1:
+        d[_index(axis, slice(n_out, None))] = 0
+
+
 def _route_first_max(dout: np.ndarray, a: np.ndarray, reduced: np.ndarray, axis: int,
                      window: int, stride: int, da: np.ndarray) -> None:
     """Backward of one max stage: add ``dout`` to ``da`` at the first ``a`` equal to ``reduced``.
 
     ``reduced`` (shape of ``dout``) is the windowed maximum of ``a`` along ``axis``;
-    ``da`` (shape of ``a``, zero on entry, may be a view) receives the gradient. For
+    ``da`` (shape of ``a``, may be a view) receives the gradient; it must be zero on
+    entry unless :func:`_fills_all` holds for ``(stride, window)``. For
     every output position the offsets ``k = 0, 1, ...`` are visited in order and the
     gradient goes to the first offset whose value equals the maximum (``free`` marks
     the positions not yet served).
@@ -187,6 +206,8 @@ def _route_first_max(dout: np.ndarray, a: np.ndarray, reduced: np.ndarray, axis:
                 free ^= hit
         if k == 0 or disjoint:
             np.multiply(hit, dout, out=da[sl])
+            if k == 0:
+                _zero_tail(da, axis, stride, window, n_out)
         else:
             np.multiply(hit, dout, out=routed)
             da[sl] += routed
@@ -195,13 +216,15 @@ def _route_first_max(dout: np.ndarray, a: np.ndarray, reduced: np.ndarray, axis:
 def _window_scatter(g: np.ndarray, axis: int, window: int, stride: int, d: np.ndarray) -> None:
     """Adjoint of a windowed sum: ``d[.., q * stride + k, ..] += g[.., q, ..]`` for every ``k``.
 
-    ``d`` is zero on entry (it may be a view).
+    ``d`` (it may be a view) must be zero on entry unless :func:`_fills_all` holds.
     """
     n_out = g.shape[axis]
     for k in range(window):
         sl = _index(axis, _offsets(k, stride, n_out))
         if k == 0 or stride >= window:
             d[sl] = g
+            if k == 0:
+                _zero_tail(d, axis, stride, window, n_out)
         else:
             d[sl] += g
 
@@ -457,12 +480,12 @@ def pool2d_backward(dout: np.ndarray, cache: PoolCache) -> np.ndarray:
     padded_shape[w_axis] += cache.pads[2] + cache.pads[3]
     used_h = (dout.shape[h_axis] - 1) * sh + kh
     used_w = (dout.shape[w_axis] - 1) * sw + kw
-    # Windows that tile the whole (unpadded) input write every element of the gradient
-    # exactly once, so it needs no zero fill; otherwise padding, uncovered rows/columns
-    # and accumulation need zeros.
-    tiles_all = (cache.stride == cache.pool and not any(cache.pads)
-                 and (used_h, used_w) == (padded_shape[h_axis], padded_shape[w_axis]))
-    dxp = (np.empty if tiles_all else np.zeros)(padded_shape, dtype=dout.dtype)
+    # Skip the zero fill where the backward stages write every element themselves
+    # (see _fills_all): windows reach every row and column and the strides suit.
+    fills_all = ((used_h, used_w) == (padded_shape[h_axis], padded_shape[w_axis])
+                 and _fills_all(sh, kh) and _fills_all(sw, kw))
+    dxp = (np.empty if fills_all else np.zeros)(padded_shape, dtype=dout.dtype)
+    alloc_h = np.empty if _fills_all(sh, kh) else np.zeros  # for the row-stage targets
     # Rows/columns past the last window get no gradient: work on the region windows reach.
     used = dxp[_index(h_axis, slice(0, used_h))]
     used = used[_index(w_axis, slice(0, used_w))]
@@ -473,7 +496,7 @@ def pool2d_backward(dout: np.ndarray, cache: PoolCache) -> np.ndarray:
         else:
             for b in _batch_chunks(dout.shape[0], cache.m1[:1].nbytes):
                 m1 = cache.m1[b]
-                dm1 = np.zeros(m1.shape, dtype=dout.dtype)
+                dm1 = alloc_h(m1.shape, dtype=dout.dtype)
                 _route_first_max(dout[b], m1, cache.out[b], h_axis, kh, sh, dm1)
                 _route_first_max(dm1, cache.xp[b], m1, w_axis, kw, sw, used[b])
     else:
@@ -483,7 +506,7 @@ def pool2d_backward(dout: np.ndarray, cache: PoolCache) -> np.ndarray:
             g = dout * dout.dtype.type(1.0 / cache.count)
         d1_shape = _out_shape(dout.shape, h_axis, used.shape[h_axis], dout.shape[w_axis])
         for b in _batch_chunks(dout.shape[0], used[:1].nbytes // kw):
-            d1 = np.zeros((min(b.stop, dout.shape[0]) - b.start,) + d1_shape[1:], dtype=dout.dtype)
+            d1 = alloc_h((min(b.stop, dout.shape[0]) - b.start,) + d1_shape[1:], dtype=dout.dtype)
             _window_scatter(g[b], h_axis, kh, sh, d1)
             _window_scatter(d1, w_axis, kw, sw, used[b])
     return _unpad(dxp, cache.pads, cache.x_shape, h_axis)
