@@ -9,8 +9,6 @@ function writes one PNG atomically (a temporary file renamed into place) and ret
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from os import PathLike
 from pathlib import Path
@@ -18,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ._files import atomic_write
 from ._validation import check_array, check_int
 
 __all__ = [
@@ -46,19 +45,8 @@ def _figure(figsize: tuple[float, float]) -> Any:
 
 
 def _save(fig: Any, path: str | PathLike[str]) -> Path:
-    """Write ``fig`` to ``path`` as PNG through a temporary file in the same folder."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            fig.savefig(handle, format="png", dpi=_DPI)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    """Write ``fig`` to ``path`` as PNG, atomically."""
+    return atomic_write(path, lambda handle: fig.savefig(handle, format="png", dpi=_DPI))
 
 
 def _grid(n: int) -> tuple[int, int]:

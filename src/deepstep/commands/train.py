@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .._files import atomic_write
 from .common import CLIError, adapt_images, image_geometry, is_binary, load_model_file
 
 __all__ = ["add_parser", "run", "default_model_for", "MODEL_DEFAULTS", "TEST_FRACTION"]
@@ -168,16 +167,11 @@ def _check_classes(model: Any, num_classes: int, data_name: str) -> None:
 
 
 def _save_json(obj: Any, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(obj, handle, indent=2)
-            handle.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    def write(handle: Any) -> None:
+        json.dump(obj, handle, indent=2)
+        handle.write("\n")
+
+    atomic_write(path, write, binary=False)
 
 
 def _history(model: Any) -> dict[str, list[float]]:
