@@ -223,6 +223,19 @@ def _weight_grad(a: np.ndarray, dout: np.ndarray) -> np.ndarray:
     return np.matmul(a.transpose(0, 2, 1), dout).sum(axis=0)
 
 
+def _bias_grad(dout: np.ndarray, layout: Layout) -> np.ndarray:
+    """``db[f] = sum of dout over every axis but the channel axis``.
+
+    For NHWC this is ``ones @ dout`` as an ``(N*oh*ow, F)`` matrix: NumPy's ``sum`` over
+    the leading axes of a C-contiguous array with few channels was 10x slower (4.4 ms
+    vs 0.3 ms for the SIGNS case).
+    """
+    if layout.channels_last:
+        rows = dout.reshape(-1, dout.shape[3])
+        return np.ones(rows.shape[0], dtype=dout.dtype) @ rows
+    return dout.sum(axis=(0, 2, 3))
+
+
 class _Scratch:
     """Per-call scratch buffers sized for one chunk, reused by every chunk (``[:nb]`` for the last)."""
 
@@ -424,5 +437,5 @@ def conv2d_backward(
     if g_dx is not None:
         dx = _convolve(dout, _flipped_filter_matrix(cache.w, g, g_dx), g_dx, cache.workspace_bytes)
     dw = np.ascontiguousarray(layout.filters_from(internal.filters_from_matrix(dw_kf, g.kernel), internal))
-    db = dout.sum(axis=(0, 1, 2) if layout.channels_last else (0, 2, 3)) if cache.has_bias else None
+    db = _bias_grad(dout, layout) if cache.has_bias else None
     return dx, dw, db
