@@ -14,4 +14,4 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))  # run from
 from deepstep.bench import main  # noqa: E402
 
 if __name__ == "__main__":
-    sys.exit(main(prog="benchmarks/bench_kernels.py"))
+    sys.exit(main(prog="python benchmarks/bench_kernels.py"))

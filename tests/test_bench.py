@@ -16,7 +16,7 @@ def test_quick_benchmark_writes_its_section_and_keeps_the_rest(tmp_path):
     out = tmp_path / "BENCHMARKS.md"
     old = f"{bench.MARK_BEGIN}\nold table\n{bench.MARK_END}"
     out.write_text(f"# Benchmarks\n\nintro stays\n\n{old}\n\noutro stays\n")
-    assert bench.main(["--quick", "--output", str(out)], prog="benchmarks/bench_kernels.py") == 0
+    assert bench.main(["--quick", "--output", str(out)], prog="python benchmarks/bench_kernels.py") == 0
     text = out.read_text()
     assert "intro stays" in text and "outro stays" in text and "old table" not in text
     assert text.count(bench.MARK_BEGIN) == 1 and text.count(bench.MARK_END) == 1
@@ -58,3 +58,13 @@ def test_script_is_a_thin_wrapper(monkeypatch, capsys):
         runpy.run_path(str(REPO_ROOT / "benchmarks" / "bench_kernels.py"), run_name="__main__")
     assert info.value.code == 0
     assert "--quick" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv0", "prog"),
+    [("/venv/bin/deepstep", "deepstep bench"), ("/x/deepstep/__main__.py", "deepstep bench"),
+     ("benchmarks/bench_kernels.py", "python benchmarks/bench_kernels.py")],
+)
+def test_recorded_command_follows_how_the_benchmark_was_started(monkeypatch, argv0, prog):
+    monkeypatch.setattr(sys, "argv", [argv0])
+    assert bench._default_prog() == prog

@@ -463,8 +463,20 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _default_prog() -> str:
+    """How this run was started, for the command line recorded in BENCHMARKS.md."""
+    argv0 = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+    if argv0 in ("deepstep", "__main__.py"):  # the console script or python -m deepstep
+        return "deepstep bench"
+    return shlex.join(["python", sys.argv[0]]) if argv0 else "python -m deepstep.bench"
+
+
 def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
-    """Entry point of ``benchmarks/bench_kernels.py`` and ``deepstep bench``."""
+    """Entry point of ``benchmarks/bench_kernels.py`` and ``deepstep bench``.
+
+    ``prog`` is the command prefix recorded in BENCHMARKS.md (e.g.
+    ``"python benchmarks/bench_kernels.py"``); by default it is guessed from ``sys.argv[0]``.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
     args.dtype = [d.strip() for d in args.dtype.split(",") if d.strip()]
@@ -485,7 +497,7 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
         print(json.dumps(run_worker(threads[0], args.dtype, args.quick, args.repeats)))
         return 0
     results = [_spawn_worker(n, args) for n in threads]
-    command = shlex.join(["python", prog or sys.argv[0], *argv])
+    command = " ".join([prog or _default_prog(), *(shlex.quote(a) for a in argv)])
     section = render_markdown(results, command)
     write_section(Path(args.output), section)
     print(section)

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from deepstep.nn.functional.im2col import NCHW, NHWC, col2im, im2col, layout_for, pad_image
+from deepstep.nn.functional.im2col import NCHW, NHWC, col2im, im2col, layout_for, window_view
 
 
 def _loop_im2col_nhwc(x_pad, kernel, stride, out):
@@ -72,16 +72,18 @@ def test_col2im_counts_overlaps():
     np.testing.assert_array_equal(counts, [[1, 2, 1], [2, 4, 2], [1, 2, 1]])
 
 
-@pytest.mark.parametrize("data_format", ["NHWC", "NCHW"])
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_pad_image_pads_spatial_axes_only_and_keeps_dtype(data_format, dtype):
-    layout = layout_for(data_format)
-    x = np.ones(layout.image_shape(2, 3, 4, 5), dtype=dtype)
-    padded = pad_image(x, (1, 2, 0, 3), layout)
-    assert padded.dtype == dtype
-    assert padded.shape == layout.image_shape(2, 3, 7, 8)
-    axes = (1, 2) if layout.channels_last else (2, 3)
-    np.testing.assert_array_equal(padded, np.pad(x, [(0, 0) if a not in axes else
-                                                     ((1, 2) if a == axes[0] else (0, 3))
-                                                     for a in range(4)]))
-    assert pad_image(x, (0, 0, 0, 0), layout) is x
+def test_window_view_is_read_only_and_shares_memory():
+    x = np.arange(2 * 5 * 5 * 3, dtype=np.float64).reshape(2, 5, 5, 3)
+    view = window_view(x, (3, 2), (1, 2), (3, 2), NHWC)
+    assert view.shape == (2, 3, 2, 3, 2, 3) and np.shares_memory(view, x)
+    assert view[1, 2, 1, 0, 1, 2] == x[1, 2, 3, 2]
+    with pytest.raises(ValueError, match="read-only"):
+        view[0, 0, 0, 0, 0, 0] = 1.0
+
+
+def test_matrix_views_refuse_non_contiguous_arrays():
+    maps = np.zeros((2, 4, 4, 3))[:, ::2]
+    with pytest.raises(ValueError, match="feature maps must be C-contiguous"):
+        NHWC.map_matrices(maps)
+    with pytest.raises(ValueError, match="column buffer must be C-contiguous"):
+        NCHW.col_matrices(np.zeros((2, 1, 2, 2, 3, 3))[..., ::2])

@@ -29,7 +29,14 @@ from numpy.lib.stride_tricks import as_strided
 
 from ._params import Padding4, Pair
 
-__all__ = ["Layout", "NHWC", "NCHW", "layout_for", "pad_image", "window_view", "im2col", "col2im"]
+__all__ = ["Layout", "NHWC", "NCHW", "layout_for", "window_view", "im2col", "col2im"]
+
+
+def _require_c_contiguous(arr: np.ndarray, what: str) -> None:
+    """Guard the matrix views: reshaping a non-contiguous array would silently copy it, and a
+    product written into that copy would be lost."""
+    if not arr.flags.c_contiguous:
+        raise ValueError(f"internal error: the {what} must be C-contiguous to be viewed as matrices")
 
 
 @dataclass(frozen=True)
@@ -53,10 +60,6 @@ class Layout:
 
     def image_shape(self, n: int, c: int, h: int, w: int) -> tuple[int, int, int, int]:
         return (n, h, w, c) if self.channels_last else (n, c, h, w)
-
-    def filter_shape(self, kh: int, kw: int, c: int, f: int) -> tuple[int, int, int, int]:
-        """``(kh, kw, C_in, C_out)`` (NHWC, Keras) or ``(C_out, C_in, kh, kw)`` (NCHW, PyTorch)."""
-        return (kh, kw, c, f) if self.channels_last else (f, c, kh, kw)
 
     def col_shape(self, n: int, c: int, kernel: Pair, out: Pair) -> tuple[int, ...]:
         kh, kw = kernel
@@ -86,6 +89,7 @@ class Layout:
         ``P = oh * ow`` windows and ``K = kh * kw * C`` numbers per window, in the order
         ``(kh, kw, C)`` (NHWC) or ``(C, kh, kw)`` (NCHW; a transposed view, no copy).
         """
+        _require_c_contiguous(col, "column buffer")
         n = col.shape[0]
         if self.channels_last:
             return col.reshape(n, col.shape[1] * col.shape[2], -1)
@@ -93,6 +97,7 @@ class Layout:
 
     def map_matrices(self, maps: np.ndarray) -> np.ndarray:
         """View C-contiguous feature maps as ``(N, P, C)``: per sample, one pixel per row."""
+        _require_c_contiguous(maps, "feature maps")
         n = maps.shape[0]
         if self.channels_last:
             return maps.reshape(n, -1, maps.shape[3])
@@ -124,7 +129,11 @@ class Layout:
         return arr.transpose(0, 3, 1, 2) if src.channels_last else arr.transpose(0, 2, 3, 1)
 
     def filters_from(self, w: np.ndarray, src: Layout) -> np.ndarray:
-        """View of filters given in layout ``src`` (see :meth:`filter_shape`), in this layout."""
+        """View of filters given in layout ``src``, in this layout.
+
+        Filters are ``(kh, kw, C_in, C_out)`` in NHWC (Keras) and ``(C_out, C_in, kh, kw)``
+        in NCHW (PyTorch).
+        """
         if src.channels_last == self.channels_last:
             return w
         return w.transpose(3, 2, 0, 1) if src.channels_last else w.transpose(2, 3, 1, 0)
@@ -137,24 +146,6 @@ NCHW = Layout("NCHW", channels_last=False)
 def layout_for(data_format: str) -> Layout:
     """The :class:`Layout` of a validated ``data_format`` string."""
     return NHWC if data_format == "NHWC" else NCHW
-
-
-def pad_image(x: np.ndarray, pads: Padding4, layout: Layout) -> np.ndarray:
-    """Zero-pad the spatial axes of ``x`` by ``(top, bottom, left, right)``.
-
-    Returns ``x`` itself when there is nothing to pad. The result keeps the dtype of
-    ``x`` (the zeros are allocated with it, never float64 by default).
-    """
-    top, bottom, left, right = pads
-    if top == bottom == left == right == 0:
-        return x
-    if layout.channels_last:
-        n, h, w, c = x.shape
-    else:
-        n, c, h, w = x.shape
-    padded = np.zeros(layout.image_shape(n, c, h + top + bottom, w + left + right), dtype=x.dtype)
-    padded[layout.image_index(slice(top, top + h), slice(left, left + w))] = x
-    return padded
 
 
 def _window_slices(i: int, j: int, stride: Pair, out: Pair) -> tuple[slice, slice]:
