@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
+from deepstep.course import dnn
 from deepstep.gradcheck import eval_numerical_gradient_array, rel_error
 from deepstep.nn.functional import (
     leaky_relu,
@@ -101,7 +102,9 @@ def test_matches_torch(name, dtype, shape, rng):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_huge_inputs_exact_limits_without_warnings(dtype):
     x = np.array([-1e4, -800.0, -100.0, 0.0, 100.0, 800.0, 1e4], dtype=dtype)
-    with warnings.catch_warnings():
+    # No RuntimeWarning, and not even a floating-point flag from user settings such as
+    # np.seterr(all="raise"): underflow of exp is silenced inside the kernels.
+    with warnings.catch_warnings(), np.errstate(all="raise"):
         warnings.simplefilter("error")
         s, s_cache = sigmoid(x)
         t, _ = tanh(x)
@@ -158,3 +161,20 @@ def test_argument_errors():
         leaky_relu(np.ones(2), alpha=-0.1)
     with pytest.raises(ValueError, match="alpha must be finite"):
         leaky_relu(np.ones(2), alpha=float("nan"))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_matches_course_dnn(dtype, rng):
+    """sigmoid and relu agree with the Deep Learning Specialization's step-by-step versions."""
+    tol = 1e-10 if dtype == np.float64 else 1e-5
+    z = (rng.standard_normal((4, 7)) * 5).astype(dtype)
+    z[0, 0] = 0.0
+    da = rng.standard_normal(z.shape).astype(dtype)
+    for mine, mine_backward, theirs, theirs_backward in [
+        (sigmoid, sigmoid_backward, dnn.sigmoid, dnn.sigmoid_backward),
+        (relu, relu_backward, dnn.relu, dnn.relu_backward),
+    ]:
+        out, cache = mine(z)
+        ref_out, ref_cache = theirs(z)
+        assert rel_error(out, ref_out) < tol
+        assert rel_error(mine_backward(da, cache), theirs_backward(da, ref_cache)) < tol

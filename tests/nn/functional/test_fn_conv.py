@@ -354,6 +354,27 @@ def test_both_internal_layouts_match_pytorch(internal, data_format, dtype, rng, 
             assert np.abs(g - r).max() / max(np.abs(r).max(), 1.0) < tol
 
 
+@pytest.mark.parametrize("by_convolution", [True, False], ids=["dx by convolution", "dx by col2im"])
+@pytest.mark.parametrize("data_format", FORMATS)
+def test_both_dx_methods_match_pytorch(by_convolution, data_format, rng, monkeypatch):
+    """Stride-1 dx as a convolution with the flipped filters, or by col2im: same numbers."""
+    monkeypatch.setattr(conv_module, "DX_BY_CONVOLUTION", by_convolution)
+    monkeypatch.setattr(conv_module, "DX_BY_CONVOLUTION_MIN_CHANNELS", 1)
+    calls = _count_im2col_calls(monkeypatch)
+    for kh, kw, padding in ((3, 3, 1), (4, 4, "same"), (2, 3, (1, 0)), (3, 2, "valid"), (1, 1, 1)):
+        x, wt, b = _make(rng, data_format, 2, 3, 6, 7, 4, kh, kw)
+        out, cache = conv2d(x, wt, b, 1, padding, data_format, workspace_bytes=2000)
+        dout = rng.standard_normal(out.shape)
+        calls.clear()
+        got = (out, *conv2d_backward(dout, cache))
+        # im2col runs on x (for dW) and, for dx by convolution, on dout; (1, 1, 1) pads more than
+        # k - 1 and always falls back to col2im
+        assert (sum(calls) == 4) == (by_convolution and kh > 1), (kh, kw, padding, calls)
+        ref = _torch_reference(x, wt, b, 1, padding, data_format, dout)
+        for g, r in zip(got, ref, strict=True):
+            assert np.abs(g - r).max() / max(np.abs(r).max(), 1.0) < 1e-10
+
+
 def test_internal_layout_follows_the_longer_copy_run():
     assert choose_internal_layout(3, 64, 1) == NCHW      # RGB image: rows are longer than channels
     assert choose_internal_layout(64, 32, 1) == NHWC     # deep feature map

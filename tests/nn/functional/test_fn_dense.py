@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from deepstep.course import dnn
 from deepstep.gradcheck import numerical_gradients, rel_error
 from deepstep.nn.functional import dense, dense_backward
 
@@ -77,3 +78,23 @@ def test_errors():
         dense_backward(out.astype(np.float32), cache)
     with pytest.raises(TypeError, match="cache must be the"):
         dense_backward(out, None)
+
+
+def test_matches_course_dnn_linear(rng):
+    """dense is the course's linear layer transposed: ``Z = W A + b`` with examples as columns.
+
+    The course folds the batch mean into ``linear_backward`` (``dW = dZ A^T / m``), so the
+    upstream gradient given to ``dense_backward`` is ``dZ^T / m``.
+    """
+    m, n_prev, n_l = 6, 4, 3
+    a, w = rng.standard_normal((n_prev, m)), rng.standard_normal((n_l, n_prev))
+    b = rng.standard_normal((n_l, 1))
+    z_ref, cache_ref = dnn.linear_forward(a, w, b)
+    out, cache = dense(a.T, w.T, b.ravel())
+    assert rel_error(out, z_ref.T) < 1e-12
+    dz = rng.standard_normal(z_ref.shape)
+    da_ref, dw_ref, db_ref = dnn.linear_backward(dz, cache_ref)
+    dx, dw, db = dense_backward(np.ascontiguousarray(dz.T) / m, cache)
+    assert rel_error(dw, dw_ref.T) < 1e-12
+    assert rel_error(db, db_ref.ravel()) < 1e-12
+    assert rel_error(dx * m, da_ref.T) < 1e-12

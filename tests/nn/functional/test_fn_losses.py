@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
+from deepstep.course import dnn
 from deepstep.gradcheck import eval_numerical_gradient, rel_error
 from deepstep.nn.functional import binary_cross_entropy_with_logits, mean_squared_error, softmax_cross_entropy
 
@@ -105,7 +106,9 @@ def test_huge_logits_exact_without_warnings(dtype):
     logits = np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 1e4]], dtype=dtype)
     z = np.array([1e4, -1e4, 1e4, -1e4], dtype=dtype)
     y = np.array([1.0, 0.0, 0.0, 1.0], dtype=dtype)
-    with warnings.catch_warnings():
+    # No RuntimeWarning, and not even a floating-point flag from user settings such as
+    # np.seterr(all="raise"): underflow of exp is silenced inside the kernels.
+    with warnings.catch_warnings(), np.errstate(all="raise"):
         warnings.simplefilter("error")
         loss_right, d_right = softmax_cross_entropy(logits, np.array([0, 1]))
         loss_wrong, d_wrong = softmax_cross_entropy(logits, np.array([1, 0]))
@@ -178,3 +181,13 @@ def test_bce_and_mse_errors():
     for fn, args, exc, match in cases:
         with pytest.raises(exc, match=match):
             fn(*args)
+
+
+@pytest.mark.parametrize("shape", [(9,), (9, 1)])
+def test_bce_matches_course_compute_cost(shape, rng):
+    """binary_cross_entropy_with_logits(z, y) == compute_cost(sigmoid(z), y) of the course."""
+    z = rng.standard_normal(shape) * 4
+    y = rng.integers(0, 2, size=shape).astype(np.float64)
+    loss, _ = binary_cross_entropy_with_logits(z, y)
+    al, _ = dnn.sigmoid(z.reshape(1, -1))
+    assert rel_error(np.array(loss), np.array(dnn.compute_cost(al, y.reshape(1, -1)))) < 1e-10

@@ -160,7 +160,7 @@ def test_matches_course_cs231n_max_pool(shape, pool, stride, ties, seed):
 def test_float32_matches_float64(config):
     shape, pool, stride, padding, mode, data_format, seed = config
     rng = np.random.default_rng(seed)
-    x = to_layout(rng.standard_normal(shape), data_format)
+    x = to_layout(distinct_values(rng, shape), data_format)  # exact in float32 too: same argmax
     out64, dx64 = run_pool(x, pool, stride, padding, mode, data_format)
     out32, dx32 = run_pool(x.astype(np.float32), pool, stride, padding, mode, data_format)
     assert out32.dtype == dx32.dtype == np.float32
@@ -291,6 +291,28 @@ def test_tiled_paths_match_torch(pool, padding, channels, ties, data_format, rng
 
 
 @pytest.mark.parametrize("data_format", ["NHWC", "NCHW"])
+@pytest.mark.parametrize("chunk_bytes", [1, 2000])  # 1 or 2 samples per chunk
+@pytest.mark.parametrize("channels", [3, 16])  # NHWC: row-by-row path, 6-D path
+def test_tiled_backward_in_batch_chunks(chunk_bytes, channels, data_format, rng, monkeypatch):
+    """The tiled max backward works on a few samples at a time: ties in any chunk."""
+    torch = pytest.importorskip("torch")
+    import deepstep.nn.functional.pool as pool_module
+
+    monkeypatch.setattr(pool_module, "_ROW_CHUNK_BYTES", chunk_bytes)
+    x_nhwc = rng.integers(0, 2, size=(5, 6, 8, channels)).astype(np.float64)
+    x_nhwc[:2] = distinct_values(rng, (2, 6, 8, channels))  # the first samples tie-free, the others not
+    out, cache = pool2d(to_layout(x_nhwc, data_format), (3, 2), data_format=data_format)
+    xt = torch.tensor(np.ascontiguousarray(x_nhwc.transpose(0, 3, 1, 2)), requires_grad=True)
+    out_t = torch.nn.functional.max_pool2d(xt, (3, 2))
+    dout_nchw = rng.standard_normal(tuple(out_t.shape))
+    out_t.backward(torch.tensor(dout_nchw))
+    dout = dout_nchw if data_format == "NCHW" else np.ascontiguousarray(dout_nchw.transpose(0, 2, 3, 1))
+    dx = pool2d_backward(dout, cache)
+    np.testing.assert_allclose(to_nhwc(dx, data_format), xt.grad.numpy().transpose(0, 2, 3, 1),
+                               rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("data_format", ["NHWC", "NCHW"])
 def test_ties_one_element_per_window_first_maximum(data_format):
     # 2x2 windows, stride 2: window (0, 0) is all ties; window (0, 1) ties at (0, 1) and (1, 0).
     x_nhwc = np.array([[5.0, 5.0, 1.0, 7.0],
@@ -336,6 +358,26 @@ def test_stride_defaults_to_pool_size_and_valid_drops_remainder(rng):
     out, _ = pool2d(x, (2, 3))
     assert out.shape == (1, 3, 3, 2)
     np.testing.assert_allclose(out[0, 2, 2], x[0, 4:6, 6:9].max(axis=(0, 1)))
+
+
+@pytest.mark.parametrize("data_format", ["NHWC", "NCHW"])
+@pytest.mark.parametrize(("pool", "stride", "padding", "mode"), [
+    (2, 2, "valid", "max"), (3, 3, "same", "max"), ((2, 2), (2, 2), "valid", "max"),
+    (3, 2, "same", "max"), (3, 1, 1, "average"), (2, 2, "valid", "average"),
+])
+def test_non_contiguous_input_and_empty_batch(pool, stride, padding, mode, data_format, rng):
+    base = to_layout(rng.standard_normal((2, 7, 9, 40)), data_format)  # NHWC: 20 channels, 6-D path
+    x = base[:, ::2] if data_format == "NCHW" else base[..., ::2]  # every other channel: a strided view
+    assert not x.flags.c_contiguous
+    out, cache = pool2d(x, pool, stride, padding, mode, data_format)
+    dout = rng.standard_normal(out.shape)
+    ref_out, ref_cache = pool2d(np.ascontiguousarray(x), pool, stride, padding, mode, data_format)
+    np.testing.assert_array_equal(out, ref_out)
+    np.testing.assert_array_equal(pool2d_backward(dout, cache), pool2d_backward(dout, ref_cache))
+    empty = x[:0]
+    out, cache = pool2d(empty, pool, stride, padding, mode, data_format)
+    assert out.shape == (0,) + ref_out.shape[1:]
+    assert pool2d_backward(out, cache).shape == empty.shape
 
 
 def test_input_not_modified_and_contiguous_output(rng):

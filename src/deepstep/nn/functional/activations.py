@@ -81,10 +81,14 @@ def stable_sigmoid(x: np.ndarray) -> np.ndarray:
     For ``x >= 0`` it is ``1 / (1 + e)``, otherwise ``e / (1 + e)``, with ``e = exp(-|x|)``.
     The dtype of ``x`` (float32 or float64) is kept.
     """
-    e = np.exp(-np.abs(x))
-    one = x.dtype.type(1)
-    denom = one + e
-    return np.where(x >= 0, one / denom, e / denom)
+    e = np.abs(x)
+    np.negative(e, out=e)
+    with np.errstate(under="ignore"):  # exp(-|x|) underflows to 0 for large |x|: harmless
+        np.exp(e, out=e)
+        r = e + x.dtype.type(1)
+        np.reciprocal(r, out=r)  # 1 / (1 + e)
+        e *= r  # e / (1 + e)
+    return np.where(x >= 0, r, e)
 
 
 def sigmoid(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -148,8 +152,10 @@ def softmax(x: np.ndarray, axis: int = -1) -> tuple[np.ndarray, tuple[np.ndarray
     if x.ndim == 0:
         raise ValueError("x must have at least 1 dimension for softmax, got a 0-D array")
     axis = _check_axis(axis, x.ndim)
-    e = np.exp(x - x.max(axis=axis, keepdims=True))
-    out = e / e.sum(axis=axis, keepdims=True)
+    out = x - x.max(axis=axis, keepdims=True)
+    with np.errstate(under="ignore"):
+        np.exp(out, out=out)
+    out /= out.sum(axis=axis, keepdims=True)
     return out, (out, axis)
 
 

@@ -4,24 +4,36 @@ Forward, for output pixel ``(oy, ox)`` and filter ``f`` (NHWC notation)::
 
     out[n, oy, ox, f] = b[f] + sum_{i, j, c} x_pad[n, sh*oy + i, sw*ox + j, c] * w[i, j, c, f]
 
-With the column buffer of :mod:`.im2col` (one receptive field per row,
-``col`` of shape ``(N*oh*ow, kh*kw*C)``) and the filters flattened to
-``W`` of shape ``(kh*kw*C, F)`` this is one matrix product, ``out = col @ W + b``.
-Backward, with ``dout`` flattened to ``(N*oh*ow, F)``::
+With the column buffer of :mod:`.im2col` viewed, per sample, as a ``(P, K)`` matrix
+``col[n]`` (one receptive field per row; ``P = oh*ow`` windows of ``K = kh*kw*C``
+numbers) and the filters as a ``(K, F)`` matrix ``W``, this is one matrix product
+per sample, ``out[n] = col[n] @ W + b``. Backward, with ``dout[n]`` as ``(P, F)``::
 
-    db   = sum over rows of dout
-    dW   = col^T @ dout
-    dcol = dout @ W^T,   dx = crop(col2im(dcol))
+    db   = sum_{n, p} dout[n, p]
+    dW   = sum_n col[n]^T @ dout[n]
+    dcol = dout[n] @ W^T,   dx = crop(col2im(dcol))
 
-NCHW uses the transposed orientation per sample (``out[n] = W @ col[n]`` with
-``W`` of shape ``(F, C*kh*kw)`` and ``col[n]`` of shape ``(C*kh*kw, oh*ow)``), which
-produces the ``(F, oh, ow)`` output block directly, without a transpose.
+and, for stride 1, ``dx`` is itself a convolution: of ``dout`` padded by
+``k - 1 - pad`` with the filters rotated by 180 degrees and their channel axes
+swapped (``_dx_as_convolution``), which replaces col2im's scatter-adds by im2col's
+copies where that is faster.
 
-The column buffer is ``kh*kw`` times larger than the input, so it is built over
-chunks of the batch whose buffers fit a workspace limit (default 256 MiB,
-:func:`set_workspace_limit`, or ``workspace_bytes`` per call). Chunks are independent
-samples, so chunking changes the result only by the order of the ``dW`` sum over
-chunks (bit-identical for a single chunk).
+Layouts. The caller's layout (NHWC or NCHW) fixes where ``x``, ``out``, ``dout`` and
+``dx`` live; the column buffer is built in whichever layout copies faster
+(:func:`choose_internal_layout`). Both only change which axes the ``(P, K)`` and
+``(P, F)`` matrices are *views* of: NumPy hands BLAS the transposed operands
+directly, so no layout conversion is ever copied except inside the padding copy
+that happens anyway. One algorithm serves all four combinations.
+
+Memory and speed. The batch is processed in chunks whose scratch buffers (padded
+input, column buffer, their gradients) stay within ``min(workspace limit,
+CHUNK_TARGET_BYTES)``: the workspace limit (default 256 MiB,
+:func:`set_workspace_limit`, or ``workspace_bytes`` per call) bounds memory, and the
+much smaller target keeps each column buffer in the CPU cache between the copy that
+writes it and the matmul that reads it (measured 2-4x faster than whole-batch
+buffers). The backward pass rebuilds the column buffers instead of keeping them.
+Chunks are independent samples, so chunking changes only the order of the ``dW``
+sum over chunks.
 """
 
 from __future__ import annotations
@@ -41,10 +53,13 @@ DEFAULT_WORKSPACE_BYTES = 256 * 2**20
 # Chunks are kept small on purpose: a column buffer that stays in the CPU cache between im2col and
 # the matmul that reads it is ~2-4x faster than one streamed through main memory (measured; see
 # BENCHMARKS.md). The workspace limit only ever makes chunks smaller than this.
-CHUNK_TARGET_BYTES = 4 * 2**20
+CHUNK_TARGET_BYTES = 2 * 2**20
 _workspace_limit = DEFAULT_WORKSPACE_BYTES
-# For stride 1, compute dx as a convolution of dout with the flipped filters instead of col2im.
+# For stride 1, dx may be computed as a convolution of dout with the flipped filters instead of by
+# col2im. That convolution's matmul produces C_in columns, so it only pays when C_in is large: with
+# C_in = 1 (MNIST) it is a matrix-vector product and 2-3x slower than col2im (measured).
 DX_BY_CONVOLUTION = True
+DX_BY_CONVOLUTION_MIN_CHANNELS = 32
 
 
 def set_workspace_limit(nbytes: int) -> None:
@@ -92,10 +107,6 @@ class _Geometry:
     def image_elems(self) -> int:
         """Numbers in one padded input sample."""
         return self.c * self.padded_hw[0] * self.padded_hw[1]
-
-    @property
-    def out_elems(self) -> int:
-        return self.f * self.out_hw[0] * self.out_hw[1]
 
 
 @dataclass(frozen=True)
@@ -150,8 +161,8 @@ def choose_internal_layout(channels: int, out_w: int, stride_w: int) -> Layout:
     ``out_w`` numbers in NCHW (single numbers when ``stride_w > 1``). Short runs make
     the copies slow, so the layout with the longer run wins: NCHW for images with few
     channels (RGB, grayscale), NHWC otherwise. Converting between layouts costs
-    nothing extra on the input side (the padding copy does it) and one copy of the
-    output.
+    nothing extra: the padding copy converts the input, and the matmuls read and
+    write the caller's layout through transposed views.
     """
     nchw_run = out_w if stride_w == 1 else 1
     return NHWC if channels >= nchw_run else NCHW
@@ -167,10 +178,10 @@ def _chunks(n: int, chunk: int) -> list[slice]:
 
 
 def _merge_batch(a: np.ndarray) -> np.ndarray | None:
-    """``(N, P, K)`` as an ``(N * P, K)`` view when the memory layout allows it, else None."""
-    if a.shape[0] == 1 or a.strides[0] == a.shape[1] * a.strides[1]:
-        return a.reshape(-1, a.shape[2]) if a.strides[2] == a.itemsize or a.shape[0] == 1 else None
-    return None
+    """``(N, P, K)`` as one ``(N * P, K)`` matrix view when the memory layout allows it, else None."""
+    if a.shape[0] == 1:
+        return a[0]
+    return a.reshape(-1, a.shape[2]) if a.flags.c_contiguous else None
 
 
 def _matmul_into(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
@@ -252,10 +263,13 @@ def _dx_as_convolution(g: _Geometry) -> _Geometry | None:
     For stride 1, ``dx[y, x] = sum_{i, j} dout_pad[y + i, x + j] . w[kh-1-i, kw-1-j]^T``: a
     convolution of ``dout`` padded by ``k - 1 - pad`` with the flipped filters and the channel axes
     swapped. It replaces col2im's ``kh * kw`` scatter-adds by im2col's copies. A padding
-    larger than ``k - 1`` would need negative padding, so those fall back to col2im.
+    larger than ``k - 1`` would need negative padding, so those fall back to col2im, as do inputs
+    with few channels (see ``DX_BY_CONVOLUTION_MIN_CHANNELS``).
     """
     (kh, kw), (top, bottom, left, right) = g.kernel, g.pads
-    if not DX_BY_CONVOLUTION or g.stride != (1, 1) or max(top, bottom) > kh - 1 or max(left, right) > kw - 1:
+    if not DX_BY_CONVOLUTION or g.c < DX_BY_CONVOLUTION_MIN_CHANNELS or g.stride != (1, 1):
+        return None
+    if max(top, bottom) > kh - 1 or max(left, right) > kw - 1:
         return None
     pads = (kh - 1 - top, kh - 1 - bottom, kw - 1 - left, kw - 1 - right)
     return _geometry(g.layout, g.n, g.f, g.out_hw, g.c, g.kernel, (1, 1), pads, g.hw)

@@ -1,18 +1,20 @@
 """The im2col / col2im machinery behind the fast convolution.
 
 A convolution is a matrix product once every receptive field has been copied into
-one row (or column) of a "column buffer". Following Chainer's design, the buffer is
-built by looping only over the ``kh * kw`` kernel offsets ``(i, j)``: for each
-offset, the input pixels that the offset touches in *every* window form one strided
-slice of the padded image,
+one row (or column) of a "column buffer". As in Chainer, think of the buffer one
+kernel offset ``(i, j)`` at a time: the input pixels that the offset touches in
+*every* window form one strided slice of the padded image,
 
     col[n, oy, ox, i, j, c] = x_pad[n, i + sh * oy, j + sw * ox, c]          (NHWC)
     col[n, c, i, j, oy, ox] = x_pad[n, c, i + sh * oy, j + sw * ox]          (NCHW)
 
-so the whole buffer is filled with ``kh * kw`` vectorized copies (no Python loop
-over the batch, the channels or the output pixels). ``col2im`` is the adjoint: the
-same loop with ``+=`` instead of ``=``, which scatters the gradient of each window
-element back to the pixel it was read from (overlapping windows accumulate).
+so the whole buffer could be filled with ``kh * kw`` vectorized copies (no Python loop
+over the batch, the channels or the output pixels). :func:`im2col` goes one step
+further and makes a single copy of a strided *view* holding every window at once
+(:func:`window_view`), which measured faster. :func:`col2im` is the adjoint: the
+kernel-offset loop with ``+=``, which scatters the gradient of each window element
+back to the pixel it was read from (overlapping windows accumulate, which is why it
+cannot be a single operation on an overlapping view).
 
 Both layouts share one implementation; a layout only decides *where* the spatial
 axes and the kernel-offset axes sit (:class:`Layout`).
@@ -23,10 +25,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from ._params import Padding4, Pair
 
-__all__ = ["Layout", "NHWC", "NCHW", "layout_for", "pad_image", "im2col", "col2im"]
+__all__ = ["Layout", "NHWC", "NCHW", "layout_for", "pad_image", "window_view", "im2col", "col2im"]
 
 
 @dataclass(frozen=True)
@@ -161,6 +164,29 @@ def _window_slices(i: int, j: int, stride: Pair, out: Pair) -> tuple[slice, slic
     return slice(i, i + sh * (oh - 1) + 1, sh), slice(j, j + sw * (ow - 1) + 1, sw)
 
 
+def window_view(x_pad: np.ndarray, kernel: Pair, stride: Pair, out: Pair, layout: Layout) -> np.ndarray:
+    """A read-only strided view of every receptive field, in the column-buffer shape (no copy).
+
+    ``view[n, oy, ox, i, j, c] = x_pad[n, sh*oy + i, sw*ox + j, c]`` (NHWC) or
+    ``view[n, c, i, j, oy, ox] = x_pad[n, c, sh*oy + i, sw*ox + j]`` (NCHW): the kernel
+    offset ``(i, j)`` steps one pixel, the output position ``(oy, ox)`` steps one stride.
+    Windows overlap, so the view must never be written to.
+    """
+    kh, kw = kernel
+    oh, ow = out
+    if layout.channels_last:
+        n, _, _, c = x_pad.shape
+        s_n, s_h, s_w, s_c = x_pad.strides
+        shape = (n, oh, ow, kh, kw, c)
+        strides = (s_n, stride[0] * s_h, stride[1] * s_w, s_h, s_w, s_c)
+    else:
+        n, c, _, _ = x_pad.shape
+        s_n, s_c, s_h, s_w = x_pad.strides
+        shape = (n, c, kh, kw, oh, ow)
+        strides = (s_n, s_c, s_h, s_w, stride[0] * s_h, stride[1] * s_w)
+    return as_strided(x_pad, shape, strides, writeable=False)
+
+
 def im2col(
     x_pad: np.ndarray,
     kernel: Pair,
@@ -170,6 +196,12 @@ def im2col(
     col: np.ndarray | None = None,
 ) -> np.ndarray:
     """Copy every receptive field of an already padded image into a column buffer.
+
+    The copy reads :func:`window_view`, so it is a single NumPy copy. (Looping over
+    the ``kh * kw`` kernel offsets and copying one strided slice each, as
+    :func:`col2im` does with ``+=``, gives the same buffer but measured 1.2-3.7x
+    slower for NHWC: the single copy moves contiguous runs of ``kw * C`` numbers
+    instead of ``C``.)
 
     Parameters
     ----------
@@ -189,17 +221,10 @@ def im2col(
         ``col[..., i, j, ...]`` holding ``x_pad`` at rows ``i + sh * oy`` and columns
         ``j + sw * ox``.
     """
-    if layout.channels_last:
-        n, _, _, c = x_pad.shape
-    else:
-        n, c, _, _ = x_pad.shape
-    shape = layout.col_shape(n, c, kernel, out)
+    windows = window_view(x_pad, kernel, stride, out, layout)
     if col is None:
-        col = np.empty(shape, dtype=x_pad.dtype)
-    for i in range(kernel[0]):
-        for j in range(kernel[1]):
-            rows, cols = _window_slices(i, j, stride, out)
-            col[layout.col_index(i, j)] = x_pad[layout.image_index(rows, cols)]
+        return windows.copy()
+    np.copyto(col, windows)
     return col
 
 

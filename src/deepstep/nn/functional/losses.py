@@ -62,9 +62,10 @@ def softmax_cross_entropy(logits: np.ndarray, labels: Any) -> tuple[np.floating,
         raise ValueError(f"logits must have at least one sample and one class, got shape {logits.shape}")
     labels = check_array(labels, "labels", (1, 2), "(N,) class indices or (N, K) probabilities")
     shifted = logits - logits.max(axis=1, keepdims=True)
-    log_sum = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    log_p = shifted - log_sum
-    p = np.exp(log_p)
+    with np.errstate(under="ignore"):  # exp of very negative shifted logits underflows to 0: harmless
+        log_sum = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        log_p = shifted - log_sum
+        p = np.exp(log_p)
     inv_n = logits.dtype.type(1.0 / n)
     if labels.ndim == 1:
         if not np.issubdtype(labels.dtype, np.integer):
@@ -130,7 +131,8 @@ def binary_cross_entropy_with_logits(
     _check_probabilities(labels, "labels")
     inv_n = logits.dtype.type(1.0 / logits.size)
     zero = logits.dtype.type(0)
-    per_sample = np.maximum(logits, zero) - logits * labels + np.log1p(np.exp(-np.abs(logits)))
+    with np.errstate(under="ignore"):
+        per_sample = np.maximum(logits, zero) - logits * labels + np.log1p(np.exp(-np.abs(logits)))
     loss = per_sample.sum(dtype=logits.dtype) * inv_n
     dlogits = (stable_sigmoid(logits) - labels) * inv_n
     return logits.dtype.type(loss), dlogits

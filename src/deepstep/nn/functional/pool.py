@@ -14,8 +14,16 @@ order, which is PyTorch's choice: on ties, exactly one input element per window
 receives that window's gradient. Overlapping windows (``stride < pool_size``)
 accumulate with ``+=`` over the window offsets (no ``np.add.at``).
 
+When ``stride == pool_size`` the windows tile the (padded, cropped) input, and a
+faster path applies: the forward may take the maxima in any order (rows first, so
+that the inner loops run over whole contiguous rows), and the backward marks
+``element == its window's max`` for the whole input at once, keeping only the first
+hit in row-major order of a window that holds tied maxima, then multiplies by ``dout``.
+
 Average pooling is separable as well (a sum over columns, then over rows), and its
 backward spreads ``dout / count`` back over the same slices.
+
+Every kernel keeps the input dtype (float32 or float64).
 """
 
 from __future__ import annotations
@@ -30,6 +38,8 @@ from ._params import Padding4, Pair, as_pair, check_data_format, resolve_padding
 __all__ = ["pool2d", "pool2d_backward", "PoolCache"]
 
 MODES = ("max", "average")
+# Bytes of temporaries per chunk of samples in the tiled max backward (sized to stay in L2).
+_ROW_CHUNK_BYTES = 1 << 19
 
 
 @dataclass(frozen=True)
@@ -51,7 +61,9 @@ class PoolCache:
     pads : (top, bottom, left, right)
         Explicit padding of each side.
     xp : ndarray or None
-        Padded input (max mode only; the input itself when there is no padding).
+        Padded input cropped to the rows/columns some window reaches (max mode only;
+        a view of the input itself when there is no padding, so the input must not be
+        modified in place before the backward pass).
     m1 : ndarray or None
         Column-stage maxima (max mode with stride != pool size only).
     out : ndarray or None
@@ -87,10 +99,6 @@ def _index(axis: int, sl: slice) -> tuple[slice, ...]:
 def _offsets(start: int, stride: int, count: int) -> slice:
     """The ``count`` positions ``start, start + stride, ...`` as a slice."""
     return slice(start, start + stride * (count - 1) + 1, stride)
-
-
-def _with_size(shape: tuple[int, ...], axis: int, size: int) -> tuple[int, ...]:
-    return shape[:axis] + (size,) + shape[axis + 1:]
 
 
 def _pad(x: np.ndarray, pads: Padding4, h_axis: int, fill: float) -> np.ndarray:
@@ -133,43 +141,52 @@ def _window_reduce(a: np.ndarray, axis: int, window: int, stride: int, n_out: in
 
 
 def _route_first_max(dout: np.ndarray, a: np.ndarray, reduced: np.ndarray, axis: int,
-                     window: int, stride: int) -> np.ndarray:
-    """Backward of one max stage: send ``dout`` to the first ``a`` equal to ``reduced``.
+                     window: int, stride: int, da: np.ndarray) -> None:
+    """Backward of one max stage: add ``dout`` to ``da`` at the first ``a`` equal to ``reduced``.
 
-    ``reduced`` (shape of ``dout``) is the windowed maximum of ``a`` along ``axis``.
-    For every output position the offsets ``k = 0, 1, ...`` are visited in order and
-    the gradient goes to the first offset whose value equals the maximum.
+    ``reduced`` (shape of ``dout``) is the windowed maximum of ``a`` along ``axis``;
+    ``da`` (shape of ``a``, zero on entry, may be a view) receives the gradient. For
+    every output position the offsets ``k = 0, 1, ...`` are visited in order and the
+    gradient goes to the first offset whose value equals the maximum (``free`` marks
+    the positions not yet served).
     """
     n_out = dout.shape[axis]
-    da = np.zeros(a.shape, dtype=dout.dtype)
-    taken = np.zeros(dout.shape, dtype=bool)
+    disjoint = stride >= window  # windows do not overlap: plain writes, no accumulation
     hit = np.empty(dout.shape, dtype=bool)
-    zero = dout.dtype.type(0)
+    routed = None if disjoint else np.empty(dout.shape, dtype=dout.dtype)
+    free = None
     for k in range(window):
         sl = _index(axis, _offsets(k, stride, n_out))
         np.equal(a[sl], reduced, out=hit)
-        if k > 0:
-            hit &= ~taken
-        if k < window - 1:
-            taken |= hit
-        da[sl] += np.where(hit, dout, zero)
-    return da
+        if k == 0:
+            if window > 1:
+                free = np.logical_not(hit)
+        else:
+            hit &= free
+            if k < window - 1:
+                free ^= hit
+        if k == 0 or disjoint:
+            np.multiply(hit, dout, out=da[sl])
+        else:
+            np.multiply(hit, dout, out=routed)
+            da[sl] += routed
 
 
-def _window_scatter(g: np.ndarray, axis: int, size: int, window: int, stride: int) -> np.ndarray:
-    """Adjoint of a windowed sum: ``d[.., q * stride + k, ..] += g[.., q, ..]`` for every ``k``."""
+def _window_scatter(g: np.ndarray, axis: int, window: int, stride: int, d: np.ndarray) -> None:
+    """Adjoint of a windowed sum: ``d[.., q * stride + k, ..] += g[.., q, ..]`` for every ``k``.
+
+    ``d`` is zero on entry (it may be a view).
+    """
     n_out = g.shape[axis]
-    if stride == window and size == window * n_out:
-        # Non-overlapping windows tiling the axis: repeat every entry ``window`` times.
-        return np.repeat(g, window, axis=axis)
-    d = np.zeros(_with_size(g.shape, axis, size), dtype=g.dtype)
-    d[_index(axis, _offsets(0, stride, n_out))] = g
-    for k in range(1, window):
-        d[_index(axis, _offsets(k, stride, n_out))] += g
-    return d
+    for k in range(window):
+        sl = _index(axis, _offsets(k, stride, n_out))
+        if k == 0 or stride >= window:
+            d[sl] = g
+        else:
+            d[sl] += g
 
 
-def _tile_view(a: np.ndarray, h_axis: int, pool: Pair, out_hw: Pair) -> np.ndarray:
+def _tile_view(a: np.ndarray, h_axis: int, pool: Pair, out_hw: Pair, writeable: bool = False) -> np.ndarray:
     """6-D view splitting H into (out_h, kh) and W into (out_w, kw): no copy.
 
     Valid when the windows tile ``a`` exactly (stride == pool size and
@@ -179,7 +196,7 @@ def _tile_view(a: np.ndarray, h_axis: int, pool: Pair, out_hw: Pair) -> np.ndarr
     sh, sw = a.strides[h_axis], a.strides[h_axis + 1]
     shape = a.shape[:h_axis] + (oh, kh, ow, kw) + a.shape[h_axis + 2:]
     strides = a.strides[:h_axis] + (kh * sh, sh, kw * sw, sw) + a.strides[h_axis + 2:]
-    return np.lib.stride_tricks.as_strided(a, shape, strides, writeable=False)
+    return np.lib.stride_tricks.as_strided(a, shape, strides, writeable=writeable)
 
 
 def _max_over_offsets(xp: np.ndarray, h_axis: int, pool: Pair, stride: Pair, out_hw: Pair) -> np.ndarray:
@@ -208,7 +225,7 @@ def _keep_first_hits(hits: list[np.ndarray]) -> None:
 
 
 def _tiled_max_backward(dout: np.ndarray, xp: np.ndarray, out: np.ndarray, h_axis: int,
-                        pool: Pair) -> np.ndarray:
+                        pool: Pair, dxp: np.ndarray) -> None:
     """Backward of max pooling over windows that tile ``xp`` exactly (stride == pool size).
 
     ``hit = (element == its window's max)``; when some window holds several maxima
@@ -219,6 +236,8 @@ def _tiled_max_backward(dout: np.ndarray, xp: np.ndarray, out: np.ndarray, h_axi
       window, when the innermost axis of that view (C in NHWC, kw in NCHW) is long;
     - otherwise one window row ``i`` at a time against ``out`` repeated ``kw`` times
       along W, so that the inner loops run over whole contiguous rows.
+
+    The result is written into ``dxp`` (shape of ``xp``, may be a view).
     """
     kh, kw = pool
     w_axis = h_axis + 1
@@ -227,25 +246,35 @@ def _tiled_max_backward(dout: np.ndarray, xp: np.ndarray, out: np.ndarray, h_axi
     innermost = xp.shape[-1] if h_axis == 1 else kw
     if innermost >= 16:
         x6 = _tile_view(xp, h_axis, pool, (oh, ow))
+        dx6 = _tile_view(dxp, h_axis, pool, (oh, ow), writeable=True)
         expand = (h_axis + 1, h_axis + 3)
-        hit6 = np.equal(x6, np.expand_dims(out, expand))
-        if np.count_nonzero(hit6) != out.size:
-            _keep_first_hits([hit6[lead + (slice(None), i, slice(None), j)]
-                              for i in range(kh) for j in range(kw)])
-        dx6 = np.empty(x6.shape, dtype=dout.dtype)
-        np.multiply(hit6, np.expand_dims(dout, expand), out=dx6)
-        return dx6.reshape(xp.shape)
-    out_rep = np.repeat(out, kw, axis=w_axis) if kw > 1 else out
-    dout_rep = np.repeat(dout, kw, axis=w_axis) if kw > 1 else dout
+        out6, dout6 = np.expand_dims(out, expand), np.expand_dims(dout, expand)
+        # A few samples at a time, so that the boolean mask stays in cache.
+        chunk = max(1, _ROW_CHUNK_BYTES // max(x6[:1].size, 1))
+        for start in range(0, out.shape[0], chunk):
+            batch = slice(start, start + chunk)
+            hit6 = np.equal(x6[batch], out6[batch])
+            if np.count_nonzero(hit6) != out[batch].size:
+                _keep_first_hits([hit6[lead + (slice(None), i, slice(None), j)]
+                                  for i in range(kh) for j in range(kw)])
+            np.multiply(hit6, dout6[batch], out=dx6[batch])
+        return
+    # Row by row, a few samples at a time so that the repeated out/dout stay in cache
+    # while the kh window rows are compared against them.
+    per_sample = out[:1].nbytes * kw * 2
+    chunk = max(1, _ROW_CHUNK_BYTES // max(per_sample, 1))
     rows = [lead + (_offsets(i, kh, oh),) for i in range(kh)]
-    hits = [np.equal(xp[r], out_rep) for r in rows]
-    if sum(np.count_nonzero(hit) for hit in hits) != out.size:
-        cols = [(slice(None),) * w_axis + (slice(j, None, kw),) for j in range(kw)]
-        _keep_first_hits([hit[c] for hit in hits for c in cols])
-    dxp = np.empty(xp.shape, dtype=dout.dtype)
-    for r, hit in zip(rows, hits, strict=True):
-        np.multiply(hit, dout_rep, out=dxp[r])
-    return dxp
+    cols = [(slice(None),) * w_axis + (slice(j, None, kw),) for j in range(kw)]
+    for start in range(0, out.shape[0], chunk):
+        batch = slice(start, start + chunk)
+        out_rep = np.repeat(out[batch], kw, axis=w_axis)
+        dout_rep = np.repeat(dout[batch], kw, axis=w_axis)
+        xb, dxb = xp[batch], dxp[batch]
+        hits = [np.equal(xb[r], out_rep) for r in rows]
+        if sum(np.count_nonzero(hit) for hit in hits) != out_rep.size // kw:
+            _keep_first_hits([hit[c] for hit in hits for c in cols])
+        for r, hit in zip(rows, hits, strict=True):
+            np.multiply(hit, dout_rep, out=dxb[r])
 
 
 def _window_counts(in_size: int, window: int, stride: int, pad_before: int, n_out: int) -> np.ndarray:
@@ -334,7 +363,13 @@ def pool2d(
         if strides == pool:
             # Windows tile xp_used exactly: one maximum per window offset, and a
             # one-shot backward (see _tiled_max_backward).
-            out = _max_over_offsets(xp_used, h_axis, pool, strides, (out_h, out_w))
+            if h_axis == 1 and kh * kw <= 4:
+                # Small NHWC windows: one maximum per offset, inner loops over C.
+                out = _max_over_offsets(xp_used, h_axis, pool, strides, (out_h, out_w))
+            else:
+                # Rows first (inner loops over whole contiguous rows), then columns.
+                rows_max = _window_reduce(xp_used, h_axis, kh, sh, out_h, np.maximum)
+                out = _window_reduce(rows_max, w_axis, kw, sw, out_w, np.maximum)
             cache = PoolCache(x.shape, out.shape, x.dtype, mode, data_format, pool, strides, pads,
                               xp=xp_used, out=out)
             return out, cache
@@ -393,30 +428,29 @@ def pool2d_backward(dout: np.ndarray, cache: PoolCache) -> np.ndarray:
     h_axis, w_axis = _spatial_axes(cache.data_format)
     kh, kw = cache.pool
     sh, sw = cache.stride
-    padded_h = cache.x_shape[h_axis] + cache.pads[0] + cache.pads[1]
-    padded_w = cache.x_shape[w_axis] + cache.pads[2] + cache.pads[3]
+    padded_shape = list(cache.x_shape)
+    padded_shape[h_axis] += cache.pads[0] + cache.pads[1]
+    padded_shape[w_axis] += cache.pads[2] + cache.pads[3]
+    dxp = np.zeros(padded_shape, dtype=dout.dtype)
+    # Rows/columns past the last window get no gradient: work on the region windows reach.
+    used = dxp[_index(h_axis, slice(0, (dout.shape[h_axis] - 1) * sh + kh))]
+    used = used[_index(w_axis, slice(0, (dout.shape[w_axis] - 1) * sw + kw))]
     if cache.mode == "max":
         assert cache.xp is not None and cache.out is not None
         if cache.m1 is None:
-            dxp_used = _tiled_max_backward(dout, cache.xp, cache.out, h_axis, cache.pool)
+            _tiled_max_backward(dout, cache.xp, cache.out, h_axis, cache.pool, used)
         else:
-            dm1 = _route_first_max(dout, cache.m1, cache.out, h_axis, kh, sh)
-            dxp_used = _route_first_max(dm1, cache.xp, cache.m1, w_axis, kw, sw)
+            dm1 = np.zeros(cache.m1.shape, dtype=dout.dtype)
+            _route_first_max(dout, cache.m1, cache.out, h_axis, kh, sh, dm1)
+            _route_first_max(dm1, cache.xp, cache.m1, w_axis, kw, sw, used)
     else:
-        g = dout / cache.count if isinstance(cache.count, np.ndarray) else dout * dout.dtype.type(
-            1.0 / cache.count)
-        used_h = (dout.shape[h_axis] - 1) * sh + kh
-        used_w = (dout.shape[w_axis] - 1) * sw + kw
-        d1 = _window_scatter(g, h_axis, used_h, kh, sh)
-        dxp_used = _window_scatter(d1, w_axis, used_w, kw, sw)
-    if dxp_used.shape[h_axis] != padded_h or dxp_used.shape[w_axis] != padded_w:
-        shape = list(dxp_used.shape)
-        shape[h_axis], shape[w_axis] = padded_h, padded_w
-        dxp = np.zeros(shape, dtype=dout.dtype)
-        dxp[_index(h_axis, slice(0, dxp_used.shape[h_axis]))][
-            _index(w_axis, slice(0, dxp_used.shape[w_axis]))] = dxp_used
-    else:
-        dxp = dxp_used
-    dx = _unpad(dxp, cache.pads, cache.x_shape, h_axis)
-    return np.ascontiguousarray(dx)
-
+        if isinstance(cache.count, np.ndarray):
+            g = dout / cache.count
+        else:
+            g = dout * dout.dtype.type(1.0 / cache.count)
+        d1_shape = list(dout.shape)
+        d1_shape[h_axis] = used.shape[h_axis]
+        d1 = np.zeros(d1_shape, dtype=dout.dtype)
+        _window_scatter(g, h_axis, kh, sh, d1)
+        _window_scatter(d1, w_axis, kw, sw, used)
+    return _unpad(dxp, cache.pads, cache.x_shape, h_axis)
