@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._validation import check_int, check_real
+from ..nn.layers import Dropout
 from ..nn.losses import l2_penalty
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -155,7 +156,7 @@ def fit(model: Sequential, x: Any, y: Any, epochs: int = 1, batch_size: int = 32
     history = History()
     cbs = _make_callbacks(model, callbacks, verbose, steps, epochs)
     model.stop_training = False
-    dropout_layers = [layer for layer in model.layers if hasattr(layer, "rate") and hasattr(layer, "rng")]
+    dropout_layers = [layer for layer in model.layers if isinstance(layer, Dropout)]
     model._set_input_grad(False)
     try:
         cbs.on_train_begin({})
