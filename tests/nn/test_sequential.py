@@ -419,3 +419,17 @@ def test_train_on_batch_is_one_fit_step():
         np.testing.assert_array_equal(wa, wb)
     with pytest.raises(ValueError, match="x and y must have the same, non-zero number of samples"):
         a.train_on_batch(x, y[:3])
+
+
+def test_dropout_masks_outside_fit_are_seeded_by_the_model():
+    x, _ = blobs(10)
+
+    def two_training_passes(seed):
+        model = Sequential([Flatten(), Dropout(0.5), Dense(3)], input_shape=(6, 6, 2), seed=seed)
+        return model.forward(x, training=True), model.forward(x, training=True)
+
+    first, second = two_training_passes(1)
+    assert not np.array_equal(first, second)  # a fresh mask per pass
+    again = two_training_passes(1)
+    np.testing.assert_array_equal(first, again[0])  # the same masks for the same model seed
+    np.testing.assert_array_equal(second, again[1])

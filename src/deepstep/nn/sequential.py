@@ -9,7 +9,7 @@ import numpy as np
 
 from .._validation import check_int, check_real
 from . import functional as F
-from .layers import LAYER_CLASSES, Conv2D, Layer
+from .layers import LAYER_CLASSES, Conv2D, Dropout, Layer
 from .layers.base import as_shape, check_dtype_name
 from .losses import Loss, get_loss, l2_penalty
 from .parameter import Parameter
@@ -103,9 +103,11 @@ class Sequential:
             raise ValueError(f"model {self.name!r} has no layers to build")
         rng = np.random.default_rng(self._seed_sequence(0))
         current = shape
-        for layer in self.layers:
+        for index, layer in enumerate(self.layers):
             layer.build(current, rng=rng, dtype=self.dtype)
             current = layer.output_shape
+            if isinstance(layer, Dropout):  # fit reseeds it every epoch; this covers train_on_batch/forward
+                layer.rng = np.random.default_rng(self._seed_sequence(4, index))
         self.input_shape = shape
         self.built = True
 
