@@ -298,7 +298,7 @@ def test_tiled_backward_in_batch_chunks(chunk_bytes, channels, data_format, rng,
     torch = pytest.importorskip("torch")
     import deepstep.nn.functional.pool as pool_module
 
-    monkeypatch.setattr(pool_module, "_ROW_CHUNK_BYTES", chunk_bytes)
+    monkeypatch.setattr(pool_module, "_CHUNK_BYTES", chunk_bytes)
     x_nhwc = rng.integers(0, 2, size=(5, 6, 8, channels)).astype(np.float64)
     x_nhwc[:2] = distinct_values(rng, (2, 6, 8, channels))  # the first samples tie-free, the others not
     out, cache = pool2d(to_layout(x_nhwc, data_format), (3, 2), data_format=data_format)
@@ -310,6 +310,65 @@ def test_tiled_backward_in_batch_chunks(chunk_bytes, channels, data_format, rng,
     dx = pool2d_backward(dout, cache)
     np.testing.assert_allclose(to_nhwc(dx, data_format), xt.grad.numpy().transpose(0, 2, 3, 1),
                                rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("data_format", ["NHWC", "NCHW"])
+@pytest.mark.parametrize(("pool", "stride", "padding", "mode"), [
+    ((3, 3), (2, 1), "same", "max"), ((2, 3), (2, 3), "same", "max"), ((3, 2), (1, 2), 1, "average"),
+    ((2, 2), (2, 2), "valid", "average"),
+])
+def test_every_path_in_batch_chunks(pool, stride, padding, mode, data_format, rng, monkeypatch):
+    """Forward and backward of every path give the loop reference's result one sample at a time."""
+    import deepstep.nn.functional.pool as pool_module
+
+    monkeypatch.setattr(pool_module, "_CHUNK_BYTES", 1)
+    x = distinct_values(rng, (3, 5, 7, 2))
+    pads, _ = resolve_padding(padding, (5, 7), pool, stride)
+    out, cache = pool2d(to_layout(x, data_format), pool, stride, padding, mode, data_format)
+    dout_nhwc = rng.standard_normal(to_nhwc(out, data_format).shape)
+    dx = pool2d_backward(to_layout(dout_nhwc, data_format), cache)
+    ref_out, ref_dx = loop_pool(x, pool, stride, pads, mode, dout_nhwc)
+    assert rel_error(to_nhwc(out, data_format), ref_out) < 1e-10
+    assert rel_error(to_nhwc(dx, data_format), ref_dx) < 1e-10
+
+
+class _NanEmptyNumPy:
+    """numpy, except that ``empty`` returns NaN-filled memory (exposes reads of unset elements)."""
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+    @staticmethod
+    def empty(shape, dtype=float, **kwargs):
+        arr = np.empty(shape, dtype=dtype, **kwargs)
+        if arr.dtype.kind == "f":
+            arr.fill(np.nan)
+        return arr
+
+
+@pytest.mark.parametrize("data_format", ["NHWC", "NCHW"])
+@pytest.mark.parametrize(("pool", "stride", "padding"), [
+    (3, 1, "valid"), (3, 1, 1), ((2, 3), (2, 3), "valid"), ((2, 3), (2, 3), "same"), (3, 2, "same"),
+    ((1, 3), (3, 1), "valid"), ((3, 1), (1, 3), "valid"), (2, 3, "valid"),
+])
+@pytest.mark.parametrize("mode", ["max", "average"])
+def test_no_unset_memory_is_read(pool, stride, padding, mode, data_format, rng, monkeypatch):
+    """Buffers made with np.empty are fully written before use on every path (NaN would leak)."""
+    import deepstep.nn.functional.pool as pool_module
+
+    monkeypatch.setattr(pool_module, "np", _NanEmptyNumPy())
+    x = distinct_values(rng, (2, 6, 6, 3))
+    pads, _ = resolve_padding(padding, (6, 6), as_hw(pool), as_hw(stride))
+    out, cache = pool2d(to_layout(x, data_format), pool, stride, padding, mode, data_format)
+    dout_nhwc = rng.standard_normal(to_nhwc(out, data_format).shape)
+    dx = pool2d_backward(to_layout(dout_nhwc, data_format), cache)
+    ref_out, ref_dx = loop_pool(x, as_hw(pool), as_hw(stride), pads, mode, dout_nhwc)
+    assert rel_error(to_nhwc(out, data_format), ref_out) < 1e-10
+    assert rel_error(to_nhwc(dx, data_format), ref_dx) < 1e-10
+
+
+def as_hw(value):
+    return (value, value) if isinstance(value, int) else value
 
 
 @pytest.mark.parametrize("data_format", ["NHWC", "NCHW"])

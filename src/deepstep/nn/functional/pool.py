@@ -23,7 +23,9 @@ hit in row-major order of a window that holds tied maxima, then multiplies by ``
 Average pooling is separable as well (a sum over columns, then over rows), and its
 backward spreads ``dout / count`` back over the same slices.
 
-Every kernel keeps the input dtype (float32 or float64).
+All paths process the batch a few samples at a time (``_CHUNK_BYTES``), so that the
+intermediates of one stage are still in cache when the next stage reads them. Every
+kernel keeps the input dtype (float32 or float64).
 """
 
 from __future__ import annotations
@@ -38,8 +40,9 @@ from ._params import Padding4, Pair, as_pair, check_data_format, resolve_padding
 __all__ = ["pool2d", "pool2d_backward", "PoolCache"]
 
 MODES = ("max", "average")
-# Bytes of temporaries per chunk of samples in the tiled max backward (sized to stay in L2).
-_ROW_CHUNK_BYTES = 1 << 19
+# Bytes of temporaries per chunk of samples (sized to stay in a core's L2 cache): the kernels
+# work a few samples at a time so that intermediates are reused while still in cache.
+_CHUNK_BYTES = 1 << 19
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,13 @@ def _offsets(start: int, stride: int, count: int) -> slice:
     return slice(start, start + stride * (count - 1) + 1, stride)
 
 
+def _out_shape(shape: tuple[int, ...], h_axis: int, height: int, width: int) -> tuple[int, ...]:
+    """``shape`` with its spatial sizes replaced by ``(height, width)``."""
+    new = list(shape)
+    new[h_axis], new[h_axis + 1] = height, width
+    return tuple(new)
+
+
 def _pad(x: np.ndarray, pads: Padding4, h_axis: int, fill: float) -> np.ndarray:
     top, bottom, left, right = pads
     if not any(pads):
@@ -127,17 +137,45 @@ def _unpad(dxp: np.ndarray, pads: Padding4, x_shape: tuple[int, ...], h_axis: in
 
 
 def _window_reduce(a: np.ndarray, axis: int, window: int, stride: int, n_out: int,
-                   ufunc: np.ufunc) -> np.ndarray:
+                   ufunc: np.ufunc, out: np.ndarray | None = None) -> np.ndarray:
     """``r[.., q, ..] = ufunc.reduce(a[.., q * stride + k, ..] for k < window)`` along ``axis``.
 
-    Always returns a fresh array (safe to modify in place).
+    Written into ``out`` when given, else into a fresh array (safe to modify in place).
     """
+    first = a[_index(axis, _offsets(0, stride, n_out))]
+    if out is None:
+        out = np.empty(first.shape, dtype=a.dtype)
     if window == 1:
-        return a[_index(axis, _offsets(0, stride, n_out))].copy()
-    result = ufunc(a[_index(axis, _offsets(0, stride, n_out))], a[_index(axis, _offsets(1, stride, n_out))])
+        out[...] = first
+        return out
+    ufunc(first, a[_index(axis, _offsets(1, stride, n_out))], out=out)
     for k in range(2, window):
-        ufunc(result, a[_index(axis, _offsets(k, stride, n_out))], out=result)
-    return result
+        ufunc(out, a[_index(axis, _offsets(k, stride, n_out))], out=out)
+    return out
+
+
+def _batch_chunks(n: int, bytes_per_sample: int) -> list[slice]:
+    """Slices of a few samples each, so that per-chunk temporaries stay in cache."""
+    chunk = max(1, _CHUNK_BYTES // max(bytes_per_sample, 1))
+    return [slice(start, start + chunk) for start in range(0, n, chunk)]
+
+
+def _fills_all(stride: int, window: int) -> bool:
+    """Whether a backward stage initialises every element of its target by itself.
+
+    With ``stride == window`` the windows tile the axis and every element is written
+    once; with ``stride == 1`` the offset-0 pass writes all but the last ``window - 1``
+    elements, which :func:`_zero_tail` clears before the other offsets accumulate. Any
+    other stride leaves gaps or accumulates onto unwritten elements: the target must
+    then start from zeros.
+    """
+    return stride == window or stride == 1
+
+
+def _zero_tail(d: np.ndarray, axis: int, stride: int, window: int, n_out: int) -> None:
+    """With ``stride == 1``, zero the elements the offset-0 pass does not reach."""
+    if stride == 1 and window > 1:
+        d[_index(axis, slice(n_out, None))] = 0
 
 
 def _route_first_max(dout: np.ndarray, a: np.ndarray, reduced: np.ndarray, axis: int,
@@ -145,7 +183,8 @@ def _route_first_max(dout: np.ndarray, a: np.ndarray, reduced: np.ndarray, axis:
     """Backward of one max stage: add ``dout`` to ``da`` at the first ``a`` equal to ``reduced``.
 
     ``reduced`` (shape of ``dout``) is the windowed maximum of ``a`` along ``axis``;
-    ``da`` (shape of ``a``, zero on entry, may be a view) receives the gradient. For
+    ``da`` (shape of ``a``, may be a view) receives the gradient; it must be zero on
+    entry unless :func:`_fills_all` holds for ``(stride, window)``. For
     every output position the offsets ``k = 0, 1, ...`` are visited in order and the
     gradient goes to the first offset whose value equals the maximum (``free`` marks
     the positions not yet served).
@@ -167,6 +206,8 @@ def _route_first_max(dout: np.ndarray, a: np.ndarray, reduced: np.ndarray, axis:
                 free ^= hit
         if k == 0 or disjoint:
             np.multiply(hit, dout, out=da[sl])
+            if k == 0:
+                _zero_tail(da, axis, stride, window, n_out)
         else:
             np.multiply(hit, dout, out=routed)
             da[sl] += routed
@@ -175,13 +216,15 @@ def _route_first_max(dout: np.ndarray, a: np.ndarray, reduced: np.ndarray, axis:
 def _window_scatter(g: np.ndarray, axis: int, window: int, stride: int, d: np.ndarray) -> None:
     """Adjoint of a windowed sum: ``d[.., q * stride + k, ..] += g[.., q, ..]`` for every ``k``.
 
-    ``d`` is zero on entry (it may be a view).
+    ``d`` (it may be a view) must be zero on entry unless :func:`_fills_all` holds.
     """
     n_out = g.shape[axis]
     for k in range(window):
         sl = _index(axis, _offsets(k, stride, n_out))
         if k == 0 or stride >= window:
             d[sl] = g
+            if k == 0:
+                _zero_tail(d, axis, stride, window, n_out)
         else:
             d[sl] += g
 
@@ -250,9 +293,7 @@ def _tiled_max_backward(dout: np.ndarray, xp: np.ndarray, out: np.ndarray, h_axi
         expand = (h_axis + 1, h_axis + 3)
         out6, dout6 = np.expand_dims(out, expand), np.expand_dims(dout, expand)
         # A few samples at a time, so that the boolean mask stays in cache.
-        chunk = max(1, _ROW_CHUNK_BYTES // max(x6[:1].size, 1))
-        for start in range(0, out.shape[0], chunk):
-            batch = slice(start, start + chunk)
+        for batch in _batch_chunks(out.shape[0], x6[:1].size):
             hit6 = np.equal(x6[batch], out6[batch])
             if np.count_nonzero(hit6) != out[batch].size:
                 _keep_first_hits([hit6[lead + (slice(None), i, slice(None), j)]
@@ -261,12 +302,9 @@ def _tiled_max_backward(dout: np.ndarray, xp: np.ndarray, out: np.ndarray, h_axi
         return
     # Row by row, a few samples at a time so that the repeated out/dout stay in cache
     # while the kh window rows are compared against them.
-    per_sample = out[:1].nbytes * kw * 2
-    chunk = max(1, _ROW_CHUNK_BYTES // max(per_sample, 1))
     rows = [lead + (_offsets(i, kh, oh),) for i in range(kh)]
     cols = [(slice(None),) * w_axis + (slice(j, None, kw),) for j in range(kw)]
-    for start in range(0, out.shape[0], chunk):
-        batch = slice(start, start + chunk)
+    for batch in _batch_chunks(out.shape[0], out[:1].nbytes * kw * 2):
         out_rep = np.repeat(out[batch], kw, axis=w_axis)
         dout_rep = np.repeat(dout[batch], kw, axis=w_axis)
         xb, dxb = xp[batch], dxp[batch]
@@ -368,21 +406,30 @@ def pool2d(
                 out = _max_over_offsets(xp_used, h_axis, pool, strides, (out_h, out_w))
             else:
                 # Rows first (inner loops over whole contiguous rows), then columns.
-                rows_max = _window_reduce(xp_used, h_axis, kh, sh, out_h, np.maximum)
-                out = _window_reduce(rows_max, w_axis, kw, sw, out_w, np.maximum)
+                out = np.empty(_out_shape(x.shape, h_axis, out_h, out_w), dtype=x.dtype)
+                row_bytes = xp_used[:1].nbytes // kh
+                for b in _batch_chunks(x.shape[0], row_bytes):
+                    rows_max = _window_reduce(xp_used[b], h_axis, kh, sh, out_h, np.maximum)
+                    _window_reduce(rows_max, w_axis, kw, sw, out_w, np.maximum, out=out[b])
             cache = PoolCache(x.shape, out.shape, x.dtype, mode, data_format, pool, strides, pads,
                               xp=xp_used, out=out)
             return out, cache
-        m1 = _window_reduce(xp_used, w_axis, kw, sw, out_w, np.maximum)
-        out = _window_reduce(m1, h_axis, kh, sh, out_h, np.maximum)
+        m1_shape = _out_shape(xp_used.shape, h_axis, xp_used.shape[h_axis], out_w)
+        m1 = np.empty(m1_shape, dtype=x.dtype)
+        out = np.empty(_out_shape(x.shape, h_axis, out_h, out_w), dtype=x.dtype)
+        for b in _batch_chunks(x.shape[0], m1[:1].nbytes):
+            _window_reduce(xp_used[b], w_axis, kw, sw, out_w, np.maximum, out=m1[b])
+            _window_reduce(m1[b], h_axis, kh, sh, out_h, np.maximum, out=out[b])
         cache = PoolCache(x.shape, out.shape, x.dtype, mode, data_format, pool, strides, pads,
                           xp=xp_used, m1=m1, out=out)
         return out, cache
     xp = _pad(x, pads, h_axis, 0.0)
     xp = xp[_index(h_axis, slice(0, (out_h - 1) * sh + kh))]
     xp = xp[_index(w_axis, slice(0, (out_w - 1) * sw + kw))]
-    s1 = _window_reduce(xp, w_axis, kw, sw, out_w, np.add)
-    total = _window_reduce(s1, h_axis, kh, sh, out_h, np.add)
+    total = np.empty(_out_shape(x.shape, h_axis, out_h, out_w), dtype=x.dtype)
+    for b in _batch_chunks(x.shape[0], xp[:1].nbytes // kw):
+        s1 = _window_reduce(xp[b], w_axis, kw, sw, out_w, np.add)
+        _window_reduce(s1, h_axis, kh, sh, out_h, np.add, out=total[b])
     if any(pads):
         rows = _window_counts(in_hw[0], kh, sh, pads[0], out_h)
         cols = _window_counts(in_hw[1], kw, sw, pads[2], out_w)
@@ -431,26 +478,35 @@ def pool2d_backward(dout: np.ndarray, cache: PoolCache) -> np.ndarray:
     padded_shape = list(cache.x_shape)
     padded_shape[h_axis] += cache.pads[0] + cache.pads[1]
     padded_shape[w_axis] += cache.pads[2] + cache.pads[3]
-    dxp = np.zeros(padded_shape, dtype=dout.dtype)
+    used_h = (dout.shape[h_axis] - 1) * sh + kh
+    used_w = (dout.shape[w_axis] - 1) * sw + kw
+    # Skip the zero fill where the backward stages write every element themselves
+    # (see _fills_all): windows reach every row and column and the strides suit.
+    fills_all = ((used_h, used_w) == (padded_shape[h_axis], padded_shape[w_axis])
+                 and _fills_all(sh, kh) and _fills_all(sw, kw))
+    dxp = (np.empty if fills_all else np.zeros)(padded_shape, dtype=dout.dtype)
+    alloc_h = np.empty if _fills_all(sh, kh) else np.zeros  # for the row-stage targets
     # Rows/columns past the last window get no gradient: work on the region windows reach.
-    used = dxp[_index(h_axis, slice(0, (dout.shape[h_axis] - 1) * sh + kh))]
-    used = used[_index(w_axis, slice(0, (dout.shape[w_axis] - 1) * sw + kw))]
+    used = dxp[_index(h_axis, slice(0, used_h))]
+    used = used[_index(w_axis, slice(0, used_w))]
     if cache.mode == "max":
         assert cache.xp is not None and cache.out is not None
         if cache.m1 is None:
             _tiled_max_backward(dout, cache.xp, cache.out, h_axis, cache.pool, used)
         else:
-            dm1 = np.zeros(cache.m1.shape, dtype=dout.dtype)
-            _route_first_max(dout, cache.m1, cache.out, h_axis, kh, sh, dm1)
-            _route_first_max(dm1, cache.xp, cache.m1, w_axis, kw, sw, used)
+            for b in _batch_chunks(dout.shape[0], cache.m1[:1].nbytes):
+                m1 = cache.m1[b]
+                dm1 = alloc_h(m1.shape, dtype=dout.dtype)
+                _route_first_max(dout[b], m1, cache.out[b], h_axis, kh, sh, dm1)
+                _route_first_max(dm1, cache.xp[b], m1, w_axis, kw, sw, used[b])
     else:
         if isinstance(cache.count, np.ndarray):
             g = dout / cache.count
         else:
             g = dout * dout.dtype.type(1.0 / cache.count)
-        d1_shape = list(dout.shape)
-        d1_shape[h_axis] = used.shape[h_axis]
-        d1 = np.zeros(d1_shape, dtype=dout.dtype)
-        _window_scatter(g, h_axis, kh, sh, d1)
-        _window_scatter(d1, w_axis, kw, sw, used)
+        d1_shape = _out_shape(dout.shape, h_axis, used.shape[h_axis], dout.shape[w_axis])
+        for b in _batch_chunks(dout.shape[0], used[:1].nbytes // kw):
+            d1 = alloc_h((min(b.stop, dout.shape[0]) - b.start,) + d1_shape[1:], dtype=dout.dtype)
+            _window_scatter(g[b], h_axis, kh, sh, d1)
+            _window_scatter(d1, w_axis, kw, sw, used[b])
     return _unpad(dxp, cache.pads, cache.x_shape, h_axis)

@@ -1,0 +1,60 @@
+"""``deepstep predict``: the class and its probability for each image file."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import numpy as np
+
+from .common import (
+    CLIError,
+    adapt_images,
+    ensure_compiled,
+    load_images_for,
+    load_model_file,
+    model_class_names,
+    probabilities,
+)
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "predict",
+        help="classify image files with a saved model",
+        description="Print the predicted class and its probability for each image. Images are converted "
+                    "to the model's input: resized, grayscale for 1 channel or RGB for 3, scaled to [0, 1] "
+                    "as in training.",
+    )
+    p.add_argument("model", metavar="MODEL", help="a model file saved by 'deepstep train' (.npz)")
+    p.add_argument("images", metavar="IMAGE", nargs="+", help="PNG or JPEG files")
+    p.add_argument("--top", type=int, default=1, metavar="K", help="also list the K most likely classes")
+    p.add_argument("--invert", action="store_true",
+                   help="invert the intensities first (dark digits drawn on white, for models trained on "
+                        "light-on-dark digits such as MNIST's)")
+    p.set_defaults(handler=run)
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.top < 1:
+        raise CLIError(f"--top must be >= 1, got {args.top}")
+    model = ensure_compiled(load_model_file(args.model))
+    classes = model_class_names(model)
+    images = load_images_for(model, args.images)
+    if args.invert:
+        images = 1.0 - images
+    x = adapt_images(images, model, "the images")
+    proba = probabilities(model, x)
+    top = max(1, min(int(args.top), len(classes)))
+    width = max(len(p) for p in args.images)
+    for path, row in zip(args.images, proba, strict=True):
+        order = np.argsort(-row, kind="stable")[:top]
+        best = order[0]
+        line = f"{path:<{width}}  {classes[best]}  (probability {row[best]:.4f})"
+        if top > 1:
+            line += "  [" + ", ".join(f"{classes[k]}: {row[k]:.4f}" for k in order) + "]"
+        print(line)
+    return 0
