@@ -223,3 +223,11 @@ def test_saving_an_unbuilt_model_is_an_error(tmp_path):
     with pytest.raises(ValueError, match="model 'sequential' must be built before saving"):
         Sequential([Dense(2)]).save(tmp_path / "m.npz")
     assert not list(tmp_path.iterdir())
+
+
+def test_saved_files_get_the_usual_permissions(tmp_path):
+    umask = os.umask(0)
+    os.umask(umask)
+    path = tmp_path / "sub" / "model.npz"
+    make_model().save(path)
+    assert (path.stat().st_mode & 0o777) == (0o666 & ~umask)
