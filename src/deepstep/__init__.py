@@ -8,13 +8,30 @@ nn.functional
     Fast vectorized kernels: ``op(...) -> (out, cache)`` and ``op_backward(dout, cache)``.
 gradcheck
     Numerical gradient checking.
+nn
+    Keras-style layers, losses and ``Sequential`` (compile / fit / evaluate / predict / save).
+models
+    The model zoo: signs_convnet, cat_dnn, mnist_cnn, digits_cnn.
+io
+    Saving and loading models (one atomic ``.npz``); ``deepstep.load(path)``.
 """
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .nn.sequential import Sequential
 
 __version__ = "0.1.0"
 
 
-def load(path):  # noqa: ANN001, ANN201 - thin wrapper, documented in deepstep.io.load_model
-    """Load a model saved with ``model.save(path)``; see :func:`deepstep.io.load_model`."""
+def load(path: str | os.PathLike[str]) -> Sequential:
+    """Load a model saved with ``model.save(path)``; see :func:`deepstep.io.load_model`.
+
+    Imported lazily so that ``import deepstep`` stays light.
+    """
     from .io import load_model
 
     return load_model(path)

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from ._files import atomic_write
 
 if TYPE_CHECKING:  # pragma: no cover
     from .nn.sequential import Sequential
@@ -49,8 +50,9 @@ def _json_array(value: Any) -> np.ndarray:
 def save_model(model: Sequential, path: str | os.PathLike[str]) -> None:
     """Write ``model`` (architecture, weights, optimizer state, epoch, history, class names) to ``path``.
 
-    The write is atomic: a temporary file in the same folder is written, flushed,
-    ``fsync``-ed and renamed over ``path`` with ``os.replace``.
+    The write is atomic (:func:`deepstep._files.atomic_write`): a temporary file in the same
+    folder is written, flushed, ``fsync``-ed and renamed over ``path`` with ``os.replace``; the
+    folder is created if needed and the file gets the usual permissions.
 
     Raises
     ------
@@ -76,22 +78,14 @@ def save_model(model: Sequential, path: str | os.PathLike[str]) -> None:
         for key, value in model.optimizer.state_dict().items():
             arrays[f"optimizer/{key}"] = np.asarray(value)
 
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    def write(handle: Any) -> None:
+        np.savez(handle, **arrays)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+    atomic_write(path, write)
     try:  # make the rename itself durable (POSIX); not possible on every platform
-        dir_fd = os.open(folder, os.O_RDONLY)
+        dir_fd = os.open(path.parent, os.O_RDONLY)
     except OSError:
         return
     try:

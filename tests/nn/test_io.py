@@ -217,3 +217,17 @@ def test_nan_stops_training_and_the_checkpoint_holds_the_last_good_epoch(tmp_pat
     assert saved.epoch == 2 and len(saved.history["loss"]) == 2
     for a, b in zip(saved.get_weights(), good_weights[-1], strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_saving_an_unbuilt_model_is_an_error(tmp_path):
+    with pytest.raises(ValueError, match="model 'sequential' must be built before saving"):
+        Sequential([Dense(2)]).save(tmp_path / "m.npz")
+    assert not list(tmp_path.iterdir())
+
+
+def test_saved_files_get_the_usual_permissions(tmp_path):
+    umask = os.umask(0)
+    os.umask(umask)
+    path = tmp_path / "sub" / "model.npz"
+    make_model().save(path)
+    assert (path.stat().st_mode & 0o777) == (0o666 & ~umask)

@@ -397,3 +397,39 @@ def test_bad_model_arguments():
         Sequential(input_shape=(3,))
     with pytest.raises(ValueError, match="is not built"):
         Sequential([Dense(2)]).summary()
+
+
+def test_train_on_batch_is_one_fit_step():
+    x, y = blobs(16)
+    a, b = small_convnet(dtype="float32"), small_convnet(dtype="float32")
+    a.compile("adam", "sparse_categorical_crossentropy", weight_decay=0.01)
+    b.compile("adam", "sparse_categorical_crossentropy", weight_decay=0.01)
+    logs = a.train_on_batch(x, y)
+    hist = b.fit(x, y, epochs=1, batch_size=16, shuffle=False, verbose=0)
+    assert logs["loss"] == pytest.approx(hist.history["loss"][0], rel=1e-6)
+    assert logs["accuracy"] == hist.history["accuracy"][0]
+    for wa, wb in zip(a.get_weights(), b.get_weights(), strict=True):
+        np.testing.assert_array_equal(wa, wb)
+    from deepstep.train.errors import TrainingError
+
+    before = a.get_weights()
+    with pytest.raises(TrainingError, match="loss became nan in train_on_batch; the weights were not"):
+        a.train_on_batch(np.full_like(x, np.nan), y)
+    for wa, wb in zip(before, a.get_weights(), strict=True):
+        np.testing.assert_array_equal(wa, wb)
+    with pytest.raises(ValueError, match="x and y must have the same, non-zero number of samples"):
+        a.train_on_batch(x, y[:3])
+
+
+def test_dropout_masks_outside_fit_are_seeded_by_the_model():
+    x, _ = blobs(10)
+
+    def two_training_passes(seed):
+        model = Sequential([Flatten(), Dropout(0.5), Dense(3)], input_shape=(6, 6, 2), seed=seed)
+        return model.forward(x, training=True), model.forward(x, training=True)
+
+    first, second = two_training_passes(1)
+    assert not np.array_equal(first, second)  # a fresh mask per pass
+    again = two_training_passes(1)
+    np.testing.assert_array_equal(first, again[0])  # the same masks for the same model seed
+    np.testing.assert_array_equal(second, again[1])

@@ -9,7 +9,7 @@ import numpy as np
 
 from .._validation import check_int, check_real
 from . import functional as F
-from .layers import LAYER_CLASSES, Conv2D, Layer
+from .layers import LAYER_CLASSES, Conv2D, Dropout, Layer
 from .layers.base import as_shape, check_dtype_name
 from .losses import Loss, get_loss, l2_penalty
 from .parameter import Parameter
@@ -103,9 +103,11 @@ class Sequential:
             raise ValueError(f"model {self.name!r} has no layers to build")
         rng = np.random.default_rng(self._seed_sequence(0))
         current = shape
-        for layer in self.layers:
+        for index, layer in enumerate(self.layers):
             layer.build(current, rng=rng, dtype=self.dtype)
             current = layer.output_shape
+            if isinstance(layer, Dropout):  # fit reseeds it every epoch; this covers train_on_batch/forward
+                layer.rng = np.random.default_rng(self._seed_sequence(4, index))
         self.input_shape = shape
         self.built = True
 
@@ -288,6 +290,34 @@ class Sequential:
         return fit(self, x, y, epochs=epochs, batch_size=batch_size, validation_data=validation_data,
                    validation_split=validation_split, shuffle=shuffle, seed=seed, callbacks=callbacks,
                    verbose=verbose, initial_epoch=initial_epoch)
+
+    def train_on_batch(self, x: Any, y: Any) -> dict[str, float]:
+        """One optimization step on the batch ``(x, y)``; returns ``{"loss", "accuracy"}`` of the batch.
+
+        The loss (with weight decay) and accuracy are those of the forward pass before the
+        update. Raises ``deepstep.train.TrainingError`` on a NaN/inf loss or gradient (the
+        weights are then left unchanged).
+        """
+        from ..train.errors import TrainingError
+        from ..train.loop import NonFiniteError, train_step
+
+        self._require_compiled("train_on_batch")
+        xa = self._prepare_x(x)
+        targets = self.loss.prepare_targets(y, self.output_shape, self.dtype, "y")
+        if targets.shape[0] != xa.shape[0] or xa.shape[0] == 0:
+            raise ValueError(f"x and y must have the same, non-zero number of samples, got {xa.shape[0]} and "
+                             f"{targets.shape[0]}")
+        self._set_input_grad(False)
+        try:
+            loss, out = train_step(self, xa, targets, self.parameters())
+        except NonFiniteError as exc:
+            raise TrainingError(f"{exc} in train_on_batch; the weights were not updated") from None
+        finally:
+            self._set_input_grad(True)
+        logs = {"loss": loss}
+        if self.metrics:
+            logs["accuracy"] = float(np.mean(self.loss.predictions(out) == self.loss.target_classes(targets)))
+        return logs
 
     def _loss_and_metrics(self, x: np.ndarray, targets: np.ndarray, batch_size: int) -> dict[str, float]:
         """Mean loss (plus weight decay) and accuracy over ``x`` in inference mode."""

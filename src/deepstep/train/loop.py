@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._validation import check_int, check_real
+from ..nn.layers import Dropout
 from ..nn.losses import l2_penalty
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..nn.sequential import Sequential
 
-__all__ = ["History", "fit"]
+__all__ = ["History", "fit", "train_step", "NonFiniteError"]
 
 
 class History:
@@ -38,6 +39,34 @@ class History:
 
     def __repr__(self) -> str:
         return f"History(epochs={self.epoch}, keys={sorted(self.history)})"
+
+
+class NonFiniteError(ArithmeticError):
+    """Raised by :func:`train_step` before any weight changes when the loss or a gradient is NaN/inf."""
+
+
+def train_step(model: Sequential, xb: np.ndarray, tb: np.ndarray, params: Sequence[Any]
+               ) -> tuple[float, np.ndarray]:
+    """One optimization step on a prepared batch: returns ``(loss, outputs)``.
+
+    Zero the gradients, forward in training mode, loss plus L2 weight decay, backward,
+    weight-decay gradients, then ``model.optimizer.step(params)``. If the loss or a
+    trainable gradient is NaN/inf, :class:`NonFiniteError` is raised *before* the
+    optimizer step, so the weights keep their last good values.
+    """
+    model.zero_grad()
+    out = model.forward(xb, training=True)
+    loss, dout = model.loss(out, tb)
+    loss += l2_penalty(params, model.weight_decay, add_grad=False)
+    if not np.isfinite(loss):
+        raise NonFiniteError(f"loss became {loss}")
+    model.backward(dout)
+    l2_penalty(params, model.weight_decay, add_grad=True)
+    for p in params:
+        if p.trainable and not np.all(np.isfinite(p.grad)):
+            raise NonFiniteError(f"gradient of {p.name!r} became NaN/inf")
+    model.optimizer.step(params)
+    return loss, out
 
 
 def _check_lengths(x: np.ndarray, targets: np.ndarray, xname: str, yname: str) -> None:
@@ -155,7 +184,7 @@ def fit(model: Sequential, x: Any, y: Any, epochs: int = 1, batch_size: int = 32
     history = History()
     cbs = _make_callbacks(model, callbacks, verbose, steps, epochs)
     model.stop_training = False
-    dropout_layers = [layer for layer in model.layers if hasattr(layer, "rate") and hasattr(layer, "rng")]
+    dropout_layers = [layer for layer in model.layers if isinstance(layer, Dropout)]
     model._set_input_grad(False)
     try:
         cbs.on_train_begin({})
@@ -174,24 +203,13 @@ def fit(model: Sequential, x: Any, y: Any, epochs: int = 1, batch_size: int = 32
                     idx = order[lo:hi]
                     xb, tb = xa[idx], targets[idx]
                 cbs.on_batch_begin(step, {"batch": step, "size": hi - lo})
-                model.zero_grad()
-                out = model.forward(xb, training=True)
-                loss, dout = model.loss(out, tb)
-                loss += l2_penalty(params, model.weight_decay, add_grad=False)
-                if not np.isfinite(loss):
+                try:
+                    loss, out = train_step(model, xb, tb, params)
+                except NonFiniteError as exc:
                     raise TrainingError(
-                        f"loss became {loss} at epoch {epoch + 1} (0-based {epoch}), batch {step + 1} of "
-                        f"{steps} (0-based {step}); the weights were not updated with this batch. "
-                        f"Try a smaller learning rate or check the inputs for NaN/inf.", epoch, step)
-                model.backward(dout)
-                l2_penalty(params, model.weight_decay, add_grad=True)
-                for p in params:
-                    if p.trainable and not np.all(np.isfinite(p.grad)):
-                        raise TrainingError(
-                            f"gradient of {p.name!r} became NaN/inf at epoch {epoch + 1} (0-based {epoch}), "
-                            f"batch {step + 1} of {steps} (0-based {step}); the weights were not updated "
-                            f"with this batch.", epoch, step)
-                model.optimizer.step(params)
+                        f"{exc} at epoch {epoch + 1} (0-based {epoch}), batch {step + 1} of {steps} "
+                        f"(0-based {step}); the weights were not updated with this batch. Try a smaller "
+                        f"learning rate or check the inputs for NaN/inf.", epoch, step) from None
                 size = hi - lo
                 total_loss += loss * size
                 batch_logs = {"batch": step, "size": size, "loss": loss}
