@@ -122,6 +122,37 @@ def _time(fn, repeats: int, steps: int) -> float:
     return float(np.median(per_step))
 
 
+def layer_breakdown(model, step, steps: int) -> tuple[float, list[tuple[str, float, float]]]:
+    """Seconds per step, and per step in each layer's forward and backward (activations fused in
+    Conv2D/Dense), over ``steps`` instrumented steps."""
+    spent: dict[tuple[str, str], float] = {}
+    originals = []
+    for layer in model.layers:
+        for kind in ("forward", "backward"):
+            original = getattr(layer, kind)
+            originals.append((layer, kind))
+
+            def timed(*a, _f=original, _key=(layer.name, kind), **k):
+                start = time.perf_counter()
+                result = _f(*a, **k)
+                spent[_key] = spent.get(_key, 0.0) + time.perf_counter() - start
+                return result
+
+            setattr(layer, kind, timed)
+    try:
+        step()
+        spent.clear()
+        start = time.perf_counter()
+        for _ in range(steps):
+            step()
+        total = (time.perf_counter() - start) / steps
+    finally:
+        for layer, kind in originals:
+            delattr(layer, kind)  # back to the class methods
+    return total, [(layer.name, spent.get((layer.name, "forward"), 0.0) / steps,
+                    spent.get((layer.name, "backward"), 0.0) / steps) for layer in model.layers]
+
+
 def bench_model(name: str, build, batch: int, args, torch, threads: int) -> dict:
     rng = np.random.default_rng(0)
     model = build(dtype="float32", seed=0)
@@ -143,6 +174,7 @@ def bench_model(name: str, build, batch: int, args, torch, threads: int) -> dict
     row = {"model": name, "threads": threads, "batch": batch, "input": "x".join(map(str, model.input_shape)),
            "params": model.count_params(), "peak_mib": peak}
     row["deepstep_s"] = _time(deepstep_step, args.repeats, args.steps)
+    row["breakdown_s"], row["layers"] = layer_breakdown(model, deepstep_step, max(args.steps, 5))
     if torch is not None:
         twin_model = build(dtype="float32", seed=0)
         net = torch_twin(twin_model, torch)
@@ -186,7 +218,8 @@ def render(rows: list[dict], args, torch) -> str:
         f"identical network in NCHW (same initial weights, checked to give the same logits). Median of "
         f"{args.repeats} timings of {args.steps} steps after "
         "a warm-up, measured twice alternating, best median kept. Peak MiB: tracemalloc peak of NumPy "
-        "allocations during one deepstep step.",
+        "allocations during one deepstep step. On a shared machine the neighbours' load moves single "
+        "timings by up to 2x; compare rows of one run.",
         "",
         "| model | input | batch | params | threads | deepstep img/s | PyTorch img/s | "
         "deepstep / PyTorch time | deepstep peak MiB |",
@@ -201,6 +234,17 @@ def render(rows: list[dict], args, torch) -> str:
         lines.append(f"| {r['model']} | {r['input']} | {r['batch']} | {r['params']:,} | {r['threads']} | "
                      f"{ds:.0f} | {pt} | "
                      f"{ratio} | {r['peak_mib']:.1f} |")
+    first = args.threads[0]
+    lines += ["", f"Where deepstep's step time goes ({first} thread(s); forward / backward per layer, ms per "
+              "step, ReLU fused into the Conv2D rows, layers under 2% left out; the rest is the loss and "
+              "the Adam update):", ""]
+    for r in rows:
+        if r["threads"] != first:
+            continue
+        step_ms = r["breakdown_s"] * 1e3
+        parts = ", ".join(f"{n} {f * 1e3:.1f} / {b * 1e3:.1f}" for n, f, b in r["layers"]
+                          if f + b > 0.02 * r["breakdown_s"])
+        lines.append(f"- {r['model']} (batch {r['batch']}, {step_ms:.1f} ms per step): {parts}")
     lines.append(END)
     return "\n".join(lines)
 
