@@ -1,9 +1,10 @@
-"""Validation helpers shared by the course's fully connected modules (dnn, app, optim).
+"""Validation helpers shared by the course modules (cnn, cs231n, dnn, app, optim).
 
-Conventions of those notebooks: examples are columns, ``X`` is ``(n_x, m)``, a layer's
-weights are ``W_l`` of shape ``(n_l, n_{l-1})`` and its bias ``b_l`` is ``(n_l, 1)``;
-parameters live in a dict ``{"W1", "b1", ..., "WL", "bL"}`` and gradients in
-``{"dW1", "db1", ...}``.
+Convolutional modules: :func:`check_nonempty`, :func:`window_output_size` and
+:func:`unpack_cache`. Fully connected modules, in those notebooks' conventions: examples
+are columns, ``X`` is ``(n_x, m)``, a layer's weights are ``W_l`` of shape
+``(n_l, n_{l-1})`` and its bias ``b_l`` is ``(n_l, 1)``; parameters live in a dict
+``{"W1", "b1", ..., "WL", "bL"}`` and gradients in ``{"dW1", "db1", ...}``.
 """
 
 from __future__ import annotations
@@ -14,25 +15,47 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_array, check_keys
+from .._validation import check_array, check_keys, conv_output_size
 
 _WEIGHT_KEY = re.compile(r"^W([1-9][0-9]*)$")
 
 
+def as_real_array(x: Any, name: str, ndim: int | None = None, shape_names: str | None = None) -> np.ndarray:
+    """Return ``x`` as a real ndarray (of rank ``ndim`` if given); integer input is promoted to float64."""
+    arr = check_array(x, name, ndim=ndim, shape_names=shape_names)
+    if not np.issubdtype(arr.dtype, np.floating):
+        arr = arr.astype(np.float64)
+    return arr
+
+
 def as_real_matrix(x: Any, name: str, shape_names: str | None = None) -> np.ndarray:
     """Return ``x`` as a 2-D real ndarray; integer input is promoted to float64."""
-    arr = check_array(x, name, ndim=2, shape_names=shape_names)
-    if not np.issubdtype(arr.dtype, np.floating):
-        arr = arr.astype(np.float64)
+    return as_real_array(x, name, 2, shape_names)
+
+
+def check_nonempty(arr: np.ndarray, name: str, shape_names: str) -> np.ndarray:
+    """Raise ``ValueError`` if ``arr`` has a zero-length axis; return ``arr``."""
+    if arr.size == 0:
+        raise ValueError(f"{name} must have every dimension >= 1 {shape_names}, got shape {arr.shape}")
     return arr
 
 
-def as_real_array(x: Any, name: str) -> np.ndarray:
-    """Return ``x`` as a real ndarray of any rank; integer input is promoted to float64."""
-    arr = check_array(x, name)
-    if not np.issubdtype(arr.dtype, np.floating):
-        arr = arr.astype(np.float64)
-    return arr
+def window_output_size(in_size: int, window: int, stride: int, pad: int, axis: str, window_name: str) -> int:
+    """``(in_size + 2 pad - window) // stride + 1``; the error names the window's argument."""
+    try:
+        return conv_output_size(in_size, window, stride, 2 * pad, axis)
+    except ValueError as exc:
+        raise ValueError(f"{window_name}: {exc}") from None
+
+
+def unpack_cache(cache: Any, names: tuple[str, ...], producer: str) -> tuple[Any, ...]:
+    """Return ``cache`` as a tuple of ``len(names)`` items, or raise ``TypeError`` naming its producer."""
+    if not isinstance(cache, tuple | list) or len(cache) != len(names):
+        got = type(cache).__name__
+        if isinstance(cache, tuple | list):
+            got += f" of length {len(cache)}"
+        raise TypeError(f"cache must be the tuple ({', '.join(names)}) returned by {producer}, got {got}")
+    return tuple(cache)
 
 
 def as_labels(Y: Any, name: str, shape: tuple[int, ...], like: np.ndarray) -> np.ndarray:

@@ -36,12 +36,13 @@ maximum of a window receives the window's full gradient (see :func:`pool_backwar
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from .._validation import check_array, check_choice, check_int, check_keys, check_real, conv_output_size
+from .._validation import check_array, check_choice, check_int, check_keys, check_real
+from ._checks import check_nonempty, unpack_cache, window_output_size
 
 __all__ = [
     "zero_pad",
@@ -63,22 +64,10 @@ _NHWC_OUT = "(m, n_H, n_W, n_C)"
 # --------------------------------------------------------------------------- validation
 
 
-def _check_nonempty(arr: np.ndarray, name: str, shape_names: str) -> None:
-    if arr.size == 0:
-        raise ValueError(f"{name} must have every dimension >= 1 {shape_names}, got shape {arr.shape}")
-
-
 def _check_batch(A_prev: Any, name: str = "A_prev") -> np.ndarray:
     A_prev = check_array(A_prev, name, 4, _NHWC_PREV)
-    _check_nonempty(A_prev, name, _NHWC_PREV)
+    check_nonempty(A_prev, name, _NHWC_PREV)
     return A_prev
-
-
-def _output_size(in_size: int, window: int, stride: int, pad: int, axis: str, window_name: str) -> int:
-    try:
-        return conv_output_size(in_size, window, stride, 2 * pad, axis)
-    except ValueError as exc:
-        raise ValueError(f"{window_name}: {exc}") from None
 
 
 def _check_conv_hparameters(hparameters: Any) -> tuple[int, int]:
@@ -101,7 +90,7 @@ def _check_conv_operands(
     """Validate conv_forward's arguments; return them with stride, pad, n_H, n_W."""
     A_prev = _check_batch(A_prev)
     W = check_array(W, "W", 4, "(f, f, n_C_prev, n_C)")
-    _check_nonempty(W, "W", "(f, f, n_C_prev, n_C)")
+    check_nonempty(W, "W", "(f, f, n_C_prev, n_C)")
     if W.shape[0] != W.shape[1]:
         raise ValueError(
             f"W must hold square filters (f, f, n_C_prev, n_C), got shape {W.shape} "
@@ -118,18 +107,9 @@ def _check_conv_operands(
         raise ValueError(f"b must have shape (1, 1, 1, n_C) = {(1, 1, 1, n_C)}, got {b.shape}")
     stride, pad = _check_conv_hparameters(hparameters)
     f = W.shape[0]
-    n_H = _output_size(A_prev.shape[1], f, stride, pad, "height", "W")
-    n_W = _output_size(A_prev.shape[2], f, stride, pad, "width", "W")
+    n_H = window_output_size(A_prev.shape[1], f, stride, pad, "height", "W")
+    n_W = window_output_size(A_prev.shape[2], f, stride, pad, "width", "W")
     return A_prev, W, b, stride, pad, n_H, n_W
-
-
-def _unpack_cache(cache: Any, names: Sequence[str], producer: str) -> tuple[Any, ...]:
-    if not isinstance(cache, tuple | list) or len(cache) != len(names):
-        got = f"{type(cache).__name__} of length {len(cache)}" if isinstance(cache, tuple | list) else (
-            type(cache).__name__
-        )
-        raise TypeError(f"cache must be the tuple ({', '.join(names)}) returned by {producer}, got {got}")
-    return tuple(cache)
 
 
 def _check_gradient_shape(grad: Any, name: str, expected: tuple[int, ...]) -> np.ndarray:
@@ -288,7 +268,7 @@ def conv_backward(dZ: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray,
     dW : ndarray of float64, shape (f, f, n_C_prev, n_C)
     db : ndarray of float64, shape (1, 1, 1, n_C)
     """
-    A_prev, W, b, hparameters = _unpack_cache(cache, ("A_prev", "W", "b", "hparameters"), "conv_forward")
+    A_prev, W, b, hparameters = unpack_cache(cache, ("A_prev", "W", "b", "hparameters"), "conv_forward")
     A_prev, W, b, stride, pad, n_H, n_W = _check_conv_operands(A_prev, W, b, hparameters)
     m, n_H_prev, n_W_prev, n_C_prev = A_prev.shape
     f, n_C = W.shape[0], W.shape[3]
@@ -352,8 +332,8 @@ def pool_forward(
     f, stride = _check_pool_hparameters(hparameters)
     check_choice(mode, "mode", POOL_MODES)
     m, n_H_prev, n_W_prev, n_C = A_prev.shape
-    n_H = _output_size(n_H_prev, f, stride, 0, "height", "hparameters['f']")
-    n_W = _output_size(n_W_prev, f, stride, 0, "width", "hparameters['f']")
+    n_H = window_output_size(n_H_prev, f, stride, 0, "height", "hparameters['f']")
+    n_W = window_output_size(n_W_prev, f, stride, 0, "width", "hparameters['f']")
 
     A = np.zeros((m, n_H, n_W, n_C))
     for i in range(m):
@@ -457,13 +437,13 @@ def pool_backward(dA: np.ndarray, cache: tuple, mode: str = "max") -> np.ndarray
     -------
     dA_prev : ndarray of float64, shape (m, n_H_prev, n_W_prev, n_C)
     """
-    A_prev, hparameters = _unpack_cache(cache, ("A_prev", "hparameters"), "pool_forward")
+    A_prev, hparameters = unpack_cache(cache, ("A_prev", "hparameters"), "pool_forward")
     A_prev = _check_batch(A_prev)
     f, stride = _check_pool_hparameters(hparameters)
     check_choice(mode, "mode", POOL_MODES)
     m, n_H_prev, n_W_prev, n_C = A_prev.shape
-    n_H = _output_size(n_H_prev, f, stride, 0, "height", "hparameters['f']")
-    n_W = _output_size(n_W_prev, f, stride, 0, "width", "hparameters['f']")
+    n_H = window_output_size(n_H_prev, f, stride, 0, "height", "hparameters['f']")
+    n_W = window_output_size(n_W_prev, f, stride, 0, "width", "hparameters['f']")
     dA = _check_gradient_shape(dA, "dA", (m, n_H, n_W, n_C))
 
     dA_prev = np.zeros((m, n_H_prev, n_W_prev, n_C))

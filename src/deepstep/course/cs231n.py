@@ -26,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_array, check_int, check_keys, conv_output_size
+from .._validation import check_array, check_int, check_keys
+from ._checks import check_nonempty, unpack_cache, window_output_size
 
 __all__ = [
     "conv_forward_naive",
@@ -43,17 +44,7 @@ _FILTERS = "(F, C, HH, WW)"
 
 
 def _check_images(x: Any) -> np.ndarray:
-    x = check_array(x, "x", 4, _NCHW)
-    if x.size == 0:
-        raise ValueError(f"x must have every dimension >= 1 {_NCHW}, got shape {x.shape}")
-    return x
-
-
-def _output_size(in_size: int, window: int, stride: int, pad: int, axis: str, window_name: str) -> int:
-    try:
-        return conv_output_size(in_size, window, stride, 2 * pad, axis)
-    except ValueError as exc:
-        raise ValueError(f"{window_name}: {exc}") from None
+    return check_nonempty(check_array(x, "x", 4, _NCHW), "x", _NCHW)
 
 
 def _check_conv_operands(
@@ -61,9 +52,7 @@ def _check_conv_operands(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int, int, int]:
     """Validate conv_forward_naive's arguments; return them with stride, pad, H', W'."""
     x = _check_images(x)
-    w = check_array(w, "w", 4, _FILTERS)
-    if w.size == 0:
-        raise ValueError(f"w must have every dimension >= 1 {_FILTERS}, got shape {w.shape}")
+    w = check_nonempty(check_array(w, "w", 4, _FILTERS), "w", _FILTERS)
     if w.shape[1] != x.shape[1]:
         raise ValueError(
             f"w's C (axis 1) must equal x's channels {x.shape[1]}, got {w.shape[1]} "
@@ -76,8 +65,8 @@ def _check_conv_operands(
     check_keys(conv_param, "conv_param", ("stride", "pad"))
     stride = check_int(conv_param["stride"], "conv_param['stride']", 1)
     pad = check_int(conv_param["pad"], "conv_param['pad']", 0)
-    H_out = _output_size(x.shape[2], w.shape[2], stride, pad, "height", "w")
-    W_out = _output_size(x.shape[3], w.shape[3], stride, pad, "width", "w")
+    H_out = window_output_size(x.shape[2], w.shape[2], stride, pad, "height", "w")
+    W_out = window_output_size(x.shape[3], w.shape[3], stride, pad, "width", "w")
     return x, w, b, stride, pad, H_out, W_out
 
 
@@ -87,15 +76,6 @@ def _check_pool_param(pool_param: Any) -> tuple[int, int, int]:
     pool_width = check_int(pool_param["pool_width"], "pool_param['pool_width']", 1)
     stride = check_int(pool_param["stride"], "pool_param['stride']", 1)
     return pool_height, pool_width, stride
-
-
-def _unpack_cache(cache: Any, names: tuple[str, ...], producer: str) -> tuple[Any, ...]:
-    if not isinstance(cache, tuple | list) or len(cache) != len(names):
-        got = f"{type(cache).__name__} of length {len(cache)}" if isinstance(cache, tuple | list) else (
-            type(cache).__name__
-        )
-        raise TypeError(f"cache must be the tuple ({', '.join(names)}) returned by {producer}, got {got}")
-    return tuple(cache)
 
 
 def _check_dout(dout: Any, expected: tuple[int, ...]) -> np.ndarray:
@@ -179,7 +159,7 @@ def conv_backward_naive(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.
     dw : ndarray of float64, shape (F, C, HH, WW)
     db : ndarray of float64, shape (F,)
     """
-    x, w, b, conv_param = _unpack_cache(cache, ("x", "w", "b", "conv_param"), "conv_forward_naive")
+    x, w, b, conv_param = unpack_cache(cache, ("x", "w", "b", "conv_param"), "conv_forward_naive")
     x, w, b, stride, pad, H_out, W_out = _check_conv_operands(x, w, b, conv_param)
     N, C, H, W = x.shape
     F, _, HH, WW = w.shape
@@ -230,8 +210,8 @@ def max_pool_forward_naive(
     x = _check_images(x)
     pool_height, pool_width, stride = _check_pool_param(pool_param)
     N, C, H, W = x.shape
-    H_out = _output_size(H, pool_height, stride, 0, "height", "pool_param['pool_height']")
-    W_out = _output_size(W, pool_width, stride, 0, "width", "pool_param['pool_width']")
+    H_out = window_output_size(H, pool_height, stride, 0, "height", "pool_param['pool_height']")
+    W_out = window_output_size(W, pool_width, stride, 0, "width", "pool_param['pool_width']")
 
     out = np.zeros((N, C, H_out, W_out))
     for n in range(N):
@@ -264,12 +244,12 @@ def max_pool_backward_naive(dout: np.ndarray, cache: tuple) -> np.ndarray:
     -------
     dx : ndarray of float64, shape (N, C, H, W)
     """
-    x, pool_param = _unpack_cache(cache, ("x", "pool_param"), "max_pool_forward_naive")
+    x, pool_param = unpack_cache(cache, ("x", "pool_param"), "max_pool_forward_naive")
     x = _check_images(x)
     pool_height, pool_width, stride = _check_pool_param(pool_param)
     N, C, H, W = x.shape
-    H_out = _output_size(H, pool_height, stride, 0, "height", "pool_param['pool_height']")
-    W_out = _output_size(W, pool_width, stride, 0, "width", "pool_param['pool_width']")
+    H_out = window_output_size(H, pool_height, stride, 0, "height", "pool_param['pool_height']")
+    W_out = window_output_size(W, pool_width, stride, 0, "width", "pool_param['pool_width']")
     dout = _check_dout(dout, (N, C, H_out, W_out))
 
     dx = np.zeros((N, C, H, W))
