@@ -181,6 +181,8 @@ def test_training_errors(rng):
         app.L_layer_model(X, Y, [6, 3])
     with pytest.raises(ValueError, match="layers_dims must have at least 2 entries"):
         app.L_layer_model(X, Y, [6])
+    with pytest.raises(ValueError, match=r"Y must hold labels \(0 or 1\) in \[0, 1\], got a value 2.0"):
+        app.L_layer_model(X, np.full_like(Y, 2), [6, 1], num_iterations=1)
     with pytest.raises(ValueError, match="num_iterations must be >= 1, got 0"):
         app.L_layer_model(X, Y, [6, 1], num_iterations=0)
     with pytest.raises(ValueError, match="learning_rate must be > 0.0, got -0.1"):

@@ -359,6 +359,14 @@ def test_cost_and_predict_errors():
         dnn.compute_cost(np.full((2, 3), 0.5), np.ones((2, 3)))
     with pytest.raises(TypeError, match="Y must hold real numbers"):
         dnn.compute_cost(np.full((1, 2), 0.5), np.array([["a", "b"]]))
+    with pytest.raises(ValueError, match=r"AL must hold probabilities in \[0, 1\], got a value 1.5"):
+        dnn.compute_cost(np.array([[0.5, 1.5]]), np.ones((1, 2)))
+    with pytest.raises(ValueError, match=r"AL must hold probabilities in \[0, 1\], got a value nan"):
+        dnn.compute_cost(np.array([[0.5, np.nan]]), np.ones((1, 2)))
+    with pytest.raises(ValueError, match=r"Y must hold labels \(0 or 1\) in \[0, 1\], got a value 2.0"):
+        dnn.compute_cost(np.full((1, 2), 0.5), np.array([[0, 2]]))
+    with pytest.raises(ValueError, match=r"Y must hold labels \(0 or 1\) in \[0, 1\], got a value -1.0"):
+        dnn.L_model_backward(np.full((1, 2), 0.5), np.array([[0, -1]]), [((), ())])
     params = {"W1": np.ones((2, 1)), "b1": np.zeros((2, 1))}
     with pytest.raises(ValueError, match="parameters must end with a single output unit, got 2 outputs"):
         dnn.predict(np.ones((1, 3)), np.ones((1, 3)), params)

@@ -65,7 +65,17 @@ def as_labels(Y: Any, name: str, shape: tuple[int, ...], like: np.ndarray) -> np
         arr = check_array(arr, name)
     if arr.shape != shape:
         raise ValueError(f"{name} must have shape {shape} (the shape of the predictions), got {arr.shape}")
-    return arr.astype(like.dtype, copy=False)
+    arr = arr.astype(like.dtype, copy=False)
+    check_unit_interval(arr, name, "labels (0 or 1)")
+    return arr
+
+
+def check_unit_interval(arr: np.ndarray, name: str, what: str) -> None:
+    """Raise ``ValueError`` unless every value of ``arr`` lies in ``[0, 1]`` (NaN fails)."""
+    inside = (arr >= 0) & (arr <= 1)
+    if not np.all(inside):
+        bad = arr[~inside].flat[0]
+        raise ValueError(f"{name} must hold {what} in [0, 1], got a value {bad}")
 
 
 def num_layers(parameters: Any, name: str = "parameters") -> int:

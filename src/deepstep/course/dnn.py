@@ -35,6 +35,7 @@ from ._checks import (
     as_real_matrix,
     check_gradients,
     check_parameters,
+    check_unit_interval,
 )
 
 __all__ = [
@@ -334,6 +335,7 @@ def _check_predictions(AL: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:
     AL = as_real_matrix(AL, "AL", "(1, m)")
     if AL.shape[0] != 1:
         raise ValueError(f"AL must have shape (1, m) (one probability per example), got {AL.shape}")
+    check_unit_interval(AL, "AL", "probabilities")
     Y = as_labels(Y, "Y", AL.shape, AL)
     return AL, Y
 
