@@ -39,3 +39,10 @@ def test_failure_keeps_the_old_file_and_no_temporary(tmp_path):
         atomic_write(path, fail)
     assert path.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]
+
+
+def test_a_folder_as_target_is_refused_before_writing(tmp_path):
+    (tmp_path / "out").mkdir()
+    with pytest.raises(IsADirectoryError, match="cannot write .*out: it is a folder"):
+        atomic_write(tmp_path / "out", lambda f: f.write(b"x"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]

@@ -49,6 +49,10 @@ def test_plot_confusion_matrix(tmp_path, rng):
     _assert_sane(viz.plot_confusion_matrix(cm, ["a", "b", "c", "d"], tmp_path / "cm.png"))
     with pytest.raises(ValueError, match=r"cm must have shape \(3, 3\) for 3 classes, got \(4, 4\)"):
         viz.plot_confusion_matrix(cm, ["a", "b", "c"], tmp_path / "cm.png")
+    with pytest.raises(ValueError, match="cm must hold counts >= 0, got -1"):
+        viz.plot_confusion_matrix(-np.ones((2, 2)), ["a", "b"], tmp_path / "cm.png")
+    with pytest.raises(ValueError, match="cm must hold counts >= 0, got nan"):
+        viz.plot_confusion_matrix(np.full((2, 2), np.nan), ["a", "b"], tmp_path / "cm.png")
 
 
 def test_plot_misclassified(tmp_path, rng):
@@ -76,6 +80,10 @@ def test_plot_filters_and_feature_maps(tmp_path, rng):
         viz.plot_filters(np.zeros((3, 3, 4)), tmp_path / "f.png")
     with pytest.raises(ValueError, match=r"maps must be a 3-D array \(H, W, C\)"):
         viz.plot_feature_maps(np.zeros((1, 3, 3, 4)), tmp_path / "m.png")
+    with pytest.raises(ValueError, match=r"maps must have every dimension >= 1 .*, got shape \(3, 3, 0"):
+        viz.plot_feature_maps(np.zeros((3, 3, 0)), tmp_path / "m.png")
+    with pytest.raises(ValueError, match=r"kernel must have every dimension >= 1 .*, got shape \(3, 3, 1, 0"):
+        viz.plot_filters(np.zeros((3, 3, 1, 0)), tmp_path / "f.png")
 
 
 def test_overwrite_is_atomic(tmp_path):

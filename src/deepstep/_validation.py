@@ -16,6 +16,7 @@ import numpy as np
 __all__ = [
     "check_array",
     "check_float_array",
+    "check_nonempty",
     "check_int",
     "check_choice",
     "check_keys",
@@ -95,6 +96,15 @@ def check_float_array(
     if x.dtype not in (np.float32, np.float64):
         raise TypeError(f"{name} must have dtype float32 or float64, got {x.dtype}")
     return check_array(x, name, ndim, shape_names)
+
+
+def check_nonempty(arr: np.ndarray, name: str, shape_names: str | None = None) -> np.ndarray:
+    """Return ``arr``, or raise ``ValueError`` if one of its axes has length 0."""
+    if arr.size == 0:
+        raise ValueError(
+            f"{name} must have every dimension >= 1{_shape_hint(shape_names)}, got shape {arr.shape}"
+        )
+    return arr
 
 
 def check_same_dtype(arrays: Mapping[str, np.ndarray | None], reference: str) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ._files import atomic_write
-from ._validation import check_array, check_int
+from ._validation import check_array, check_int, check_nonempty
 
 __all__ = [
     "plot_history",
@@ -127,6 +127,8 @@ def plot_confusion_matrix(
     k = len(classes)
     if cm.shape != (k, k):
         raise ValueError(f"cm must have shape ({k}, {k}) for {k} classes, got {cm.shape}")
+    if not np.all(cm >= 0):  # also rejects NaN
+        raise ValueError(f"cm must hold counts >= 0, got {cm[~(cm >= 0)].flat[0]}")
     side = min(max(4.0, 0.6 * k + 2.5), 14.0)
     fig = _figure((side + 1.0, side))
     ax = fig.subplots()
@@ -250,6 +252,7 @@ def plot_filters(kernel: np.ndarray, path: str | PathLike[str], title: str = "Fi
     Path of the PNG.
     """
     kernel = check_array(kernel, "kernel", ndim=4, shape_names="(kh, kw, Cin, Cout)").astype(np.float64)
+    check_nonempty(kernel, "kernel", "(kh, kw, Cin, Cout)")
     kh, kw, cin, cout = kernel.shape
     rows, cols = _grid(cout)
     tile = 1.3
@@ -287,6 +290,7 @@ def plot_feature_maps(
     Path of the PNG.
     """
     maps = check_array(maps, "maps", ndim=3, shape_names="(H, W, C)").astype(np.float64)
+    check_nonempty(maps, "maps", "(H, W, C)")
     max_maps = check_int(max_maps, "max_maps", minimum=1)
     channels = min(maps.shape[-1], max_maps)
     rows, cols = _grid(channels)

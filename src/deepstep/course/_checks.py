@@ -1,10 +1,11 @@
 """Validation helpers shared by the course modules (cnn, cs231n, dnn, app, optim).
 
-Convolutional modules: :func:`check_nonempty`, :func:`window_output_size` and
-:func:`unpack_cache`. Fully connected modules, in those notebooks' conventions: examples
-are columns, ``X`` is ``(n_x, m)``, a layer's weights are ``W_l`` of shape
-``(n_l, n_{l-1})`` and its bias ``b_l`` is ``(n_l, 1)``; parameters live in a dict
-``{"W1", "b1", ..., "WL", "bL"}`` and gradients in ``{"dW1", "db1", ...}``.
+Convolutional modules: :func:`window_output_size` and :func:`unpack_cache`.
+
+Fully connected modules, in those notebooks' conventions: examples are columns, ``X``
+is ``(n_x, m)``, a layer's weights are ``W_l`` of shape ``(n_l, n_{l-1})`` and its bias
+``b_l`` is ``(n_l, 1)``; parameters live in a dict ``{"W1", "b1", ..., "WL", "bL"}``
+and gradients in ``{"dW1", "db1", ...}``.
 """
 
 from __future__ import annotations
@@ -31,13 +32,6 @@ def as_real_array(x: Any, name: str, ndim: int | None = None, shape_names: str |
 def as_real_matrix(x: Any, name: str, shape_names: str | None = None) -> np.ndarray:
     """Return ``x`` as a 2-D real ndarray; integer input is promoted to float64."""
     return as_real_array(x, name, 2, shape_names)
-
-
-def check_nonempty(arr: np.ndarray, name: str, shape_names: str) -> np.ndarray:
-    """Raise ``ValueError`` if ``arr`` has a zero-length axis; return ``arr``."""
-    if arr.size == 0:
-        raise ValueError(f"{name} must have every dimension >= 1 {shape_names}, got shape {arr.shape}")
-    return arr
 
 
 def window_output_size(in_size: int, window: int, stride: int, pad: int, axis: str, window_name: str) -> int:

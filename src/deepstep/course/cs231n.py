@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_array, check_int, check_keys
-from ._checks import check_nonempty, unpack_cache, window_output_size
+from .._validation import check_array, check_int, check_keys, check_nonempty
+from ._checks import unpack_cache, window_output_size
 
 __all__ = [
     "conv_forward_naive",
