@@ -18,7 +18,6 @@ import pytest
 
 from cli_helpers import assert_one_line_error, cli_env, run_cli, run_main
 
-pytest.importorskip("deepstep.models", reason="the framework (deepstep.models) is not installed")
 pytest.importorskip("sklearn")
 pytest.importorskip("matplotlib")
 Image = pytest.importorskip("PIL.Image")
