@@ -37,8 +37,17 @@ def test_folder_layout(folder):
 
 
 def test_rectangular_size_and_grayscale(folder):
-    x, _, _ = load_image_folder(folder, (4, 7), channels=1)
-    assert x.shape == (4, 4, 7, 1)
+    x, y, _ = load_image_folder(folder, (4, 7), channels=1)
+    assert x.shape == (4, 4, 7, 1) and x.dtype == np.uint8
+    assert y.tolist() == [0, 0, 1, 1]
+    np.testing.assert_array_equal(x[3], 200)  # the uniform gray square, resized to 4x7, in one channel
+
+
+def test_grayscale_uses_the_luma_weights(tmp_path):
+    # ITU-R 601-2 luma, as PIL's "L" mode: L = (299 R + 587 G + 114 B) / 1000
+    _save(tmp_path / "c" / "orange.png", np.tile(np.array([200, 100, 50], np.uint8), (3, 3, 1)))
+    x, _, _ = load_image_folder(tmp_path, 3, channels=1)
+    np.testing.assert_allclose(x[0].astype(float), (299 * 200 + 587 * 100 + 114 * 50) / 1000, atol=1)
 
 
 def test_load_image_keeps_size_or_resizes(tmp_path, rng):
