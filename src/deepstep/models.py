@@ -2,7 +2,7 @@
 
 Every builder returns an uncompiled, built :class:`~deepstep.nn.Sequential` whose last
 layer outputs logits, and accepts ``dtype`` ("float32"/"float64") and ``seed``.
-:data:`DEFAULT_COMPILE` gives each model's usual loss.
+:data:`DEFAULT_LOSS` gives each model's usual loss.
 """
 
 from __future__ import annotations
@@ -54,20 +54,26 @@ def cat_dnn(layers_dims: Sequence[int] = (12288, 20, 7, 5, 1), dtype: Any = "flo
     return Sequential(layers, input_shape=(dims[0],), name="cat_dnn", dtype=dtype, seed=seed)
 
 
+def _two_conv_cnn(filters: tuple[int, int], kernel_size: int, input_shape: tuple[int, int, int], name: str,
+                  dtype: Any, seed: int | None) -> Sequential:
+    """CONV -> ReLU -> MAXPOOL 2 -> CONV -> ReLU -> MAXPOOL 2 -> FLATTEN -> DENSE 10 (SAME, He-normal)."""
+    return Sequential([
+        Conv2D(filters[0], kernel_size, padding="same", activation="relu", kernel_initializer="he_normal"),
+        MaxPooling2D(2),
+        Conv2D(filters[1], kernel_size, padding="same", activation="relu", kernel_initializer="he_normal"),
+        MaxPooling2D(2),
+        Flatten(),
+        Dense(10),
+    ], input_shape=input_shape, name=name, dtype=dtype, seed=seed)
+
+
 def mnist_cnn(dtype: Any = "float32", seed: int | None = None) -> Sequential:
     """A small LeNet-style ConvNet for 28x28x1 digits (10 classes).
 
     CONV 5x5x8 SAME -> ReLU -> MAXPOOL 2 -> CONV 5x5x16 SAME -> ReLU -> MAXPOOL 2 ->
     FLATTEN (7*7*16 = 784) -> DENSE 10 (logits). He-normal kernels. 11,274 parameters.
     """
-    return Sequential([
-        Conv2D(8, 5, padding="same", activation="relu", kernel_initializer="he_normal"),
-        MaxPooling2D(2),
-        Conv2D(16, 5, padding="same", activation="relu", kernel_initializer="he_normal"),
-        MaxPooling2D(2),
-        Flatten(),
-        Dense(10),
-    ], input_shape=(28, 28, 1), name="mnist_cnn", dtype=dtype, seed=seed)
+    return _two_conv_cnn((8, 16), 5, (28, 28, 1), "mnist_cnn", dtype, seed)
 
 
 def digits_cnn(dtype: Any = "float32", seed: int | None = None) -> Sequential:
@@ -76,14 +82,7 @@ def digits_cnn(dtype: Any = "float32", seed: int | None = None) -> Sequential:
     CONV 3x3x16 SAME -> ReLU -> MAXPOOL 2 -> CONV 3x3x32 SAME -> ReLU -> MAXPOOL 2 ->
     FLATTEN (2*2*32 = 128) -> DENSE 10 (logits). He-normal kernels. 6,090 parameters.
     """
-    return Sequential([
-        Conv2D(16, 3, padding="same", activation="relu", kernel_initializer="he_normal"),
-        MaxPooling2D(2),
-        Conv2D(32, 3, padding="same", activation="relu", kernel_initializer="he_normal"),
-        MaxPooling2D(2),
-        Flatten(),
-        Dense(10),
-    ], input_shape=(8, 8, 1), name="digits_cnn", dtype=dtype, seed=seed)
+    return _two_conv_cnn((16, 32), 3, (8, 8, 1), "digits_cnn", dtype, seed)
 
 
 _BUILDERS: dict[str, Callable[..., Sequential]] = {
