@@ -102,7 +102,11 @@ def precision_recall(y_true: Any, y_pred: Any, num_classes: int | None = None
     -------
     (precision, recall) : tuple of float64 ndarrays, shape (K,)
     """
-    cm = confusion_matrix(y_true, y_pred, num_classes)
+    return _precision_recall(confusion_matrix(y_true, y_pred, num_classes))
+
+
+def _precision_recall(cm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-class precision (over columns: predicted) and recall (over rows: true) of a confusion matrix."""
     tp = np.diag(cm).astype(np.float64)
     return _safe_divide(tp, cm.sum(axis=0)), _safe_divide(tp, cm.sum(axis=1))
 
@@ -132,10 +136,8 @@ def classification_report(y_true: Any, y_pred: Any, num_classes: int | None = No
         if len(class_names) != k:
             raise ValueError(f"class_names must have one name per class ({k}), got {len(class_names)}")
         names = [str(n) for n in class_names]
-    tp = np.diag(cm).astype(np.float64)
+    precision, recall = _precision_recall(cm)
     support = cm.sum(axis=1)
-    precision = _safe_divide(tp, cm.sum(axis=0))
-    recall = _safe_divide(tp, support)
     f1 = _safe_divide(2 * precision * recall, precision + recall)
     total = int(support.sum())
     weights = support / total
@@ -149,7 +151,7 @@ def classification_report(y_true: Any, y_pred: Any, num_classes: int | None = No
         lines.append(f"{name:>{width}} {precision[i]:>{col}.{digits}f}{recall[i]:>{col}.{digits}f}"
                      f"{f1[i]:>{col}.{digits}f}{support[i]:>{col}d}")
     lines.append("")
-    acc = float(tp.sum() / total)
+    acc = float(np.trace(cm) / total)
     lines.append(f"{'accuracy':>{width}} {'':>{col}}{'':>{col}}{acc:>{col}.{digits}f}{total:>{col}d}")
     averages = (("macro avg", lambda a: float(a.mean())), ("weighted avg", lambda a: float(a @ weights)))
     for label, avg in averages:
