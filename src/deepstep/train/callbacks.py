@@ -133,6 +133,16 @@ def _resolve_mode(mode: str, monitor: str) -> str:
     return mode
 
 
+def _initial_best(mode: str) -> float:
+    """The value every first observation improves on."""
+    return math.inf if mode == "min" else -math.inf
+
+
+def _is_better(value: float, best: float, mode: str, min_delta: float = 0.0) -> bool:
+    """``value < best - min_delta`` in mode ``"min"``, ``value > best + min_delta`` in mode ``"max"``."""
+    return value < best - min_delta if mode == "min" else value > best + min_delta
+
+
 def _monitored(logs: Mapping[str, Any] | None, monitor: str, who: str) -> float | None:
     value = (logs or {}).get(monitor)
     if value is None:
@@ -181,16 +191,11 @@ class EarlyStopping(Callback):
         self._reset()
 
     def _reset(self) -> None:
-        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best = _initial_best(self.mode)
         self.best_epoch: int | None = None
         self.best_weights: list[np.ndarray] | None = None
         self.stopped_epoch: int | None = None
         self.wait = 0
-
-    def _improved(self, value: float) -> bool:
-        if self.mode == "min":
-            return value < self.best - self.min_delta
-        return value > self.best + self.min_delta
 
     def on_train_begin(self, logs=None):
         self._reset()
@@ -200,7 +205,7 @@ class EarlyStopping(Callback):
         if value is None:
             return
         self.wait += 1
-        if self._improved(value):
+        if _is_better(value, self.best, self.mode, self.min_delta):
             self.best, self.best_epoch, self.wait = value, epoch, 0
             if self.restore_best_weights:
                 self.best_weights = [p.value.copy() for p in self.model.parameters()]
@@ -265,11 +270,11 @@ class ModelCheckpoint(Callback):
         except (KeyError, IndexError, ValueError) as exc:
             raise ValueError(f"filepath {self.filepath!r} has a bad format field ({exc!r}); allowed fields: "
                              f"epoch, {', '.join(_LOG_KEYS)}") from exc
-        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best = _initial_best(self.mode)
         self.last_saved: str | None = None
 
     def on_train_begin(self, logs=None):
-        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best = _initial_best(self.mode)
 
     def on_epoch_end(self, epoch, logs=None):
         logs = dict(logs or {})
@@ -277,8 +282,7 @@ class ModelCheckpoint(Callback):
             value = _monitored(logs, self.monitor, "ModelCheckpoint")
             if value is None:
                 return
-            improved = value < self.best if self.mode == "min" else value > self.best
-            if not improved:
+            if not _is_better(value, self.best, self.mode):
                 return
             self.best = value
         try:
