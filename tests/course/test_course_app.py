@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from deepstep.course import app, dnn
+from deepstep.data import DataFormatError
 
 
 @pytest.fixture
@@ -67,11 +68,11 @@ def test_load_data_errors(tmp_path, data_dir, monkeypatch):
     with h5py.File(partial, "w") as f:
         f["test_set_x"] = np.zeros((2, 4, 4, 3), dtype=np.uint8)
         f["test_set_y"] = np.zeros(2, dtype=np.int64)
-    with pytest.raises(KeyError, match="partial.h5 has no dataset 'list_classes'"):
+    with pytest.raises(DataFormatError, match="partial.h5 has no dataset 'list_classes'"):
         app.load_data(data_dir / "train_catvnoncat.h5", partial)
     not_h5 = tmp_path / "text.h5"
     not_h5.write_text("hello")
-    with pytest.raises(OSError, match="cannot read .*text.h5 as an HDF5 file"):
+    with pytest.raises(DataFormatError, match="cannot read .*text.h5 as an HDF5 file"):
         app.load_data(not_h5, partial)
     monkeypatch.setitem(sys.modules, "h5py", None)
     with pytest.raises(ImportError, match=r"pip install 'deepstep\[data\]'"):

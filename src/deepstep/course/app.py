@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_int, check_real
+from ..data._optional import require
+from ..data.errors import DataFormatError
 from ._checks import as_labels, as_real_matrix
 from .dnn import (
     L_model_forward,
@@ -45,23 +47,18 @@ __all__ = [
 
 
 def _read_h5(path: str | PathLike[str], keys: Sequence[str]) -> list[np.ndarray]:
-    try:
-        import h5py
-    except ImportError as exc:  # pragma: no cover - h5py is installed in CI
-        raise ImportError(
-            "reading the course's .h5 datasets needs h5py: pip install 'deepstep[data]'"
-        ) from exc
+    h5py = require("h5py", "data", "reading the course's .h5 datasets")
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"dataset file not found: {path}")
     try:
         handle = h5py.File(path, "r")
     except OSError as exc:
-        raise OSError(f"cannot read {path} as an HDF5 file: {exc}") from exc
+        raise DataFormatError(f"cannot read {path} as an HDF5 file: {exc}") from exc
     with handle:
         missing = [k for k in keys if k not in handle]
         if missing:
-            raise KeyError(
+            raise DataFormatError(
                 f"{path} has no dataset {', '.join(repr(k) for k in missing)}; "
                 f"it holds {sorted(handle.keys())}"
             )
@@ -94,8 +91,9 @@ def load_data(train_path: str | PathLike[str], test_path: str | PathLike[str]
         If h5py is not installed (``pip install 'deepstep[data]'``).
     FileNotFoundError
         If a file does not exist.
-    KeyError
-        If a file lacks one of the datasets (the message names the file).
+    deepstep.data.DataFormatError
+        (a ``ValueError``) If a file is not HDF5 or lacks one of the datasets (the message names
+        the file).
     """
     train_x_orig, train_y = _read_h5(train_path, ["train_set_x", "train_set_y"])
     test_x_orig, test_y, classes = _read_h5(test_path, ["test_set_x", "test_set_y", "list_classes"])
