@@ -84,6 +84,21 @@ def test_numerical_gradient_errors():
         numerical_gradients(lambda: 0.0, [np.ones(2, dtype=np.int32)])
 
 
+def test_x_is_restored_when_f_raises():
+    def fails_on_perturbed_input(v):
+        if v[0] != 1.0:
+            raise FloatingPointError("overflow")
+        return float(np.sum(v))
+
+    x = np.array([1.0, 2.0, 3.0])
+    with pytest.raises(FloatingPointError):
+        eval_numerical_gradient(fails_on_perturbed_input, x)
+    np.testing.assert_array_equal(x, [1.0, 2.0, 3.0])
+    with pytest.raises(FloatingPointError):
+        eval_numerical_gradient_array(lambda v: np.array([fails_on_perturbed_input(v)]), x, np.ones(1))
+    np.testing.assert_array_equal(x, [1.0, 2.0, 3.0])
+
+
 # ----------------------------------------------------------------------------- dictionary <-> vector
 def test_dictionary_vector_round_trip(rng):
     params = _params(rng)

@@ -14,6 +14,7 @@ notebook, for a parameters dict ``{"W1", "b1", ...}``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -56,6 +57,29 @@ def _check_x_and_h(x: np.ndarray, h: float) -> None:
     check_real(h, "h", 0.0, inclusive_min=False)
 
 
+def _centred_differences(x: np.ndarray, h: float, evaluate: Callable[[np.ndarray], Any],
+                         combine: Callable[[Any, Any], float]) -> np.ndarray:
+    """``grad[i] = combine(evaluate(x + h e_i), evaluate(x - h e_i)) / (2h)`` for every entry of ``x``.
+
+    ``x`` is perturbed in place, one entry at a time, and restored even if ``evaluate`` raises.
+    """
+    grad = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])
+    while not it.finished:
+        ix = it.multi_index
+        old = x[ix]
+        try:
+            x[ix] = old + h
+            plus = evaluate(x)
+            x[ix] = old - h
+            minus = evaluate(x)
+        finally:
+            x[ix] = old
+        grad[ix] = combine(plus, minus) / (2 * h)
+        it.iternext()
+    return grad
+
+
 def eval_numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray,
                             h: float = 1e-5) -> np.ndarray:
     """Numerical gradient of a scalar function ``f`` at ``x`` (perturbed in place, restored).
@@ -63,19 +87,7 @@ def eval_numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray,
     Returns an array of ``x.shape`` with ``(f(x + h e_i) - f(x - h e_i)) / (2h)``.
     """
     _check_x_and_h(x, h)
-    grad = np.zeros_like(x)
-    it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])
-    while not it.finished:
-        ix = it.multi_index
-        old = x[ix]
-        x[ix] = old + h
-        fxph = float(f(x))
-        x[ix] = old - h
-        fxmh = float(f(x))
-        x[ix] = old
-        grad[ix] = (fxph - fxmh) / (2 * h)
-        it.iternext()
-    return grad
+    return _centred_differences(x, h, lambda v: float(f(v)), lambda plus, minus: plus - minus)
 
 
 def eval_numerical_gradient_array(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray,
@@ -83,25 +95,19 @@ def eval_numerical_gradient_array(f: Callable[[np.ndarray], np.ndarray], x: np.n
     """Numerical gradient of ``sum(f(x) * df)`` with respect to ``x`` (CS231n).
 
     ``f`` returns an array (for instance a layer's output) and ``df`` is the upstream
-    gradient of that output; the result approximates the backward pass' ``dx``.
+    gradient of that output; the result approximates the backward pass' ``dx``:
+    ``sum((f(x + h e_i) - f(x - h e_i)) * df) / (2h)``.
     """
     _check_x_and_h(x, h)
     df = check_array(df, "df")
-    grad = np.zeros_like(x)
-    it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])
-    while not it.finished:
-        ix = it.multi_index
-        old = x[ix]
-        x[ix] = old + h
-        pos = np.array(f(x), dtype=np.float64, copy=True)
-        x[ix] = old - h
-        neg = np.array(f(x), dtype=np.float64, copy=True)
-        x[ix] = old
-        if pos.shape != df.shape:
-            raise ValueError(f"df must have the shape of f(x) {pos.shape}, got {df.shape}")
-        grad[ix] = np.sum((pos - neg) * df) / (2 * h)
-        it.iternext()
-    return grad
+
+    def evaluate(v: np.ndarray) -> np.ndarray:
+        out = np.array(f(v), dtype=np.float64, copy=True)
+        if out.shape != df.shape:
+            raise ValueError(f"df must have the shape of f(x) {out.shape}, got {df.shape}")
+        return out
+
+    return _centred_differences(x, h, evaluate, lambda plus, minus: float(np.sum((plus - minus) * df)))
 
 
 def numerical_gradients(f: Callable[[], np.ndarray], arrays: Sequence[np.ndarray],
