@@ -47,6 +47,12 @@ def test_version(capsys):
         (("evaluate", "model.npz"), ("the following arguments are required: --data",)),
         (("predict", "model.npz"), ("the following arguments are required: IMAGE",)),
         (("visualize",), ("the following arguments are required: MODEL, IMAGE",)),
+        (("predict", "model.npz", "a.png", "--top", "0"), ("argument --top", "must be >= 1, got 0")),
+        (("evaluate", "model.npz", "--data", "digits", "--seed", "-1"), ("argument --seed", "must be >= 0")),
+        (("gradcheck", "digits_cnn", "--entries", "0"), ("argument --entries", "must be >= 1, got 0")),
+        (("gradcheck", "digits_cnn", "--batch-size", "0"), ("argument --batch-size", "must be >= 1")),
+        (("gradcheck", "digits_cnn", "--epsilon", "1"), ("argument --epsilon", "must be in (0, 1), got 1")),
+        (("gradcheck", "digits_cnn", "--tolerance", "inf"), ("argument --tolerance", "must be finite")),
     ],
 )
 def test_usage_errors_are_one_line_with_status_2(capsys, argv, fragments):

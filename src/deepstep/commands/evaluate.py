@@ -15,6 +15,7 @@ from .common import (
     image_geometry,
     load_model_file,
     model_class_names,
+    non_negative_int,
 )
 
 __all__ = ["add_parser", "run", "format_report"]
@@ -33,7 +34,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--subset", choices=("all", "test"), default="all",
                    help="'test': only the part 'deepstep train' held out for testing (same --seed); "
                         "'all' (default): every image")
-    p.add_argument("--seed", type=int, default=0, help="seed of the split for --subset test (default: 0)")
+    p.add_argument("--seed", type=non_negative_int, default=0,
+                   help="seed of the split for --subset test (default: 0)")
     p.add_argument("--out", default=None, metavar="DIR",
                    help="folder for the pictures (default: the model file's folder)")
     p.set_defaults(handler=run)

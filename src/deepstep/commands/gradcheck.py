@@ -8,7 +8,15 @@ from typing import Any
 
 import numpy as np
 
-from .common import CLIError, is_binary, load_model_or_name, model_input_shape
+from .common import (
+    CLIError,
+    is_binary,
+    load_model_or_name,
+    model_input_shape,
+    non_negative_int,
+    open_fraction,
+    positive_int,
+)
 
 __all__ = ["add_parser", "run", "ParameterCheck", "check_model_gradients", "to_float64"]
 
@@ -24,13 +32,16 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                     "Exit status 1 if any parameter fails.",
     )
     p.add_argument("model", metavar="MODEL|NAME", help="a saved model (.npz) or a model-zoo name")
-    p.add_argument("--batch-size", type=int, default=2, help="random inputs in the batch (default: 2)")
-    p.add_argument("--entries", type=int, default=12,
+    p.add_argument("--batch-size", type=positive_int, default=2,
+                   help="random inputs in the batch (default: 2)")
+    p.add_argument("--entries", type=positive_int, default=12,
                    help="entries checked per parameter, sampled at random (default: 12)")
-    p.add_argument("--epsilon", type=float, default=1e-5, help="finite-difference step h (default: 1e-5)")
-    p.add_argument("--tolerance", type=float, default=1e-6,
+    p.add_argument("--epsilon", type=open_fraction, default=1e-5,
+                   help="finite-difference step h (default: 1e-5)")
+    p.add_argument("--tolerance", type=open_fraction, default=1e-6,
                    help="largest relative error that passes (default: 1e-6)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the inputs, labels and sampled entries")
+    p.add_argument("--seed", type=non_negative_int, default=0,
+                   help="seed of the inputs, labels and sampled entries")
     p.set_defaults(handler=run)
     return p
 
@@ -111,10 +122,6 @@ def check_model_gradients(model: Any, x: np.ndarray, y: np.ndarray, entries: int
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.batch_size < 1 or args.entries < 1:
-        raise CLIError("--batch-size and --entries must be >= 1")
-    if not (0 < args.epsilon < 1) or not (0 < args.tolerance < 1):
-        raise CLIError("--epsilon and --tolerance must be in (0, 1)")
     model = to_float64(load_model_or_name(args.model, dtype="float64", seed=args.seed))
     rng = np.random.default_rng(args.seed)
     shape = model_input_shape(model)

@@ -8,12 +8,12 @@ from typing import Any
 import numpy as np
 
 from .common import (
-    CLIError,
     adapt_images,
     ensure_compiled,
     load_images_for,
     load_model_file,
     model_class_names,
+    positive_int,
     probabilities,
 )
 
@@ -30,7 +30,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("model", metavar="MODEL", help="a model file saved by 'deepstep train' (.npz)")
     p.add_argument("images", metavar="IMAGE", nargs="+", help="PNG or JPEG files")
-    p.add_argument("--top", type=int, default=1, metavar="K", help="also list the K most likely classes")
+    p.add_argument("--top", type=positive_int, default=1, metavar="K",
+                   help="also list the K most likely classes")
     p.add_argument("--invert", action="store_true",
                    help="invert the intensities first (dark digits drawn on white, for models trained on "
                         "light-on-dark digits such as MNIST's)")
@@ -39,8 +40,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.top < 1:
-        raise CLIError(f"--top must be >= 1, got {args.top}")
     model = ensure_compiled(load_model_file(args.model))
     classes = model_class_names(model)
     images = load_images_for(model, args.images)

@@ -13,7 +13,17 @@ from typing import Any
 import numpy as np
 
 from .._files import atomic_write
-from .common import CLIError, adapt_images, image_geometry, is_binary, load_model_file
+from .common import (
+    CLIError,
+    adapt_images,
+    fraction,
+    image_geometry,
+    is_binary,
+    load_model_file,
+    non_negative_int,
+    positive_float,
+    positive_int,
+)
 
 __all__ = ["add_parser", "run", "default_model_for", "MODEL_DEFAULTS", "TEST_FRACTION"]
 
@@ -65,21 +75,21 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--model", default=None, metavar="NAME",
                    help="model-zoo network (default: chosen from the data: digits_cnn, mnist_cnn, "
                         "signs_convnet or cat_dnn)")
-    p.add_argument("--epochs", type=_positive_int, default=None, metavar="N",
+    p.add_argument("--epochs", type=positive_int, default=None, metavar="N",
                    help="number of epochs (default: per model; with --resume, the new total)")
-    p.add_argument("--batch-size", type=_positive_int, default=None, metavar="N",
+    p.add_argument("--batch-size", type=positive_int, default=None, metavar="N",
                    help="mini-batch size (default: per model)")
-    p.add_argument("--lr", type=_positive_float, default=None, metavar="F",
+    p.add_argument("--lr", type=positive_float, default=None, metavar="F",
                    help="learning rate (default: per model)")
     p.add_argument("--optimizer", choices=("adam", "sgd", "rmsprop", "adamw"), default="adam",
                    help="optimizer (default: adam)")
-    p.add_argument("--seed", type=_non_negative_int, default=None, metavar="N",
+    p.add_argument("--seed", type=non_negative_int, default=None, metavar="N",
                    help="seed of the weights, the splits and the shuffling (default: 0)")
     p.add_argument("--dtype", choices=("float32", "float64"), default=None,
                    help="floating-point type of weights and activations (default: float32)")
-    p.add_argument("--val-split", type=_fraction, default=None, metavar="F",
+    p.add_argument("--val-split", type=fraction, default=None, metavar="F",
                    help="fraction of the training part held out for validation (default: 0.1; 0 for none)")
-    p.add_argument("--image-size", type=_positive_int, default=None, metavar="N",
+    p.add_argument("--image-size", type=positive_int, default=None, metavar="N",
                    help="size images of an image folder are resized to (default: the model's input, or 64)")
     p.add_argument("--out", default=None, metavar="DIR",
                    help="output folder (default: ./runs/<model>-<data>)")
@@ -89,51 +99,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=run)
     return p
-
-
-def _positive_int(text: str) -> int:
-    value = _int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    value = _int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-    return value
-
-
-def _int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-
-
-def _float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not np.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be finite, got {text}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = _float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
-
-
-def _fraction(text: str) -> float:
-    value = _float(text)
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
-    return value
 
 
 def default_model_for(shape: tuple[int, ...], num_classes: int) -> str | None:
