@@ -70,6 +70,8 @@ def test_plot_misclassified(tmp_path, rng):
         viz.plot_misclassified(x, y[:3], y, ["a", "b", "c"], tmp_path / "m.png")
     with pytest.raises(ValueError, match=r"y_pred must hold class indices in 0\.\.1"):
         viz.plot_misclassified(x, y % 2, y, ["a", "b"], tmp_path / "m.png")
+    with pytest.raises(ValueError, match="y_pred must hold integer class indices, got non-integer value 0.5"):
+        viz.plot_misclassified(x, y, y + 0.5, ["a", "b", "c"], tmp_path / "m.png")
 
 
 def test_plot_filters_and_feature_maps(tmp_path, rng):

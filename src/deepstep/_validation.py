@@ -19,6 +19,7 @@ __all__ = [
     "check_nonempty",
     "check_int",
     "check_choice",
+    "check_class_indices",
     "check_keys",
     "check_same_dtype",
     "conv_output_size",
@@ -152,6 +153,28 @@ def check_choice(value: Any, name: str, choices: Iterable[Any]) -> Any:
         allowed = ", ".join(repr(c) for c in choices)
         raise ValueError(f"{name} must be one of {allowed}; got {value!r}")
     return value
+
+
+def check_class_indices(y: Any, name: str, num_classes: int | None = None) -> np.ndarray:
+    """Return 1-D class indices ``y`` as int64, or raise naming ``name`` and the bad value.
+
+    Integer arrays and floats holding whole numbers (``1.0``) are accepted; every index must be
+    ``>= 0`` and, when ``num_classes`` is given, ``< num_classes``.
+    """
+    arr = check_array(y, name, ndim=1, shape_names="(N,) of class indices")
+    if np.issubdtype(arr.dtype, np.floating):
+        whole = np.isfinite(arr) & (arr == np.round(arr))
+        if not np.all(whole):
+            bad = arr[~whole][0]
+            raise ValueError(f"{name} must hold integer class indices, got non-integer value {bad}")
+    arr = arr.astype(np.int64, copy=False)
+    if arr.size:
+        low, high = int(arr.min()), int(arr.max())
+        if low < 0:
+            raise ValueError(f"{name} must hold class indices >= 0, got {low}")
+        if num_classes is not None and high >= num_classes:
+            raise ValueError(f"{name} must hold class indices in 0..{num_classes - 1}, got {high}")
+    return arr
 
 
 def check_keys(mapping: Any, name: str, keys: Iterable[str]) -> Mapping[str, Any]:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ._files import atomic_write
-from ._validation import check_array, check_int, check_nonempty
+from ._validation import check_array, check_class_indices, check_int, check_nonempty
 
 __all__ = [
     "plot_history",
@@ -199,17 +199,14 @@ def plot_misclassified(
     Path of the PNG (with a note when nothing was misclassified).
     """
     x = check_array(x, "x", ndim=(2, 3, 4), shape_names="(m, H, W[, C]) or (m, D)")
-    y_true = check_array(y_true, "y_true", ndim=1).astype(np.int64)
-    y_pred = check_array(y_pred, "y_pred", ndim=1).astype(np.int64)
+    y_true = check_class_indices(y_true, "y_true", len(classes))
+    y_pred = check_class_indices(y_pred, "y_pred", len(classes))
     max_images = check_int(max_images, "max_images", minimum=1)
     if not (x.shape[0] == y_true.shape[0] == y_pred.shape[0]):
         raise ValueError(
             f"x, y_true and y_pred must have the same length, got {x.shape[0]}, {y_true.shape[0]}, "
             f"{y_pred.shape[0]}"
         )
-    for name, labels in (("y_true", y_true), ("y_pred", y_pred)):
-        if labels.size and (labels.min() < 0 or labels.max() >= len(classes)):
-            raise ValueError(f"{name} must hold class indices in 0..{len(classes) - 1}")
     wrong = np.flatnonzero(y_true != y_pred)[:max_images]
     if wrong.size == 0:
         fig = _figure((4, 2))

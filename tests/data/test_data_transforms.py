@@ -40,8 +40,13 @@ def test_normalize():
 def test_one_hot():
     out = one_hot(np.array([2, 0, 1]), 3)
     np.testing.assert_array_equal(out, np.eye(3)[[2, 0, 1]])
-    with pytest.raises(ValueError, match=r"class indices in 0\.\.2, got 0\.\.3"):
+    with pytest.raises(ValueError, match=r"y must hold class indices in 0\.\.2, got 3"):
         one_hot(np.array([0, 3]), 3)
+    with pytest.raises(ValueError, match=r"y must hold class indices >= 0, got -1"):
+        one_hot(np.array([0, -1]), 3)
+    with pytest.raises(ValueError, match="y must hold integer class indices, got non-integer value 0.5"):
+        one_hot(np.array([0.5, 1.0]), 3)
+    np.testing.assert_array_equal(one_hot(np.array([1.0, 0.0]), 2), [[0, 1], [1, 0]])
     with pytest.raises(ValueError, match="y must be a 1-D array"):
         one_hot(np.zeros((2, 2), int), 3)
     with pytest.raises(ValueError, match="num_classes must be >= 1"):

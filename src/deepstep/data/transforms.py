@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from .._validation import check_array, check_int, check_real
+from .._validation import check_array, check_class_indices, check_int, check_real
 
 __all__ = ["normalize", "one_hot", "train_val_split", "iterate_batches"]
 
@@ -38,14 +38,6 @@ def _float_dtype(dtype: object) -> np.dtype:
     return want
 
 
-def _check_labels(y: object, name: str = "y") -> np.ndarray:
-    arr = check_array(y, name, ndim=1, shape_names="(m,)")
-    if not np.issubdtype(arr.dtype, np.integer):
-        if not np.all(np.mod(arr, 1) == 0):
-            raise TypeError(f"{name} must hold integer class indices, got dtype {arr.dtype}")
-    return arr.astype(np.int64, copy=False)
-
-
 def one_hot(y: np.ndarray, num_classes: int) -> np.ndarray:
     """One-hot encode class indices.
 
@@ -59,12 +51,8 @@ def one_hot(y: np.ndarray, num_classes: int) -> np.ndarray:
     -------
     ndarray of float32, shape (m, num_classes), ``out[i, y[i]] = 1``.
     """
-    labels = _check_labels(y)
     num_classes = check_int(num_classes, "num_classes", minimum=1)
-    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-        raise ValueError(
-            f"y must hold class indices in 0..{num_classes - 1}, got {labels.min()}..{labels.max()}"
-        )
+    labels = check_class_indices(y, "y", num_classes)
     out = np.zeros((labels.shape[0], num_classes), dtype=np.float32)
     out[np.arange(labels.shape[0]), labels] = 1.0
     return out
@@ -125,7 +113,7 @@ def train_val_split(
         return min(max(int(round(count * val_fraction)), 1), count - 1) if count > 1 else 0
 
     if stratify:
-        labels = _check_labels(y)
+        labels = check_class_indices(y, "y")
         val_parts, train_parts = [], []
         for cls in np.unique(labels):
             members = order(np.flatnonzero(labels == cls))

@@ -16,21 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_array, check_int
+from .._validation import check_class_indices, check_int
 
 __all__ = ["accuracy", "confusion_matrix", "precision_recall", "classification_report"]
 
 
 def _labels(y: Any, name: str) -> np.ndarray:
-    arr = check_array(y, name, ndim=1, shape_names="(N,) of class indices")
-    if np.issubdtype(arr.dtype, np.floating):
-        if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
-            bad = arr[~np.isfinite(arr) | (arr != np.round(arr))][0]
-            raise ValueError(f"{name} must hold integer class indices, got non-integer value {bad}")
-        arr = arr.astype(np.int64)
-    if arr.size and arr.min() < 0:
-        raise ValueError(f"{name} must hold class indices >= 0, got {arr.min()}")
-    return arr.astype(np.int64, copy=False)
+    return check_class_indices(y, name)
 
 
 def _pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
