@@ -85,6 +85,12 @@ def test_train_val_split_errors():
         train_val_split(np.arange(4), np.arange(3), 0.5)
     with pytest.raises(ValueError, match="cannot split 1 sample"):
         train_val_split(np.arange(1), np.arange(1), 0.5)
+    with pytest.raises(ValueError, match="seed must be >= 0, got -1"):
+        train_val_split(np.arange(4), np.arange(4), 0.5, seed=-1)
+    with pytest.raises(TypeError, match=r"seed must be an integer, got 1\.5"):
+        train_val_split(np.arange(4), np.arange(4), 0.5, seed=1.5)
+    with pytest.raises(TypeError, match="seed must be an integer, got True"):
+        list(iterate_batches(np.arange(4), None, 2, shuffle=True, seed=True))
 
 
 def test_iterate_batches():

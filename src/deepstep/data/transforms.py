@@ -99,6 +99,8 @@ def train_val_split(
     """
     _check_pair(x, y)
     val_fraction = check_real(val_fraction, "val_fraction", minimum=0.0, maximum=1.0, inclusive_max=False)
+    if seed is not None:
+        seed = check_int(seed, "seed", minimum=0)
     m = x.shape[0]
     if m < 2 and val_fraction > 0:
         raise ValueError(f"cannot split {m} sample(s) into training and validation parts")
@@ -152,6 +154,8 @@ def iterate_batches(
     """
     _check_pair(x, y)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
+    if seed is not None:
+        seed = check_int(seed, "seed", minimum=0)
     m = x.shape[0]
     indices = np.random.default_rng(seed).permutation(m) if shuffle else None
     for start in range(0, m, batch_size):
