@@ -271,6 +271,16 @@ def test_visualize_needs_a_conv_layer(capsys, tmp_path, digit_pngs):
     assert_one_line_error(status, err, "has no convolution layers to visualize")
 
 
+def test_a_diverging_loss_exits_with_status_1(capsys, tmp_path):
+    with np.errstate(all="ignore"):
+        status, _, err = run_main(capsys, "train", "--lr", "1e30", "--epochs", "2", "--quiet",
+                                  "--out", tmp_path / "nan")
+    assert status == 1, err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("deepstep: error: loss became ") and " at epoch 1 " in last, last
+    assert not (tmp_path / "nan" / "model.npz").exists()
+
+
 def test_flat_binary_model_with_a_separate_test_set(capsys, tmp_path, data_dir):
     out = tmp_path / "cat"
     result = run_cli("train", "--data", data_dir / "train_catvnoncat.h5", "--test-data",
