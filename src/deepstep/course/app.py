@@ -139,8 +139,12 @@ def _check_training_args(X: Any, Y: Any, learning_rate: Any, num_iterations: Any
     return X, Y, learning_rate, num_iterations
 
 
-def _record(i: int, num_iterations: int) -> bool:
-    return i % 100 == 0 or i == num_iterations - 1
+def _record_cost(costs: list[float], cost: float, i: int, num_iterations: int, print_cost: bool) -> None:
+    """Keep the cost of iterations 0, 100, 200, ... and of the last one; print it if asked."""
+    if i % 100 == 0 or i == num_iterations - 1:
+        costs.append(cost)
+        if print_cost:
+            print(f"Cost after iteration {i}: {cost}")
 
 
 def two_layer_model(X: np.ndarray, Y: np.ndarray, layers_dims: Sequence[int],
@@ -200,10 +204,7 @@ def two_layer_model(X: np.ndarray, Y: np.ndarray, layers_dims: Sequence[int],
         _, dW1, db1 = _linear_activation_backward(dA1, cache1, "relu", need_dA_prev=False)
         grads = {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
         parameters = update_parameters(parameters, grads, learning_rate)
-        if _record(i, num_iterations):
-            costs.append(cost)
-            if print_cost:
-                print(f"Cost after iteration {i}: {cost}")
+        _record_cost(costs, cost, i, num_iterations, print_cost)
     return parameters, costs
 
 
@@ -250,8 +251,5 @@ def L_layer_model(X: np.ndarray, Y: np.ndarray, layers_dims: Sequence[int],
         cost = compute_cost(AL, Y)
         grads = _L_model_backward(AL, Y, caches, need_dA0=False)  # all but the unused dA0
         parameters = update_parameters(parameters, grads, learning_rate)
-        if _record(i, num_iterations):
-            costs.append(cost)
-            if print_cost:
-                print(f"Cost after iteration {i}: {cost}")
+        _record_cost(costs, cost, i, num_iterations, print_cost)
     return parameters, costs

@@ -23,6 +23,7 @@ import numpy as np
 
 from .._validation import check_int, check_real
 from ._checks import as_real_array, check_gradients, check_parameters
+from .dnn import update_parameters
 
 __all__ = [
     "update_parameters_with_gd",
@@ -61,14 +62,7 @@ def update_parameters_with_gd(parameters: Mapping[str, np.ndarray], grads: Mappi
     parameters : dict
         New dict with the updated arrays.
     """
-    L, params = check_parameters(parameters)
-    grads = check_gradients(grads, params, L)
-    learning_rate = check_real(learning_rate, "learning_rate", 0.0, inclusive_min=False)
-    out = {}
-    for layer in range(1, L + 1):
-        out[f"W{layer}"] = params[f"W{layer}"] - learning_rate * grads[f"dW{layer}"]
-        out[f"b{layer}"] = params[f"b{layer}"] - learning_rate * grads[f"db{layer}"]
-    return out
+    return update_parameters(parameters, grads, learning_rate)  # the same step as course 1's
 
 
 def random_mini_batches(X: np.ndarray, Y: np.ndarray, mini_batch_size: int = 64,
@@ -254,10 +248,7 @@ def update_lr(learning_rate0: float, epoch_num: int, decay_rate: float) -> float
     decay_rate : float
         >= 0.
     """
-    learning_rate0 = check_real(learning_rate0, "learning_rate0", 0.0, inclusive_min=False)
-    epoch_num = check_int(epoch_num, "epoch_num", 0)
-    decay_rate = check_real(decay_rate, "decay_rate", 0.0)
-    return learning_rate0 / (1 + decay_rate * epoch_num)
+    return schedule_lr_decay(learning_rate0, epoch_num, decay_rate, time_interval=1)
 
 
 def schedule_lr_decay(learning_rate0: float, epoch_num: int, decay_rate: float,
