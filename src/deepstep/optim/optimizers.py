@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_int, check_real
+from ._registry import construct, lookup, split_config
 
 __all__ = [
     "sgd_update",
@@ -572,34 +573,10 @@ _OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "rmsprop": RMSprop, "adam
 OPTIMIZER_NAMES: tuple[str, ...] = tuple(_OPTIMIZERS)
 
 
-def _optimizer_class(name: Any) -> type[Optimizer]:
-    if not isinstance(name, str) or name.lower() not in _OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {name!r}; expected one of {', '.join(OPTIMIZER_NAMES)}")
-    return _OPTIMIZERS[name.lower()]
-
-
 def optimizer_from_config(config: Mapping[str, Any]) -> Optimizer:
     """Rebuild an optimizer from :meth:`Optimizer.get_config` output."""
-    if not isinstance(config, Mapping):
-        raise TypeError(f"config must be a dict, got {type(config).__name__}")
-    if "name" not in config:
-        raise ValueError(f"config is missing required key 'name'; got keys {sorted(map(str, config))}")
-    cls = _optimizer_class(config["name"])
-    kwargs = {k: v for k, v in config.items() if k != "name"}
-    return _construct(cls, kwargs)
-
-
-def _construct(cls: type[Optimizer], kwargs: Mapping[str, Any]) -> Optimizer:
-    import inspect
-
-    allowed = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
-    unknown = sorted(set(kwargs) - set(allowed))
-    if unknown:
-        raise ValueError(
-            f"unexpected argument(s) {', '.join(map(repr, unknown))} for {cls.__name__}; "
-            f"allowed: {', '.join(allowed)}"
-        )
-    return cls(**kwargs)
+    name, kwargs = split_config(config)
+    return construct(lookup(_OPTIMIZERS, name, "optimizer"), kwargs)
 
 
 def get_optimizer(identifier: str | Optimizer | Mapping[str, Any], **kwargs: Any) -> Optimizer:
@@ -613,4 +590,4 @@ def get_optimizer(identifier: str | Optimizer | Mapping[str, Any], **kwargs: Any
         if kwargs:
             raise ValueError("keyword arguments are only allowed with an optimizer name, not a config dict")
         return optimizer_from_config(identifier)
-    return _construct(_optimizer_class(identifier), kwargs)
+    return construct(lookup(_OPTIMIZERS, identifier, "optimizer"), kwargs)

@@ -7,12 +7,12 @@ arguments including ``"name"``; :func:`schedule_from_config` rebuilds the schedu
 
 from __future__ import annotations
 
-import inspect
 import math
 from collections.abc import Mapping
 from typing import Any
 
 from .._validation import check_int, check_real
+from ._registry import construct, constructor_arguments, lookup, split_config
 
 __all__ = [
     "LearningRateSchedule",
@@ -43,7 +43,7 @@ class LearningRateSchedule:
 
     def get_config(self) -> dict[str, Any]:
         """JSON-able constructor arguments plus ``"name"``."""
-        params = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
+        params = constructor_arguments(type(self))
         return {"name": self.name, **{p: getattr(self, p) for p in params}}
 
     def __repr__(self) -> str:
@@ -143,28 +143,10 @@ SCHEDULE_NAMES: tuple[str, ...] = tuple(_SCHEDULES)
 def get_schedule(name: str, **kwargs: Any) -> LearningRateSchedule:
     """Build a schedule by name (``"inverse_time_decay"``, ``"step_decay"``, ``"exponential_decay"``,
     ``"cosine_decay"``) with its constructor's keyword arguments."""
-    if not isinstance(name, str) or name.lower() not in _SCHEDULES:
-        raise ValueError(f"unknown schedule {name!r}; expected one of {', '.join(SCHEDULE_NAMES)}")
-    cls = _SCHEDULES[name.lower()]
-    allowed = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
-    unknown = sorted(set(kwargs) - set(allowed))
-    if unknown:
-        raise ValueError(
-            f"unexpected argument(s) {', '.join(map(repr, unknown))} for {cls.__name__}; "
-            f"allowed: {', '.join(allowed)}"
-        )
-    try:
-        return cls(**kwargs)
-    except TypeError as exc:
-        if "missing" in str(exc):
-            raise ValueError(f"{cls.__name__}: {exc}") from exc
-        raise
+    return construct(lookup(_SCHEDULES, name, "schedule"), kwargs)
 
 
 def schedule_from_config(config: Mapping[str, Any]) -> LearningRateSchedule:
     """Rebuild a schedule from :meth:`LearningRateSchedule.get_config` output."""
-    if not isinstance(config, Mapping):
-        raise TypeError(f"config must be a dict, got {type(config).__name__}")
-    if "name" not in config:
-        raise ValueError(f"config is missing required key 'name'; got keys {sorted(map(str, config))}")
-    return get_schedule(config["name"], **{k: v for k, v in config.items() if k != "name"})
+    name, kwargs = split_config(config)
+    return get_schedule(name, **kwargs)
