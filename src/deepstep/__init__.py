@@ -14,6 +14,18 @@ models
     The model zoo: signs_convnet, cat_dnn, mnist_cnn, digits_cnn.
 io
     Saving and loading models (one atomic ``.npz``); ``deepstep.load(path)``.
+optim
+    Optimizers (SGD, RMSprop, Adam, AdamW; pure update functions too) and learning-rate schedules.
+init
+    Weight initializers (zeros, ones, course_normal, LeCun, Glorot and He).
+train
+    Metrics, callbacks (early stopping, checkpoints, schedules, progress bar) and ``TrainingError``.
+data
+    Dataset loaders (course HDF5, MNIST IDX, image folders, scikit-learn digits) and transforms.
+viz
+    Pictures (matplotlib): learning curves, confusion matrix, misclassified examples, filters.
+cli
+    The ``deepstep`` command (``python -m deepstep``): train, evaluate, predict, visualize, ...
 """
 
 from __future__ import annotations
