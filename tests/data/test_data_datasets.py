@@ -18,6 +18,13 @@ def test_digits():
     assert ds.name == "digits" and ds.kind == "digits" and len(ds.classes) == 10
 
 
+def test_dtype_must_be_float32_or_float64():
+    pytest.importorskip("sklearn")
+    assert load_dataset("digits", dtype="float64").x.dtype == np.float64
+    with pytest.raises(ValueError, match="dtype must be 'float32' or 'float64', got 'int32'"):
+        load_dataset("digits", dtype="int32")
+
+
 def test_h5_file(data_dir):
     pytest.importorskip("h5py")
     ds = load_dataset(data_dir / "test_signs.h5")

@@ -14,7 +14,7 @@ from .errors import DataFormatError
 from .h5 import load_h5
 from .idx import load_idx
 from .images import IMAGE_EXTENSIONS, load_image_folder
-from .transforms import normalize
+from .transforms import _float_dtype, normalize
 
 __all__ = ["Dataset", "load_dataset", "find_mnist_pair", "DEFAULT_IMAGE_SIZE"]
 
@@ -99,7 +99,7 @@ def load_dataset(
     text = str(spec)
     if text == "digits":
         x, y, classes = load_digits()
-        return Dataset(x.astype(dtype), y, classes, "digits", "digits")
+        return Dataset(x.astype(_float_dtype(dtype), copy=False), y, classes, "digits", "digits")
     path = Path(spec)
     if not path.exists():
         raise FileNotFoundError(f"data not found: {text} (expected 'digits', an .h5 file or a folder)")
