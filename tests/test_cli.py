@@ -92,12 +92,16 @@ def test_resume_without_a_run(capsys, tmp_path):
 
 
 def test_bench_is_passed_through(capsys):
-    if importlib.util.find_spec("deepstep.bench") is None:
-        status, _, err = run_main(capsys, "bench", "--help")
-        assert_one_line_error(status, err, "deepstep.bench", "not part of this installation")
-    else:
-        status, out, _ = run_main(capsys, "bench", "--help")
-        assert status == 0 and "usage" in out.lower()
+    status, out, _ = run_main(capsys, "bench", "--help")
+    assert status == 0 and "usage" in out.lower() and "--threads" in out
+
+
+def test_bench_missing_from_the_installation(capsys, monkeypatch):
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "deepstep.bench" else find_spec(name, *a))
+    status, _, err = run_main(capsys, "bench", "--help")
+    assert_one_line_error(status, err, "deepstep.bench", "not part of this installation")
 
 
 def test_subprocess_error_has_no_traceback(tmp_path):
