@@ -77,11 +77,16 @@ def _check_conv_hparameters(hparameters: Any) -> tuple[int, int]:
     return stride, pad
 
 
-def _check_pool_hparameters(hparameters: Any) -> tuple[int, int]:
+def _check_pool_operands(A_prev: Any, hparameters: Any, mode: Any) -> tuple[np.ndarray, int, int, int, int]:
+    """Validate pooling's arguments; return A_prev, f, stride, n_H, n_W."""
+    A_prev = _check_batch(A_prev)
     check_keys(hparameters, "hparameters", ("f", "stride"))
     f = check_int(hparameters["f"], "hparameters['f']", 1)
     stride = check_int(hparameters["stride"], "hparameters['stride']", 1)
-    return f, stride
+    check_choice(mode, "mode", POOL_MODES)
+    n_H = window_output_size(A_prev.shape[1], f, stride, 0, "height", "hparameters['f']")
+    n_W = window_output_size(A_prev.shape[2], f, stride, 0, "width", "hparameters['f']")
+    return A_prev, f, stride, n_H, n_W
 
 
 def _check_conv_operands(
@@ -328,12 +333,8 @@ def pool_forward(
     cache : tuple
         ``(A_prev, hparameters)``, for :func:`pool_backward`.
     """
-    A_prev = _check_batch(A_prev)
-    f, stride = _check_pool_hparameters(hparameters)
-    check_choice(mode, "mode", POOL_MODES)
+    A_prev, f, stride, n_H, n_W = _check_pool_operands(A_prev, hparameters, mode)
     m, n_H_prev, n_W_prev, n_C = A_prev.shape
-    n_H = window_output_size(n_H_prev, f, stride, 0, "height", "hparameters['f']")
-    n_W = window_output_size(n_W_prev, f, stride, 0, "width", "hparameters['f']")
 
     A = np.zeros((m, n_H, n_W, n_C))
     for i in range(m):
@@ -438,12 +439,8 @@ def pool_backward(dA: np.ndarray, cache: tuple, mode: str = "max") -> np.ndarray
     dA_prev : ndarray of float64, shape (m, n_H_prev, n_W_prev, n_C)
     """
     A_prev, hparameters = unpack_cache(cache, ("A_prev", "hparameters"), "pool_forward")
-    A_prev = _check_batch(A_prev)
-    f, stride = _check_pool_hparameters(hparameters)
-    check_choice(mode, "mode", POOL_MODES)
+    A_prev, f, stride, n_H, n_W = _check_pool_operands(A_prev, hparameters, mode)
     m, n_H_prev, n_W_prev, n_C = A_prev.shape
-    n_H = window_output_size(n_H_prev, f, stride, 0, "height", "hparameters['f']")
-    n_W = window_output_size(n_W_prev, f, stride, 0, "width", "hparameters['f']")
     dA = _check_gradient_shape(dA, "dA", (m, n_H, n_W, n_C))
 
     dA_prev = np.zeros((m, n_H_prev, n_W_prev, n_C))

@@ -70,12 +70,16 @@ def _check_conv_operands(
     return x, w, b, stride, pad, H_out, W_out
 
 
-def _check_pool_param(pool_param: Any) -> tuple[int, int, int]:
+def _check_pool_operands(x: Any, pool_param: Any) -> tuple[np.ndarray, int, int, int, int, int]:
+    """Validate max pooling's arguments; return x, pool height, width, stride, H', W'."""
+    x = _check_images(x)
     check_keys(pool_param, "pool_param", ("pool_height", "pool_width", "stride"))
     pool_height = check_int(pool_param["pool_height"], "pool_param['pool_height']", 1)
     pool_width = check_int(pool_param["pool_width"], "pool_param['pool_width']", 1)
     stride = check_int(pool_param["stride"], "pool_param['stride']", 1)
-    return pool_height, pool_width, stride
+    H_out = window_output_size(x.shape[2], pool_height, stride, 0, "height", "pool_param['pool_height']")
+    W_out = window_output_size(x.shape[3], pool_width, stride, 0, "width", "pool_param['pool_width']")
+    return x, pool_height, pool_width, stride, H_out, W_out
 
 
 def _check_dout(dout: Any, expected: tuple[int, ...]) -> np.ndarray:
@@ -207,11 +211,8 @@ def max_pool_forward_naive(
     cache : tuple
         ``(x, pool_param)``.
     """
-    x = _check_images(x)
-    pool_height, pool_width, stride = _check_pool_param(pool_param)
+    x, pool_height, pool_width, stride, H_out, W_out = _check_pool_operands(x, pool_param)
     N, C, H, W = x.shape
-    H_out = window_output_size(H, pool_height, stride, 0, "height", "pool_param['pool_height']")
-    W_out = window_output_size(W, pool_width, stride, 0, "width", "pool_param['pool_width']")
 
     out = np.zeros((N, C, H_out, W_out))
     for n in range(N):
@@ -245,11 +246,8 @@ def max_pool_backward_naive(dout: np.ndarray, cache: tuple) -> np.ndarray:
     dx : ndarray of float64, shape (N, C, H, W)
     """
     x, pool_param = unpack_cache(cache, ("x", "pool_param"), "max_pool_forward_naive")
-    x = _check_images(x)
-    pool_height, pool_width, stride = _check_pool_param(pool_param)
+    x, pool_height, pool_width, stride, H_out, W_out = _check_pool_operands(x, pool_param)
     N, C, H, W = x.shape
-    H_out = window_output_size(H, pool_height, stride, 0, "height", "pool_param['pool_height']")
-    W_out = window_output_size(W, pool_width, stride, 0, "width", "pool_param['pool_width']")
     dout = _check_dout(dout, (N, C, H_out, W_out))
 
     dx = np.zeros((N, C, H, W))
