@@ -68,8 +68,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                      f"(see '{PROG} --help')")
     if os.environ.get("DEEPSTEP_DEBUG"):
         return args.handler(args)
-    from .data import DataFormatError
-
     try:
         return args.handler(args)
     except BrokenPipeError:  # e.g. `deepstep evaluate ... | head -1`: stop quietly, like other tools
@@ -78,11 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 141
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
-    except (CLIError, DataFormatError, FileNotFoundError, NotADirectoryError, IsADirectoryError) as exc:
-        return _fail(str(exc))
-    except ImportError as exc:
-        return _fail(str(exc))
-    except (ValueError, TypeError) as exc:  # e.g. deepstep.io.ModelFormatError, bad shapes
+    except (CLIError, FileNotFoundError, NotADirectoryError, IsADirectoryError, ImportError,
+            ValueError, TypeError) as exc:  # ValueError includes DataFormatError and ModelFormatError
         return _fail(str(exc))
     except OSError as exc:
         return _fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
