@@ -19,7 +19,7 @@ import os
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TextIO
 
 import numpy as np
@@ -89,7 +89,7 @@ class CallbackList(Callback):
         if self.model is not None:
             callback.set_model(self.model)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Callback]:
         return iter(self.callbacks)
 
     def __len__(self) -> int:
@@ -100,27 +100,27 @@ class CallbackList(Callback):
         for cb in self.callbacks:
             cb.set_model(model)
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         for cb in self.callbacks:
             cb.on_train_begin(logs)
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         for cb in self.callbacks:
             cb.on_epoch_begin(epoch, logs)
 
-    def on_batch_begin(self, batch, logs=None):
+    def on_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         for cb in self.callbacks:
             cb.on_batch_begin(batch, logs)
 
-    def on_batch_end(self, batch, logs=None):
+    def on_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         for cb in self.callbacks:
             cb.on_batch_end(batch, logs)
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         for cb in self.callbacks:
             cb.on_epoch_end(epoch, logs)
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         for cb in self.callbacks:
             cb.on_train_end(logs)
 
@@ -197,10 +197,10 @@ class EarlyStopping(Callback):
         self.stopped_epoch: int | None = None
         self.wait = 0
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self._reset()
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         value = _monitored(logs, self.monitor, "EarlyStopping")
         if value is None:
             return
@@ -214,7 +214,7 @@ class EarlyStopping(Callback):
             self.stopped_epoch = epoch
             self.model.stop_training = True
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self.restore_best_weights and self.best_weights is not None:
             params = list(self.model.parameters())
             if len(params) != len(self.best_weights):
@@ -273,10 +273,10 @@ class ModelCheckpoint(Callback):
         self.best = _initial_best(self.mode)
         self.last_saved: str | None = None
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self.best = _initial_best(self.mode)
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         logs = dict(logs or {})
         if self.save_best_only:
             value = _monitored(logs, self.monitor, "ModelCheckpoint")
@@ -319,7 +319,7 @@ class LearningRateScheduler(Callback):
             raise RuntimeError("LearningRateScheduler needs a compiled model (model.optimizer is None)")
         return optimizer
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         optimizer = self._optimizer()
         lr = self.schedule(epoch, optimizer.learning_rate) if self._takes_lr else self.schedule(epoch)
         try:
@@ -331,7 +331,7 @@ class LearningRateScheduler(Callback):
         if logs is not None:
             logs["lr"] = lr
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if logs is not None:
             logs["lr"] = float(self._optimizer().learning_rate)
 
@@ -431,14 +431,14 @@ class ProgressBar(Callback):
             parts.append(f"ETA {_format_duration(elapsed / self._batches * remaining)}")
         return " - ".join(parts)
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._reset_epoch(epoch)
         if self._tqdm is not None:
             self._bar = self._tqdm(total=self.total_batches, desc=self._title(), file=self.stream,
                                    unit="batch", leave=False, dynamic_ncols=True,
                                    mininterval=self.min_interval)
 
-    def on_batch_end(self, batch, logs=None):
+    def on_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         logs = logs or {}
         size = int(logs.get("size", 0))
         self._batches += 1
@@ -470,7 +470,7 @@ class ProgressBar(Callback):
         filled = width * done // self.total_batches
         return f"[{'=' * filled}{'.' * (width - filled)}] {done}/{self.total_batches}"
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         elapsed = time.perf_counter() - self._start
         if self._bar is not None:
             self._bar.close()
@@ -487,7 +487,7 @@ class ProgressBar(Callback):
         self.stream.write(" - ".join(parts) + "\n")
         self.stream.flush()
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
