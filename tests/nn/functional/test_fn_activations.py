@@ -178,3 +178,23 @@ def test_matches_course_dnn(dtype, rng):
         ref_out, ref_cache = theirs(z)
         assert rel_error(out, ref_out) < tol
         assert rel_error(mine_backward(da, cache), theirs_backward(da, ref_cache)) < tol
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_overwrite_x_writes_in_place_and_keeps_the_gradient(rng, dtype):
+    x = rng.standard_normal((4, 5, 6)).astype(dtype)
+    dout = rng.standard_normal(x.shape).astype(dtype)
+    copy = x.copy()
+    expected, expected_cache = relu(copy)
+    out, cache = relu(x, overwrite_x=True)
+    assert out is x and cache is x
+    np.testing.assert_array_equal(out, expected)
+    np.testing.assert_array_equal(relu_backward(dout, cache), relu_backward(dout, expected_cache))
+    np.testing.assert_array_equal(relu_backward(dout, expected_cache), np.where(copy > 0, dout, 0))
+    _, cache = relu(copy)
+    assert cache is copy and np.any(copy < 0)  # the default leaves x alone
+
+
+def test_relu_overwrite_x_must_be_a_bool():
+    with pytest.raises(TypeError, match="overwrite_x must be a bool, got 1"):
+        relu(np.ones(2), overwrite_x=1)

@@ -17,9 +17,12 @@ class ReLU(Layer):
     """``max(0, x)`` elementwise."""
 
     kind = "relu"
+    #: Set by a Conv2D/Dense layer that owns this ReLU as its fused activation: the layer's
+    #: freshly computed output is then overwritten in place instead of copied.
+    overwrite_input = False
 
     def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
-        out, self._cache = F.relu(x)
+        out, self._cache = F.relu(x, overwrite_x=self.overwrite_input)
         return out
 
     def _backward(self, dout: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ from ..._validation import check_int, check_real
 from .. import functional as F
 from ..functional.dropout import dropout, dropout_backward
 from ._init import initializer_config, resolve_initializer
-from .activations import get_activation
+from .activations import ReLU, get_activation
 from .base import Layer
 
 __all__ = ["Flatten", "Dense", "Dropout"]
@@ -82,6 +82,8 @@ class Dense(Layer):
         if self.activation is not None:
             self.activation.name = f"{self.name}.{self.activation.kind}"
             self.activation.build((self.units,), dtype=self.dtype)
+            if isinstance(self.activation, ReLU):  # it may overwrite this layer's own fresh output
+                self.activation.overwrite_input = True
 
     def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
         out, self._cache = F.dense(x, self.kernel.value, self.bias.value if self.use_bias else None)
