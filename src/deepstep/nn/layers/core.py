@@ -65,6 +65,8 @@ class Dense(Layer):
         self.bias_initializer = initializer_config(bias_initializer)
         self.kernel = None
         self.bias = None
+        #: False on a model's first layer with weights during training: the input gradient is not computed.
+        self.input_grad = True
 
     def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         if len(input_shape) != 1:
@@ -86,12 +88,13 @@ class Dense(Layer):
                 self.activation.overwrite_input = True
 
     def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
-        out, self._cache = F.dense(x, self.kernel.value, self.bias.value if self.use_bias else None)
+        out, self._cache = F.dense(x, self.kernel.value, self.bias.value if self.use_bias else None,
+                                   need_dx=self.input_grad)
         if self.activation is not None:
             out = self.activation.forward(out, training)
         return out
 
-    def _backward(self, dout: np.ndarray) -> np.ndarray:
+    def _backward(self, dout: np.ndarray) -> np.ndarray | None:
         if self.activation is not None:
             dout = self.activation.backward(dout)
         dx, dw, db = F.dense_backward(dout, self._cache)
