@@ -273,12 +273,19 @@ def _convolve(x: np.ndarray, w_kf: np.ndarray, g: _Geometry, limit: int,
     out = np.empty(g.layout.image_shape(g.n, g.f, *g.out_hw), dtype=x.dtype)
     chunk = _chunk_size(g.n, (g.col_elems + g.image_elems) * x.itemsize, limit)
     scratch = _Scratch(x.dtype)
+    # NHWC: add the bias to (N, oh, ow * F) rows as tile(b, ow), so that the broadcast runs over
+    # rows of ow * F numbers instead of F (SIGNS conv1, F = 8: 0.44 ms vs 1.3 ms per batch).
+    bias_rows = None
+    if bias is not None:
+        bias_rows = np.tile(bias, g.out_hw[1]) if g.layout.channels_last else g.layout.per_channel(bias)
     for part in _chunks(g.n, chunk):
         col = _columns(x[part], g, scratch, chunk)
         out_part = out[part]
         _matmul_into(g.internal.col_matrices(col), w_kf, g.layout.map_matrices(out_part))
-        if bias is not None:
-            out_part += g.layout.per_channel(bias)
+        if bias_rows is not None:
+            if g.layout.channels_last:
+                out_part = np.reshape(out_part, (out_part.shape[0], g.out_hw[0], -1), copy=False)
+            out_part += bias_rows
     return out
 
 
