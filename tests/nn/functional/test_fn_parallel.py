@@ -104,3 +104,22 @@ def test_set_num_threads_errors(value, exc, match):
     with pytest.raises(exc, match=match):
         set_num_threads(value)
     assert get_num_threads() == 1
+
+
+@pytest.mark.parametrize("channels", [3, 16])  # NHWC: row-by-row path, 6-D path
+def test_threaded_pool_backward_is_bitwise_identical_to_serial(threads, channels, monkeypatch):
+    pytest.importorskip("threadpoolctl")
+    from deepstep.nn.functional import pool as pool_module
+    from deepstep.nn.functional import pool2d, pool2d_backward
+
+    monkeypatch.setattr(pool_module, "_CHUNK_BYTES", 1)  # one sample per chunk
+    rng = np.random.default_rng(0)
+    x = np.maximum(rng.integers(-2, 3, size=(6, 8, 8, channels)), 0).astype(np.float32)  # ties
+    dout = rng.standard_normal((6, 2, 2, channels)).astype(np.float32)
+    results = []
+    for n in (1, 2):
+        threads(n)
+        out, cache = pool2d(x, 4)
+        results.append(pool2d_backward(dout, cache))
+    np.testing.assert_array_equal(results[0], results[1])
+    assert np.count_nonzero(results[1]) == dout.size

@@ -24,7 +24,9 @@ Average pooling is separable as well (a sum over columns, then over rows), and i
 backward spreads ``dout / count`` back over the same slices.
 
 All paths process the batch a few samples at a time (``_CHUNK_BYTES``), so that the
-intermediates of one stage are still in cache when the next stage reads them. Every
+intermediates of one stage are still in cache when the next stage reads them. The chunks
+of the tiled max backward run on several threads when :func:`.set_num_threads` asks for them
+(each chunk writes only its own samples, so the result does not depend on it). Every
 kernel keeps the input dtype (float32 or float64).
 """
 
@@ -35,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..._validation import check_choice, check_float_array
+from . import _parallel
 from ._params import Padding4, Pair, as_pair, check_data_format, resolve_padding
 
 __all__ = ["pool2d", "pool2d_backward", "PoolCache"]
@@ -325,17 +328,21 @@ def _tiled_max_backward(dout: np.ndarray, xp: np.ndarray, out: np.ndarray, h_axi
         dx6 = _tile_view(dxp, h_axis, pool, (oh, ow), writeable=True)
         expand = (h_axis + 1, h_axis + 3)
         out6, dout6 = np.expand_dims(out, expand), np.expand_dims(dout, expand)
-        # A few samples at a time, so that the boolean mask stays in cache.
-        for batch in _batch_chunks(out.shape[0], x6[:1].size):
+
+        def backward_6d(batch: slice) -> None:
             hit6 = np.equal(x6[batch], out6[batch])
             if np.count_nonzero(hit6) != out[batch].size:
                 _keep_first_hits([hit6[lead + (slice(None), i)] for i in range(kh)], w_axis + 1)
             np.multiply(hit6, dout6[batch], out=dx6[batch])
+
+        # A few samples at a time, so that the boolean mask stays in cache.
+        _parallel.map_chunks(backward_6d, _batch_chunks(out.shape[0], x6[:1].size))
         return
     # Row by row, a few samples at a time so that the repeated out/dout stay in cache
     # while the kh window rows are compared against them.
     rows = [lead + (_offsets(i, kh, oh),) for i in range(kh)]
-    for batch in _batch_chunks(out.shape[0], out[:1].nbytes * kw * 2):
+
+    def backward_rows(batch: slice) -> None:
         out_rep = np.repeat(out[batch], kw, axis=w_axis)
         dout_rep = np.repeat(dout[batch], kw, axis=w_axis)
         xb, dxb = xp[batch], dxp[batch]
@@ -344,6 +351,8 @@ def _tiled_max_backward(dout: np.ndarray, xp: np.ndarray, out: np.ndarray, h_axi
             _keep_first_hits([_split_axis(hit, w_axis, kw) for hit in hits], w_axis + 1)
         for r, hit in zip(rows, hits, strict=True):
             np.multiply(hit, dout_rep, out=dxb[r])
+
+    _parallel.map_chunks(backward_rows, _batch_chunks(out.shape[0], out[:1].nbytes * kw * 2))
 
 
 def _window_counts(in_size: int, window: int, stride: int, pad_before: int, n_out: int) -> np.ndarray:
