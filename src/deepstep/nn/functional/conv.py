@@ -33,7 +33,9 @@ much smaller target keeps each column buffer in the CPU cache between the copy t
 writes it and the matmul that reads it (measured 2-4x faster than whole-batch
 buffers). The backward pass rebuilds the column buffers instead of keeping them.
 Chunks are independent samples, so chunking changes only the order of the ``dW``
-sum over chunks.
+sum over chunks. With :func:`.set_num_threads` above 1 the chunks run on several threads
+(:mod:`._parallel`, BLAS then on one thread each); per-chunk ``dW`` partials are still added
+in chunk order, so for a given chunking the result does not depend on the thread count.
 """
 
 from __future__ import annotations
