@@ -3,15 +3,17 @@
 Usage::
 
     python benchmarks/bench_training.py [--threads 1,2] [--repeats 7] [--steps 5] [--quick]
-                                        [--output BENCHMARKS.md]
+                                        [--chunk-threads both|1|same] [--output BENCHMARKS.md]
 
 For each model (signs_convnet at batch 64, mnist_cnn at batch 128, float32) the identical
 network is built in PyTorch (NCHW, same initial weights, Adam with the same hyper-parameters)
 and both train in this one process at the same thread count (each count in ``--threads``),
-alternating. Reported: images per second (median over ``--repeats`` timings of ``--steps``
-consecutive steps, after warm-up) and the peak of NumPy allocations during one deepstep step
-(tracemalloc). The table and the command are written into BENCHMARKS.md between this script's
-own markers (other sections of the file are left alone).
+alternating. At thread counts above 1, deepstep runs once with BLAS threads only and once with
+its own chunk threads as well (``--chunk-threads``; needs threadpoolctl). Reported: images per
+second (median over ``--repeats`` timings of ``--steps`` consecutive steps, after warm-up) and
+the peak of NumPy allocations during one deepstep step (tracemalloc). The table and the command
+are written into BENCHMARKS.md between this script's own markers (other sections of the file
+are left alone).
 """
 
 from __future__ import annotations
