@@ -209,7 +209,9 @@ def bench_model(name: str, build, batch: int, args, torch, threads: int, chunk_t
 
 
 def render(rows: list[dict], args, torch) -> str:
-    cmd = "python benchmarks/bench_training.py"
+    env = " ".join(f"{k}={os.environ[k]}" for k in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
+                   if k in os.environ)
+    cmd = f"{env} python benchmarks/bench_training.py".strip()
     torch_version = torch.__version__ if torch is not None else "not installed"
     lines = [
         BEGIN,
