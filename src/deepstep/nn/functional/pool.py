@@ -265,7 +265,7 @@ def _max_over_offsets(xp: np.ndarray, h_axis: int, pool: Pair, stride: Pair, out
 def _keep_first_hits(rows: list[np.ndarray], kw_axis: int) -> None:
     """In place: keep, in every window, only its first hit in row-major order.
 
-    ``rows[i]`` holds the hits of window row ``i`` (boolean, C-contiguous), with the
+    ``rows[i]`` holds the hits of window row ``i`` (a boolean array or view), with the
     window column ``j`` along ``kw_axis``, the window index along the axis before it, and
     the same window at the same position of every other axis. Each hit gets the rank
     ``kh * kw - (i * kw + j)`` (larger = earlier); the window's largest rank marks its first
