@@ -3,15 +3,17 @@
 Usage::
 
     python benchmarks/bench_training.py [--threads 1,2] [--repeats 7] [--steps 5] [--quick]
-                                        [--output BENCHMARKS.md]
+                                        [--chunk-threads both|1|same] [--output BENCHMARKS.md]
 
 For each model (signs_convnet at batch 64, mnist_cnn at batch 128, float32) the identical
 network is built in PyTorch (NCHW, same initial weights, Adam with the same hyper-parameters)
 and both train in this one process at the same thread count (each count in ``--threads``),
-alternating. Reported: images per second (median over ``--repeats`` timings of ``--steps``
-consecutive steps, after warm-up) and the peak of NumPy allocations during one deepstep step
-(tracemalloc). The table and the command are written into BENCHMARKS.md between this script's
-own markers (other sections of the file are left alone).
+alternating. At thread counts above 1, deepstep runs once with BLAS threads only and once with
+its own chunk threads as well (``--chunk-threads``; needs threadpoolctl). Reported: images per
+second (median over ``--repeats`` timings of ``--steps`` consecutive steps, after warm-up) and
+the peak of NumPy allocations during one deepstep step (tracemalloc). The table and the command
+are written into BENCHMARKS.md between this script's own markers (other sections of the file
+are left alone).
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=7, help="timings per model (median reported)")
     parser.add_argument("--steps", type=int, default=5, help="training steps per timing")
     parser.add_argument("--quick", action="store_true", help="2 repeats of 2 steps (smoke test)")
+    parser.add_argument("--chunk-threads", choices=("both", "1", "same"), default="both",
+                        help="deepstep's own threads for conv batch chunks (nn.functional.set_num_threads) "
+                             "at thread counts > 1: 1 (BLAS threads only), the same count, or both rows")
     parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"),
                         help="markdown file to update (use '-' to only print)")
     args = parser.parse_args()
@@ -58,6 +63,7 @@ if ARGS is not None:  # thread counts must be set before NumPy / PyTorch start t
 import numpy as np  # noqa: E402
 
 from deepstep.models import mnist_cnn, signs_convnet  # noqa: E402
+from deepstep.nn.functional import parallel_available, set_num_threads  # noqa: E402
 from deepstep.optim import Adam  # noqa: E402
 
 
@@ -153,7 +159,8 @@ def layer_breakdown(model, step, steps: int) -> tuple[float, list[tuple[str, flo
                     spent.get((layer.name, "backward"), 0.0) / steps) for layer in model.layers]
 
 
-def bench_model(name: str, build, batch: int, args, torch, threads: int) -> dict:
+def bench_model(name: str, build, batch: int, args, torch, threads: int, chunk_threads: int = 1) -> dict:
+    set_num_threads(chunk_threads)
     rng = np.random.default_rng(0)
     model = build(dtype="float32", seed=0)
     x = rng.random((batch, *model.input_shape), dtype=np.float32)
@@ -171,7 +178,8 @@ def bench_model(name: str, build, batch: int, args, torch, threads: int) -> dict
     peak = (tracemalloc.get_traced_memory()[1] - base) / 2**20
     tracemalloc.stop()
 
-    row = {"model": name, "threads": threads, "batch": batch, "input": "x".join(map(str, model.input_shape)),
+    row = {"model": name, "threads": threads, "chunk_threads": chunk_threads, "batch": batch,
+           "input": "x".join(map(str, model.input_shape)),
            "params": model.count_params(), "peak_mib": peak}
     row["deepstep_s"] = _time(deepstep_step, args.repeats, args.steps)
     row["breakdown_s"], row["layers"] = layer_breakdown(model, deepstep_step, max(args.steps, 5))
@@ -201,7 +209,9 @@ def bench_model(name: str, build, batch: int, args, torch, threads: int) -> dict
 
 
 def render(rows: list[dict], args, torch) -> str:
-    cmd = "python benchmarks/bench_training.py"
+    env = " ".join(f"{k}={os.environ[k]}" for k in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
+                   if k in os.environ)
+    cmd = f"{env} python benchmarks/bench_training.py".strip()
     torch_version = torch.__version__ if torch is not None else "not installed"
     lines = [
         BEGIN,
@@ -211,7 +221,9 @@ def render(rows: list[dict], args, torch) -> str:
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} logical CPUs, {platform.system()}; Python "
         f"{platform.python_version()}, NumPy {np.__version__}, PyTorch {torch_version}. The same thread "
-        "count for both (BLAS threads via threadpoolctl, `torch.set_num_threads`).",
+        "count for both (BLAS threads via threadpoolctl, `torch.set_num_threads`). Chunk threads: "
+        "deepstep's own threads for the convolution's batch chunks "
+        "(`deepstep.nn.functional.set_num_threads`; BLAS is limited to 1 thread inside them).",
         "",
         "One training step = forward, loss (softmax cross-entropy from logits), backward and an Adam update, "
         "float32, random inputs. deepstep runs NHWC through `model.train_on_batch`; PyTorch runs the "
@@ -221,9 +233,9 @@ def render(rows: list[dict], args, torch) -> str:
         "allocations during one deepstep step. On a shared machine the neighbours' load moves single "
         "timings by up to 2x; compare rows of one run.",
         "",
-        "| model | input | batch | params | threads | deepstep img/s | PyTorch img/s | "
+        "| model | input | batch | params | threads | chunk threads | deepstep img/s | PyTorch img/s | "
         "deepstep / PyTorch time | deepstep peak MiB |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         ds = r["batch"] / r["deepstep_s"]
@@ -232,7 +244,7 @@ def render(rows: list[dict], args, torch) -> str:
         else:
             pt = ratio = "n/a"
         lines.append(f"| {r['model']} | {r['input']} | {r['batch']} | {r['params']:,} | {r['threads']} | "
-                     f"{ds:.0f} | {pt} | "
+                     f"{r['chunk_threads']} | {ds:.0f} | {pt} | "
                      f"{ratio} | {r['peak_mib']:.1f} |")
     first = args.threads[0]
     lines += ["", f"Where deepstep's step time goes ({first} thread(s); forward / backward per layer, ms per "
@@ -279,10 +291,15 @@ def main(args) -> int:
         if torch is not None:
             torch.set_num_threads(threads)
         limiter = None if threadpool_limits is None else threadpool_limits(limits=threads, user_api="blas")
+        chunk_counts = [1]
+        if threads > 1 and parallel_available():
+            chunk_counts = {"both": [1, threads], "1": [1], "same": [threads]}[args.chunk_threads]
         try:
-            rows += [bench_model("signs_convnet", signs_convnet, 64, args, torch, threads),
-                     bench_model("mnist_cnn", mnist_cnn, 128, args, torch, threads)]
+            for chunk_threads in chunk_counts:
+                rows += [bench_model("signs_convnet", signs_convnet, 64, args, torch, threads, chunk_threads),
+                         bench_model("mnist_cnn", mnist_cnn, 128, args, torch, threads, chunk_threads)]
         finally:
+            set_num_threads(1)
             if limiter is not None:
                 limiter.restore_original_limits()
     section = render(rows, args, torch)

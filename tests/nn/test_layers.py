@@ -345,3 +345,40 @@ def test_bad_input_shapes(rng):
     assert layer.backward(np.ones_like(out)).shape == (2, 6, 6, 3)
     with pytest.raises(TypeError, match="dtype must be 'float32' or 'float64'"):
         Dense(2).build((3,), dtype="int32")
+
+
+@pytest.mark.parametrize("make", [lambda: Conv2D(3, 2, activation="relu"),
+                                  lambda: Dense(3, activation="relu")])
+def test_fused_relu_overwrites_only_the_layers_own_output(rng, make):
+    shape = (5, 5, 2) if isinstance(make(), Conv2D) else (4,)
+    fused = build(make(), shape)
+    plain = build(make(), shape)
+    plain.activation = None
+    assert fused.activation.overwrite_input and not ReLU().overwrite_input
+    x = rng.standard_normal((2, *shape))
+    x_before = x.copy()
+    np.testing.assert_array_equal(fused.forward(x), np.maximum(plain.forward(x), 0))
+    np.testing.assert_array_equal(x, x_before)
+    standalone = build(ReLU(), shape)
+    standalone.forward(x)
+    np.testing.assert_array_equal(x, x_before)  # a ReLU layer of its own never writes into its input
+
+
+def test_fused_relu_reuses_its_gradient_buffer_with_unchanged_results(rng):
+    fused = build(Conv2D(3, 2, activation="relu", bias_initializer="glorot_uniform"), (5, 5, 2))
+    x = rng.standard_normal((2, 5, 5, 2))
+    dout = rng.standard_normal((2, 4, 4, 3))
+    grads = []
+    for _ in range(2):
+        fused.zero_grad()
+        out = fused.forward(x)
+        dx = fused.backward(dout)
+        grads.append((out.copy(), dx.copy(), fused.kernel.grad.copy(), fused.bias.grad.copy()))
+    buffer = fused.activation._grad_buffer
+    assert buffer is not None and buffer.shape == dout.shape
+    for first, second in zip(*grads, strict=True):
+        np.testing.assert_array_equal(first, second)
+    np.testing.assert_array_equal(buffer, dout * (grads[0][0] > 0))
+    fused.forward(x[:1])
+    fused.backward(dout[:1])  # another batch size: a new buffer
+    assert fused.activation._grad_buffer.shape == (1, 4, 4, 3)

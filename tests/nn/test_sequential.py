@@ -433,3 +433,23 @@ def test_dropout_masks_outside_fit_are_seeded_by_the_model():
     again = two_training_passes(1)
     np.testing.assert_array_equal(first, again[0])  # the same masks for the same model seed
     np.testing.assert_array_equal(second, again[1])
+
+
+@pytest.mark.parametrize("first", ["dense", "flatten_dense"])
+def test_training_skips_the_input_gradient_of_the_first_layer_with_weights(first, rng):
+    layers = [Dense(5, activation="relu"), Dense(3)]
+    shape: tuple[int, ...] = (4,)
+    if first == "flatten_dense":
+        layers.insert(0, Flatten())
+        shape = (2, 2)
+    model = Sequential(layers, input_shape=shape, seed=0, dtype="float64")
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    dense_1 = model.layers[-2]
+    seen = []
+    original = dense_1._backward
+    dense_1._backward = lambda dout: seen.append(original(dout)) or seen[-1]
+    x, y = rng.standard_normal((8, *shape)), rng.integers(0, 3, 8)
+    model.train_on_batch(x, y)
+    assert seen == [None] and dense_1.input_grad  # skipped in training, restored afterwards
+    model.forward(x)
+    assert model.backward(np.ones((8, 3))).shape == x.shape  # outside training dx is computed

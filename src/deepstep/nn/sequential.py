@@ -9,7 +9,7 @@ import numpy as np
 
 from .._validation import check_int, check_real
 from . import functional as F
-from .layers import LAYER_CLASSES, Conv2D, Dropout, Layer
+from .layers import LAYER_CLASSES, Conv2D, Dense, Dropout, Layer
 from .layers.base import as_shape, check_dtype_name
 from .losses import Loss, get_loss, l2_penalty
 from .parameter import Parameter
@@ -276,9 +276,16 @@ class Sequential:
         return dout
 
     def _set_input_grad(self, needed: bool) -> None:
-        first = self.layers[0]
-        if isinstance(first, Conv2D):
-            first.input_grad = needed
+        """Tell the first layer with parameters whether it must compute its input gradient.
+
+        Layers before it have no parameters, so in training nothing needs that gradient:
+        Conv2D and Dense (``input_grad``) then skip it, and :meth:`backward` stops there.
+        """
+        for layer in self.layers:
+            if isinstance(layer, Conv2D | Dense):
+                layer.input_grad = needed
+            if layer.parameters():
+                return
 
     # ------------------------------------------------------------------ training
     def fit(self, x: Any, y: Any, epochs: int = 1, batch_size: int = 32, validation_data: Any = None,

@@ -178,3 +178,37 @@ def test_matches_course_dnn(dtype, rng):
         ref_out, ref_cache = theirs(z)
         assert rel_error(out, ref_out) < tol
         assert rel_error(mine_backward(da, cache), theirs_backward(da, ref_cache)) < tol
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_overwrite_x_writes_in_place_and_keeps_the_gradient(rng, dtype):
+    x = rng.standard_normal((4, 5, 6)).astype(dtype)
+    dout = rng.standard_normal(x.shape).astype(dtype)
+    copy = x.copy()
+    expected, expected_cache = relu(copy)
+    out, cache = relu(x, overwrite_x=True)
+    assert out is x and cache is x
+    np.testing.assert_array_equal(out, expected)
+    np.testing.assert_array_equal(relu_backward(dout, cache), relu_backward(dout, expected_cache))
+    np.testing.assert_array_equal(relu_backward(dout, expected_cache), np.where(copy > 0, dout, 0))
+    _, cache = relu(copy)
+    assert cache is copy and np.any(copy < 0)  # the default leaves x alone
+
+
+def test_relu_overwrite_x_must_be_a_bool():
+    with pytest.raises(TypeError, match="overwrite_x must be a bool, got 1"):
+        relu(np.ones(2), overwrite_x=1)
+
+
+def test_relu_backward_into_out(rng):
+    x, dout = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    _, cache = relu(x)
+    buffer = np.full_like(dout, 7.0)
+    dx = relu_backward(dout, cache, out=buffer)
+    assert dx is buffer
+    np.testing.assert_array_equal(dx, relu_backward(dout, cache))
+    for bad, got in [(np.empty((4, 3)), r"float64 array of shape \(4, 3\)"),
+                     (np.empty((3, 4), np.float32), r"float32 array of shape \(3, 4\)"), ([0.0], "list")]:
+        expected = r"out must be a float64 array of shape \(3, 4\) \(like dout\), got " + got
+        with pytest.raises(ValueError, match=expected):
+            relu_backward(dout, cache, out=bad)

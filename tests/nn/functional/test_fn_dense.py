@@ -98,3 +98,21 @@ def test_matches_course_dnn_linear(rng):
     assert rel_error(dw, dw_ref.T) < 1e-12
     assert rel_error(db, db_ref.ravel()) < 1e-12
     assert rel_error(dx * m, da_ref.T) < 1e-12
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_need_dx_false_skips_dx_and_keeps_dw_db(dtype, rng):
+    x, w, b = (rng.standard_normal(s).astype(dtype) for s in ((6, 7), (7, 3), (3,)))
+    dout = rng.standard_normal((6, 3)).astype(dtype)
+    out, cache = dense(x, w, b)
+    out2, cache2 = dense(x, w, b, need_dx=False)
+    np.testing.assert_array_equal(out, out2)
+    dx, dw, db = dense_backward(dout, cache)
+    dx2, dw2, db2 = dense_backward(dout, cache2)
+    assert dx is not None and dx2 is None
+    np.testing.assert_array_equal(dw, dw2)
+    np.testing.assert_array_equal(db, db2)
+    assert dw.dtype == dtype and dw.shape == (7, 3)
+    np.testing.assert_allclose(dw, x.T @ dout, rtol=1e-5 if dtype == np.float32 else 1e-12)
+    with pytest.raises(TypeError, match="need_dx must be a bool, got 'no'"):
+        dense(x, w, b, need_dx="no")

@@ -488,3 +488,33 @@ def test_backward_errors():
         pool2d_backward(np.ones((2, 2, 2)), cache)
     with pytest.raises(TypeError, match="cache must be the PoolCache returned by pool2d"):
         pool2d_backward(out, (x, 2))
+
+
+@pytest.mark.parametrize("data_format", ["NHWC", "NCHW"])
+@pytest.mark.parametrize(("pool", "channels"), [((8, 8), 8), ((8, 8), 16), ((16, 17), 3)])
+def test_tiled_backward_breaks_ties_of_whole_windows_like_torch(pool, channels, data_format, rng):
+    """ReLU outputs: whole windows of zeros (a dead channel) and many partial ties. (16, 17) has
+    272 offsets per window, more than a uint8 rank can number."""
+    torch = pytest.importorskip("torch")
+    shape = (3, 2 * pool[0], 2 * pool[1], channels)
+    x_nhwc = np.maximum(rng.integers(-2, 3, size=shape), 0).astype(np.float64)
+    x_nhwc[..., 0] = 0.0
+    out, cache = pool2d(to_layout(x_nhwc, data_format), pool, data_format=data_format)
+    xt, out_t = torch_pool(torch, np.ascontiguousarray(x_nhwc.transpose(0, 3, 1, 2)), pool, pool,
+                           (0, 0, 0, 0), "max")
+    dout_nchw = rng.standard_normal(tuple(out_t.shape))
+    out_t.backward(torch.tensor(dout_nchw))
+    dout = dout_nchw if data_format == "NCHW" else np.ascontiguousarray(dout_nchw.transpose(0, 2, 3, 1))
+    dx = to_nhwc(pool2d_backward(dout, cache), data_format)
+    np.testing.assert_array_equal(dx, xt.grad.numpy().transpose(0, 2, 3, 1))
+    assert np.count_nonzero(dx) == dout.size  # exactly one element per window
+
+
+def test_tiled_backward_gives_no_gradient_to_a_window_holding_nan():
+    x = np.ones((1, 4, 4, 1))
+    x[0, 0, 1, 0] = np.nan
+    out, cache = pool2d(x, 2)
+    dx = pool2d_backward(np.ones_like(out), cache)
+    assert np.isnan(out[0, 0, 0, 0])
+    np.testing.assert_array_equal(dx[0, :2, :2, 0], 0.0)
+    np.testing.assert_array_equal(dx[0, 2:, 2:, 0], [[1.0, 0.0], [0.0, 0.0]])

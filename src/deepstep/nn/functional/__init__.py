@@ -4,6 +4,7 @@ Losses return ``(loss, dlogits)`` directly. All kernels accept float32 and float
 input dtype; convolution and pooling accept NHWC and NCHW.
 """
 
+from ._parallel import get_num_threads, parallel_available, set_num_threads
 from .activations import (
     leaky_relu,
     leaky_relu_backward,
@@ -27,14 +28,17 @@ __all__ = [
     "conv2d_backward",
     "dense",
     "dense_backward",
+    "get_num_threads",
     "get_workspace_limit",
     "leaky_relu",
     "leaky_relu_backward",
     "mean_squared_error",
+    "parallel_available",
     "pool2d",
     "pool2d_backward",
     "relu",
     "relu_backward",
+    "set_num_threads",
     "set_workspace_limit",
     "sigmoid",
     "sigmoid_backward",

@@ -42,17 +42,39 @@ def _check_cache(cache: Any, op: str) -> np.ndarray:
     return cache
 
 
-def relu(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``max(x, 0)``. Returns ``(out, cache)`` where ``cache`` is ``x``; any shape."""
+def relu(x: np.ndarray, overwrite_x: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """``max(x, 0)``. Returns ``(out, cache)`` where ``cache`` is ``x``; any shape.
+
+    With ``overwrite_x=True`` the result is written into ``x`` itself (no new array; for
+    callers that own ``x``, such as a layer applying its fused activation to its own
+    output). The cache is then the overwritten ``x``, i.e. ``max(x, 0)``, which is positive
+    exactly where ``x`` was, so :func:`relu_backward` is unchanged.
+    """
     x = check_float_array(x, "x")
-    return np.maximum(x, x.dtype.type(0)), x
+    if not isinstance(overwrite_x, bool):
+        raise TypeError(f"overwrite_x must be a bool, got {overwrite_x!r}")
+    return np.maximum(x, x.dtype.type(0), out=x if overwrite_x else None), x
 
 
-def relu_backward(dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
-    """``dx = dout * (x > 0)`` (the gradient at ``x == 0`` is 0, as in PyTorch)."""
+def relu_backward(dout: np.ndarray, cache: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``dx = dout * (x > 0)`` (the gradient at ``x == 0`` is 0, as in PyTorch).
+
+    ``out``, optional: an array of the shape and dtype of ``dout`` to write ``dx`` into
+    (returned), e.g. a buffer that a layer reuses from step to step instead of a fresh
+    array whose pages the OS must hand out again each time.
+
+    Evaluated as a product with the boolean mask rather than ``np.where(x > 0, dout, 0)``:
+    same result for finite ``dout`` and ~6x faster (``np.where`` branches on every element,
+    and a random mask defeats branch prediction: 9.3 ms vs 1.4 ms for 2M float32 numbers).
+    A non-finite ``dout`` where ``x <= 0`` gives NaN there (``0 * inf``), not 0.
+    """
     x = _check_cache(cache, "relu")
     dout = _check_dout(dout, x, "input")
-    return np.where(x > 0, dout, dout.dtype.type(0))
+    if out is not None and not (isinstance(out, np.ndarray) and out.shape == dout.shape
+                                and out.dtype == dout.dtype):
+        got = f"{out.dtype} array of shape {out.shape}" if isinstance(out, np.ndarray) else type(out).__name__
+        raise ValueError(f"out must be a {dout.dtype} array of shape {dout.shape} (like dout), got {got}")
+    return np.multiply(dout, x > 0, out=out, dtype=dout.dtype)
 
 
 def leaky_relu(x: np.ndarray, alpha: float = 0.01) -> tuple[np.ndarray, tuple[np.ndarray, float]]:

@@ -33,18 +33,22 @@ much smaller target keeps each column buffer in the CPU cache between the copy t
 writes it and the matmul that reads it (measured 2-4x faster than whole-batch
 buffers). The backward pass rebuilds the column buffers instead of keeping them.
 Chunks are independent samples, so chunking changes only the order of the ``dW``
-sum over chunks.
+sum over chunks. With :func:`.set_num_threads` above 1 the chunks run on several threads
+(:mod:`._parallel`, BLAS then on one thread each); per-chunk ``dW`` partials are still added
+in chunk order, so for a given chunking the result does not depend on the thread count.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ..._validation import check_float_array, check_int, check_same_dtype
+from . import _parallel
 from ._params import Padding4, Pair, as_pair, check_data_format, resolve_padding
 from .im2col import NCHW, NHWC, Layout, col2im, im2col, layout_for
 
@@ -186,8 +190,12 @@ def blas_threads() -> int:
 
 
 def _chunk_size(n: int, bytes_per_sample: int, limit: int) -> int:
-    """Samples per chunk so that a chunk's buffers fit ``limit`` and the cache target (>= 1)."""
-    target = CHUNK_TARGET_BYTES_PER_THREAD * blas_threads()
+    """Samples per chunk so that a chunk's buffers fit ``limit`` and the cache target (>= 1).
+
+    The target is per thread: one chunk is shared by every BLAS thread, or, with chunks on
+    several threads (:mod:`._parallel`), each thread has its own chunk and BLAS one thread.
+    """
+    target = CHUNK_TARGET_BYTES_PER_THREAD * (blas_threads() if _parallel.workers() == 1 else 1)
     return max(1, min(n, min(limit, target) // max(bytes_per_sample, 1)))
 
 
@@ -237,17 +245,21 @@ def _bias_grad(dout: np.ndarray, layout: Layout) -> np.ndarray:
 
 
 class _Scratch:
-    """Per-call scratch buffers sized for one chunk, reused by every chunk (``[:nb]`` for the last)."""
+    """Per-call scratch buffers sized for one chunk, reused by every chunk (``[:nb]`` for the last).
+
+    Each thread that runs chunks (:mod:`._parallel`) gets buffers of its own.
+    """
 
     def __init__(self, dtype: np.dtype) -> None:
         self.dtype = dtype
-        self._buffers: dict[str, np.ndarray] = {}
+        self._buffers: dict[tuple[int, str], np.ndarray] = {}
 
     def get(self, name: str, shape: tuple[int, ...], nb: int, zeros: bool = False) -> np.ndarray:
-        buf = self._buffers.get(name)
+        key = (threading.get_ident(), name)
+        buf = self._buffers.get(key)
         if buf is None:
             buf = (np.zeros if zeros else np.empty)(shape, dtype=self.dtype)
-            self._buffers[name] = buf
+            self._buffers[key] = buf
         return buf[:nb]
 
 
@@ -273,12 +285,22 @@ def _convolve(x: np.ndarray, w_kf: np.ndarray, g: _Geometry, limit: int,
     out = np.empty(g.layout.image_shape(g.n, g.f, *g.out_hw), dtype=x.dtype)
     chunk = _chunk_size(g.n, (g.col_elems + g.image_elems) * x.itemsize, limit)
     scratch = _Scratch(x.dtype)
-    for part in _chunks(g.n, chunk):
+    # NHWC: add the bias to (N, oh, ow * F) rows as tile(b, ow), so that the broadcast runs over
+    # rows of ow * F numbers instead of F (SIGNS conv1, F = 8: 0.44 ms vs 1.3 ms per batch).
+    bias_rows = None
+    if bias is not None:
+        bias_rows = np.tile(bias, g.out_hw[1]) if g.layout.channels_last else g.layout.per_channel(bias)
+
+    def convolve_chunk(part: slice) -> None:
         col = _columns(x[part], g, scratch, chunk)
         out_part = out[part]
         _matmul_into(g.internal.col_matrices(col), w_kf, g.layout.map_matrices(out_part))
-        if bias is not None:
-            out_part += g.layout.per_channel(bias)
+        if bias_rows is not None:
+            if g.layout.channels_last:
+                out_part = np.reshape(out_part, (out_part.shape[0], g.out_hw[0], -1), copy=False)
+            out_part += bias_rows
+
+    _parallel.map_chunks(convolve_chunk, _chunks(g.n, chunk))
     return out
 
 
@@ -421,19 +443,24 @@ def conv2d_backward(
     per_sample = g.col_elems + g.image_elems + (g.col_elems + g.image_elems if with_col2im else 0)
     chunk = _chunk_size(g.n, per_sample * x.itemsize, cache.workspace_bytes)
     scratch = _Scratch(x.dtype)
-    dw_kf = np.zeros(cache.w_kf.shape, dtype=x.dtype)
     dx = np.empty(x.shape, dtype=x.dtype) if with_col2im else None
-    for part in _chunks(g.n, chunk):
+
+    def backward_chunk(part: slice) -> np.ndarray:
+        """This chunk's share of dW (returned) and of dx (written into ``dx[part]``)."""
         nb = part.stop - part.start
         col = _columns(x[part], g, scratch, chunk)
         dout_rows = layout.map_matrices(dout[part])
-        dw_kf += _weight_grad(internal.col_matrices(col), dout_rows)
         if with_col2im:
             dcol = scratch.get("dcol", (chunk, *col.shape[1:]), nb)
             _matmul_into(dout_rows, cache.w_kf.T, internal.col_matrices(dcol))
             dx_pad = col2im(dcol, g.padded_hw, g.stride, internal,
                             scratch.get("dx_pad", internal.image_shape(chunk, g.c, *g.padded_hw), nb))
             dx[part] = layout.image_from(internal.interior(dx_pad, g.pads, g.hw), internal)
+        return _weight_grad(internal.col_matrices(col), dout_rows)
+
+    dw_kf = np.zeros(cache.w_kf.shape, dtype=x.dtype)
+    for dw_part in _parallel.map_chunks(backward_chunk, _chunks(g.n, chunk)):  # summed in chunk order
+        dw_kf += dw_part
     if g_dx is not None:
         dx = _convolve(dout, _flipped_filter_matrix(cache.w, g, g_dx), g_dx, cache.workspace_bytes)
     dw = np.ascontiguousarray(layout.filters_from(internal.filters_from_matrix(dw_kf, g.kernel), internal))

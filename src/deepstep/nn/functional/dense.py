@@ -8,10 +8,11 @@ from ..._validation import check_float_array, check_same_dtype
 
 __all__ = ["dense", "dense_backward", "DenseCache"]
 
-DenseCache = tuple[np.ndarray, np.ndarray, bool]
+DenseCache = tuple[np.ndarray, np.ndarray, bool, bool]
 
 
-def dense(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> tuple[np.ndarray, DenseCache]:
+def dense(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None,
+          need_dx: bool = True) -> tuple[np.ndarray, DenseCache]:
     """Affine map ``out = x @ w + b``.
 
     Parameters
@@ -19,11 +20,15 @@ def dense(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> tuple[np
     x : ndarray, (N, D_in), float32 or float64
     w : ndarray, (D_in, D_out), dtype of ``x`` (Keras layout: one column per unit)
     b : ndarray, (D_out,), dtype of ``x``, optional
+    need_dx : bool, default True
+        False when the gradient with respect to ``x`` is not wanted (a model's first
+        layer in training): :func:`dense_backward` then skips ``dout @ w.T`` and returns
+        None for ``dx``.
 
     Returns
     -------
     out : ndarray, (N, D_out), dtype of ``x``
-    cache : (x, w, has_bias)
+    cache : (x, w, has_bias, need_dx)
         For :func:`dense_backward`.
 
     Raises
@@ -45,16 +50,23 @@ def dense(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> tuple[np
         )
     if b is not None and b.shape != (w.shape[1],):
         raise ValueError(f"b must have shape (D_out,) = ({w.shape[1]},), got {b.shape}")
+    if not isinstance(need_dx, bool | np.bool_):
+        raise TypeError(f"need_dx must be a bool, got {need_dx!r}")
     out = x @ w
     if b is not None:
         out += b
-    return out, (x, w, b is not None)
+    return out, (x, w, b is not None, bool(need_dx))
 
 
-def dense_backward(dout: np.ndarray, cache: DenseCache) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def dense_backward(dout: np.ndarray,
+                   cache: DenseCache) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
     """Gradients of :func:`dense`.
 
     ``dx = dout @ w.T``, ``dw = x.T @ dout``, ``db = dout.sum(axis=0)``.
+
+    ``dw`` is evaluated as ``(dout.T @ x).T``, a transposed (Fortran-ordered) view of the
+    same numbers: OpenBLAS runs that orientation faster when ``D_in`` is large (measured,
+    1 thread, ``x`` (209, 12288), 20 units: float64 2.4 ms vs 5.2 ms, float32 1.4 vs 1.7 ms).
 
     Parameters
     ----------
@@ -63,20 +75,20 @@ def dense_backward(dout: np.ndarray, cache: DenseCache) -> tuple[np.ndarray, np.
 
     Returns
     -------
-    dx : (N, D_in)
+    dx : (N, D_in), or None when the forward pass had ``need_dx=False``
     dw : (D_in, D_out)
     db : (D_out,), or None when the forward pass had no bias
     """
-    if not (isinstance(cache, tuple) and len(cache) == 3 and isinstance(cache[0], np.ndarray)):
-        raise TypeError("cache must be the (x, w, has_bias) tuple returned by dense")
-    x, w, has_bias = cache
+    if not (isinstance(cache, tuple) and len(cache) == 4 and isinstance(cache[0], np.ndarray)):
+        raise TypeError("cache must be the (x, w, has_bias, need_dx) tuple returned by dense")
+    x, w, has_bias, need_dx = cache
     dout = check_float_array(dout, "dout", 2, "(N, D_out)")
     want = (x.shape[0], w.shape[1])
     if dout.shape != want:
         raise ValueError(f"dout must have the forward output's shape {want}, got {dout.shape}")
     if dout.dtype != x.dtype:
         raise TypeError(f"dout must have the forward input's dtype {x.dtype}, got {dout.dtype}")
-    dx = dout @ w.T
-    dw = x.T @ dout
+    dx = dout @ w.T if need_dx else None
+    dw = (dout.T @ x).T
     db = dout.sum(axis=0) if has_bias else None
     return dx, dw, db

@@ -17,13 +17,23 @@ class ReLU(Layer):
     """``max(0, x)`` elementwise."""
 
     kind = "relu"
+    #: Set by a Conv2D/Dense layer that owns this ReLU as its fused activation: the layer's
+    #: freshly computed output is then overwritten in place instead of copied, and the
+    #: input gradient, which only that layer reads, goes into a buffer kept between steps.
+    overwrite_input = False
+    _grad_buffer: np.ndarray | None = None
 
     def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
-        out, self._cache = F.relu(x)
+        out, self._cache = F.relu(x, overwrite_x=self.overwrite_input)
         return out
 
     def _backward(self, dout: np.ndarray) -> np.ndarray:
-        return F.relu_backward(dout, self._cache)
+        buffer = None
+        if self.overwrite_input:
+            buffer = self._grad_buffer
+            if buffer is None or buffer.shape != dout.shape or buffer.dtype != dout.dtype:
+                buffer = self._grad_buffer = np.empty_like(dout)
+        return F.relu_backward(dout, self._cache, out=buffer)
 
 
 class LeakyReLU(Layer):

@@ -10,7 +10,7 @@ from ..._validation import check_choice, check_int
 from .. import functional as F
 from ..functional._params import as_pair, resolve_padding
 from ._init import initializer_config, resolve_initializer
-from .activations import get_activation
+from .activations import ReLU, get_activation
 from .base import Layer, check_data_format_name, kernel_data_format
 
 __all__ = ["Conv2D"]
@@ -110,6 +110,8 @@ class Conv2D(Layer):
         if self.activation is not None:
             self.activation.name = f"{self.name}.{self.activation.kind}"
             self.activation.build(self.compute_output_shape(input_shape), dtype=self.dtype)
+            if isinstance(self.activation, ReLU):  # it may overwrite this layer's own fresh output
+                self.activation.overwrite_input = True
 
     def _weights_for_kernel(self) -> np.ndarray:
         if self.data_format == "channels_last":

@@ -10,7 +10,7 @@ from ..._validation import check_int, check_real
 from .. import functional as F
 from ..functional.dropout import dropout, dropout_backward
 from ._init import initializer_config, resolve_initializer
-from .activations import get_activation
+from .activations import ReLU, get_activation
 from .base import Layer
 
 __all__ = ["Flatten", "Dense", "Dropout"]
@@ -65,6 +65,8 @@ class Dense(Layer):
         self.bias_initializer = initializer_config(bias_initializer)
         self.kernel = None
         self.bias = None
+        #: False on a model's first layer with weights during training: the input gradient is not computed.
+        self.input_grad = True
 
     def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         if len(input_shape) != 1:
@@ -82,14 +84,17 @@ class Dense(Layer):
         if self.activation is not None:
             self.activation.name = f"{self.name}.{self.activation.kind}"
             self.activation.build((self.units,), dtype=self.dtype)
+            if isinstance(self.activation, ReLU):  # it may overwrite this layer's own fresh output
+                self.activation.overwrite_input = True
 
     def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
-        out, self._cache = F.dense(x, self.kernel.value, self.bias.value if self.use_bias else None)
+        out, self._cache = F.dense(x, self.kernel.value, self.bias.value if self.use_bias else None,
+                                   need_dx=self.input_grad)
         if self.activation is not None:
             out = self.activation.forward(out, training)
         return out
 
-    def _backward(self, dout: np.ndarray) -> np.ndarray:
+    def _backward(self, dout: np.ndarray) -> np.ndarray | None:
         if self.activation is not None:
             dout = self.activation.backward(dout)
         dx, dw, db = F.dense_backward(dout, self._cache)
