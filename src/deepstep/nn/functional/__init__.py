@@ -19,10 +19,16 @@ from .activations import (
 )
 from .conv import conv2d, conv2d_backward, get_workspace_limit, set_workspace_limit
 from .dense import dense, dense_backward
+from .dropout import dropout, dropout_backward
 from .losses import binary_cross_entropy_with_logits, mean_squared_error, softmax_cross_entropy
+from .normalization import batch_norm, batch_norm_backward
 from .pool import pool2d, pool2d_backward
 
 __all__ = [
+    "batch_norm",
+    "batch_norm_backward",
+    "dropout",
+    "dropout_backward",
     "binary_cross_entropy_with_logits",
     "conv2d",
     "conv2d_backward",
