@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -272,12 +273,15 @@ def test_visualize_needs_a_conv_layer(capsys, tmp_path, digit_pngs):
 
 
 def test_a_diverging_loss_exits_with_status_1(capsys, tmp_path):
-    with np.errstate(all="ignore"):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         status, _, err = run_main(capsys, "train", "--lr", "1e30", "--epochs", "2", "--quiet",
                                   "--out", tmp_path / "nan")
     assert status == 1, err
-    last = err.strip().splitlines()[-1]
-    assert last.startswith("deepstep: error: loss became ") and " at epoch 1 " in last, last
+    assert [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)] == []
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("deepstep: error: loss became ") and " at epoch 1 " in lines[0], lines[0]
     assert not (tmp_path / "nan" / "model.npz").exists()
 
 

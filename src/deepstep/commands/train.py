@@ -334,9 +334,12 @@ def run(args: argparse.Namespace) -> int:
 
     start = time.perf_counter()
     try:
-        model.fit(x_train, y_train, epochs=epochs, batch_size=batch_size, validation_data=validation,
-                  shuffle=True, seed=seed, callbacks=_callbacks(out), verbose=0 if args.quiet else 1,
-                  initial_epoch=initial_epoch)
+        # A diverging run is reported once, by fit's NaN/inf guard (TrainingError -> one line, exit 1);
+        # NumPy's overflow warnings on the way there would only clutter the terminal.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            model.fit(x_train, y_train, epochs=epochs, batch_size=batch_size, validation_data=validation,
+                      shuffle=True, seed=seed, callbacks=_callbacks(out), verbose=0 if args.quiet else 1,
+                      initial_epoch=initial_epoch)
     except KeyboardInterrupt:
         if not (out / CHECKPOINT).is_file():
             print(f"\ninterrupted before the first checkpoint: nothing saved in {out}")
