@@ -9,9 +9,8 @@ import numpy as np
 from ..._validation import check_choice, check_int
 from .. import functional as F
 from ..functional._params import as_pair, resolve_padding
-from ._init import initializer_config, resolve_initializer
-from .activations import ReLU, get_activation
-from .base import Layer, check_data_format_name, kernel_data_format
+from .base import check_data_format_name, kernel_data_format
+from .weighted import KernelLayer
 
 __all__ = ["Conv2D"]
 
@@ -23,7 +22,7 @@ def check_padding_name(padding: Any) -> str:
     return check_choice(padding.lower(), "padding", ("valid", "same"))
 
 
-class Conv2D(Layer):
+class Conv2D(KernelLayer):
     """2-D convolution (cross-correlation, as in every deep-learning framework).
 
     ``out[n, i, j, f] = b[f] + sum_{p, q, c} x_pad[n, i*sh + p, j*sw + q, c] * W[p, q, c, f]``
@@ -57,25 +56,12 @@ class Conv2D(Layer):
                  activation: str | None = None, use_bias: bool = True,
                  kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
                  data_format: str = "channels_last", name: str | None = None) -> None:
-        super().__init__(name)
+        super().__init__(activation, use_bias, kernel_initializer, bias_initializer, name)
         self.filters = check_int(filters, "filters", 1)
         self.kernel_size = as_pair(kernel_size, "kernel_size", 1)
         self.strides = as_pair(strides, "strides", 1)
         self.padding = check_padding_name(padding)
         self.data_format = check_data_format_name(data_format)
-        self.activation_name = None if activation in (None, "linear") else activation
-        self.activation = get_activation(activation)
-        if not isinstance(use_bias, bool):
-            raise TypeError(f"use_bias must be a bool, got {use_bias!r}")
-        self.use_bias = use_bias
-        self._kernel_init = resolve_initializer(kernel_initializer, "kernel_initializer")
-        self._bias_init = resolve_initializer(bias_initializer, "bias_initializer")
-        self.kernel_initializer = initializer_config(kernel_initializer)
-        self.bias_initializer = initializer_config(bias_initializer)
-        self.kernel = None
-        self.bias = None
-        #: False on a model's first layer during training: the input gradient is not computed.
-        self.input_grad = True
 
     def _split(self, shape: tuple[int, ...]) -> tuple[tuple[int, int], int]:
         if len(shape) != 3:
@@ -101,17 +87,8 @@ class Conv2D(Layer):
     def _build(self, input_shape: tuple[int, ...], rng: np.random.Generator) -> None:
         _, cin = self._split(input_shape)
         kh, kw = self.kernel_size
-        shape = (kh, kw, cin, self.filters)
-        fan_in, fan_out = kh * kw * cin, kh * kw * self.filters
-        self.kernel = self.add_parameter(self._kernel_init(shape, fan_in, fan_out, rng, self.dtype), "kernel")
-        if self.use_bias:
-            self.bias = self.add_parameter(
-                self._bias_init((self.filters,), fan_in, fan_out, rng, self.dtype), "bias")
-        if self.activation is not None:
-            self.activation.name = f"{self.name}.{self.activation.kind}"
-            self.activation.build(self.compute_output_shape(input_shape), dtype=self.dtype)
-            if isinstance(self.activation, ReLU):  # it may overwrite this layer's own fresh output
-                self.activation.overwrite_input = True
+        self._build_weights((kh, kw, cin, self.filters), self.filters, kh * kw * cin, kh * kw * self.filters,
+                            self.compute_output_shape(input_shape), rng)
 
     def _weights_for_kernel(self) -> np.ndarray:
         if self.data_format == "channels_last":
@@ -120,28 +97,19 @@ class Conv2D(Layer):
 
     def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
         out, self._cache = F.conv2d(
-            x, self._weights_for_kernel(), self.bias.value if self.use_bias else None,
-            stride=self.strides, padding=self.padding,
+            x, self._weights_for_kernel(), self._bias_value, stride=self.strides, padding=self.padding,
             data_format=kernel_data_format(self.data_format), need_dx=self.input_grad)
-        if self.activation is not None:
-            out = self.activation.forward(out, training)
-        return out
+        return self._activate(out, training)
 
     def _backward(self, dout: np.ndarray) -> np.ndarray | None:
-        if self.activation is not None:
-            dout = self.activation.backward(dout)
-        dx, dw, db = F.conv2d_backward(dout, self._cache)
+        dx, dw, db = F.conv2d_backward(self._deactivate(dout), self._cache)
         if self.data_format == "channels_first":
             dw = dw.transpose(2, 3, 1, 0)
-        self.kernel.grad += dw
-        if self.use_bias:
-            self.bias.grad += db
+        self._accumulate(dw, db)
         return dx
 
     def _config(self) -> dict[str, Any]:
         return {
             "filters": self.filters, "kernel_size": list(self.kernel_size), "strides": list(self.strides),
-            "padding": self.padding, "activation": self.activation_name, "use_bias": self.use_bias,
-            "kernel_initializer": self.kernel_initializer, "bias_initializer": self.bias_initializer,
-            "data_format": self.data_format,
+            "padding": self.padding, **self._weights_config(), "data_format": self.data_format,
         }

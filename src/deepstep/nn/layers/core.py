@@ -9,9 +9,8 @@ import numpy as np
 from ..._validation import check_int, check_real
 from .. import functional as F
 from ..functional.dropout import dropout, dropout_backward
-from ._init import initializer_config, resolve_initializer
-from .activations import ReLU, get_activation
 from .base import Layer
+from .weighted import KernelLayer
 
 __all__ = ["Flatten", "Dense", "Dropout"]
 
@@ -32,7 +31,7 @@ class Flatten(Layer):
         return dout.reshape(self._cache)
 
 
-class Dense(Layer):
+class Dense(KernelLayer):
     """Fully connected layer ``out = x @ W + b`` with ``W`` of shape ``(Din, units)``.
 
     Parameters
@@ -52,21 +51,8 @@ class Dense(Layer):
     def __init__(self, units: int, activation: str | None = None, use_bias: bool = True,
                  kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
                  name: str | None = None) -> None:
-        super().__init__(name)
+        super().__init__(activation, use_bias, kernel_initializer, bias_initializer, name)
         self.units = check_int(units, "units", 1)
-        self.activation_name = None if activation in (None, "linear") else activation
-        self.activation = get_activation(activation)
-        if not isinstance(use_bias, bool):
-            raise TypeError(f"use_bias must be a bool, got {use_bias!r}")
-        self.use_bias = use_bias
-        self._kernel_init = resolve_initializer(kernel_initializer, "kernel_initializer")
-        self._bias_init = resolve_initializer(bias_initializer, "bias_initializer")
-        self.kernel_initializer = initializer_config(kernel_initializer)
-        self.bias_initializer = initializer_config(bias_initializer)
-        self.kernel = None
-        self.bias = None
-        #: False on a model's first layer with weights during training: the input gradient is not computed.
-        self.input_grad = True
 
     def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         if len(input_shape) != 1:
@@ -76,36 +62,19 @@ class Dense(Layer):
 
     def _build(self, input_shape: tuple[int, ...], rng: np.random.Generator) -> None:
         din = input_shape[0]
-        self.kernel = self.add_parameter(
-            self._kernel_init((din, self.units), din, self.units, rng, self.dtype), "kernel")
-        if self.use_bias:
-            self.bias = self.add_parameter(
-                self._bias_init((self.units,), din, self.units, rng, self.dtype), "bias")
-        if self.activation is not None:
-            self.activation.name = f"{self.name}.{self.activation.kind}"
-            self.activation.build((self.units,), dtype=self.dtype)
-            if isinstance(self.activation, ReLU):  # it may overwrite this layer's own fresh output
-                self.activation.overwrite_input = True
+        self._build_weights((din, self.units), self.units, din, self.units, (self.units,), rng)
 
     def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
-        out, self._cache = F.dense(x, self.kernel.value, self.bias.value if self.use_bias else None,
-                                   need_dx=self.input_grad)
-        if self.activation is not None:
-            out = self.activation.forward(out, training)
-        return out
+        out, self._cache = F.dense(x, self.kernel.value, self._bias_value, need_dx=self.input_grad)
+        return self._activate(out, training)
 
     def _backward(self, dout: np.ndarray) -> np.ndarray | None:
-        if self.activation is not None:
-            dout = self.activation.backward(dout)
-        dx, dw, db = F.dense_backward(dout, self._cache)
-        self.kernel.grad += dw
-        if self.use_bias:
-            self.bias.grad += db
+        dx, dw, db = F.dense_backward(self._deactivate(dout), self._cache)
+        self._accumulate(dw, db)
         return dx
 
     def _config(self) -> dict[str, Any]:
-        return {"units": self.units, "activation": self.activation_name, "use_bias": self.use_bias,
-                "kernel_initializer": self.kernel_initializer, "bias_initializer": self.bias_initializer}
+        return {"units": self.units, **self._weights_config()}
 
 
 class Dropout(Layer):
