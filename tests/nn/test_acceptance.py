@@ -9,12 +9,13 @@
 
 from __future__ import annotations
 
-import gzip
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from deepstep.course.app import initialize_parameters_deep_app
+from deepstep.data import load_h5, load_idx
 from deepstep.models import cat_dnn, mnist_cnn, signs_convnet
 from deepstep.nn import Conv2D, Dense, MaxPooling2D
 from deepstep.optim import SGD, Adam
@@ -35,49 +36,38 @@ def one_blas_thread():
         yield
 
 
-def read_h5(path: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
-    h5py = pytest.importorskip("h5py")
-    with h5py.File(path, "r") as f:
-        return f[f"{split}_set_x"][:], f[f"{split}_set_y"][:].astype(np.int64)
-
-
-def read_idx(path: Path, magic: int) -> np.ndarray:
-    """An MNIST IDX file (gzip): big-endian magic, dimensions, then uint8 data."""
-    with gzip.open(path, "rb") as f:
-        raw = f.read()
-    ndim = raw[3]
-    assert int.from_bytes(raw[:4], "big") == magic
-    dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(dims)
+def read_h5(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    x, y, _ = load_h5(path)
+    return x, y
 
 
 @pytest.fixture(scope="module")
 def mnist(data_dir):
-    x = read_idx(data_dir / "t10k-images-idx3-ubyte.gz", 2051)[..., None]
-    y = read_idx(data_dir / "t10k-labels-idx1-ubyte.gz", 2049).astype(np.int64)
+    x, y = load_idx(data_dir / "t10k-images-idx3-ubyte.gz", data_dir / "t10k-labels-idx1-ubyte.gz")
+    x = x[..., None]
     assert x.shape == (10000, 28, 28, 1) and y.shape == (10000,)
     return (x / np.float32(255)).astype(np.float32), y
 
 
 @pytest.fixture(scope="module")
 def signs(data_dir):
-    x, y = read_h5(data_dir / "test_signs.h5", "test")
+    x, y = read_h5(data_dir / "test_signs.h5")
     return (x / np.float32(255)).astype(np.float32), y
 
 
 def notebook_initial_weights(layers_dims) -> list[np.ndarray]:
-    """The application notebook's initialize_parameters_deep: np.random.seed(1), then
-    ``W_l = randn(n_l, n_{l-1}) / sqrt(n_{l-1})``, ``b_l = 0``; as Dense kernels ``(n_{l-1}, n_l)``."""
-    legacy = np.random.RandomState(1)  # the notebook's seed and draw order, without global state
+    """The application notebook's initialization (deepstep.course.app, np.random.seed(1),
+    ``W_l = randn(n_l, n_{l-1}) / sqrt(n_{l-1})``, ``b_l = 0``) as Dense kernels ``(n_{l-1}, n_l)``."""
+    parameters = initialize_parameters_deep_app(list(layers_dims))  # seeds the global generator itself
     weights = []
-    for n_prev, n in zip(layers_dims[:-1], layers_dims[1:], strict=True):
-        weights += [(legacy.randn(n, n_prev) / np.sqrt(n_prev)).T, np.zeros(n)]
+    for layer in range(1, len(layers_dims)):
+        weights += [parameters[f"W{layer}"].T, parameters[f"b{layer}"].reshape(-1)]
     return weights
 
 
 def test_cat_dnn_reproduces_the_application_notebook(data_dir):
-    x_train, y_train = read_h5(data_dir / "train_catvnoncat.h5", "train")
-    x_test, y_test = read_h5(data_dir / "test_catvnoncat.h5", "test")
+    x_train, y_train = read_h5(data_dir / "train_catvnoncat.h5")
+    x_test, y_test = read_h5(data_dir / "test_catvnoncat.h5")
     x_train = x_train.reshape(len(x_train), -1) / 255.0
     x_test = x_test.reshape(len(x_test), -1) / 255.0
     dims = (12288, 20, 7, 5, 1)
