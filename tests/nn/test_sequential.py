@@ -384,6 +384,9 @@ def test_binary_and_categorical_label_errors():
     wide.compile("sgd", "categorical_crossentropy")
     with pytest.raises(ValueError, match=r"y must be one-hot labels of shape \(N, 3\)"):
         wide.fit(x, y, verbose=0)
+    wide.compile("sgd", "sparse_categorical_crossentropy")
+    with pytest.raises(TypeError, match=r"y must hold real numbers .* got dtype <U1"):
+        wide.fit(x, np.array(list("abcdefghijkl")), verbose=0)
 
 
 def test_bad_model_arguments():

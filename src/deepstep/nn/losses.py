@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import check_array
 from . import functional as F
 from .parameter import Parameter
 
@@ -19,14 +20,6 @@ __all__ = [
     "Loss", "SparseCategoricalCrossentropy", "CategoricalCrossentropy", "BinaryCrossentropy",
     "MeanSquaredError", "LOSSES", "get_loss", "l2_penalty",
 ]
-
-
-def _as_array(y: Any, name: str) -> np.ndarray:
-    arr = np.asarray(y)
-    numeric = np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
-    if arr.dtype == np.bool_ or not numeric:
-        raise TypeError(f"{name} must hold numbers, got dtype {arr.dtype}")
-    return arr
 
 
 class Loss:
@@ -68,7 +61,7 @@ class SparseCategoricalCrossentropy(Loss):
 
     def prepare_targets(self, y: Any, output_shape: tuple[int, ...], dtype: np.dtype,
                         name: str = "y") -> np.ndarray:
-        arr = _as_array(y, name)
+        arr = check_array(y, name)
         if arr.ndim == 2 and arr.shape[1] == 1:
             arr = arr[:, 0]
         if arr.ndim != 1:
@@ -101,7 +94,7 @@ class CategoricalCrossentropy(SparseCategoricalCrossentropy):
 
     def prepare_targets(self, y: Any, output_shape: tuple[int, ...], dtype: np.dtype,
                         name: str = "y") -> np.ndarray:
-        arr = _as_array(y, name)
+        arr = check_array(y, name)
         num_classes = output_shape[-1]
         if arr.ndim != 2 or arr.shape[1] != num_classes:
             raise ValueError(f"{name} must be one-hot labels of shape (N, {num_classes}) for loss "
@@ -127,7 +120,7 @@ class BinaryCrossentropy(Loss):
         if output_shape != (1,):
             raise ValueError(f"loss {self.name!r} needs a model with one output unit (logit), "
                              f"got output shape {output_shape}")
-        arr = _as_array(y, name)
+        arr = check_array(y, name)
         if arr.ndim == 1:
             arr = arr[:, None]
         if arr.ndim != 2 or arr.shape[1] != 1:
@@ -159,7 +152,7 @@ class MeanSquaredError(Loss):
 
     def prepare_targets(self, y: Any, output_shape: tuple[int, ...], dtype: np.dtype,
                         name: str = "y") -> np.ndarray:
-        arr = _as_array(y, name)
+        arr = check_array(y, name)
         if arr.ndim == 1 and output_shape == (1,):
             arr = arr[:, None]
         if arr.shape[1:] != tuple(output_shape):
