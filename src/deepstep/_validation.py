@@ -16,6 +16,7 @@ import numpy as np
 __all__ = [
     "check_array",
     "check_float_array",
+    "check_float_dtype",
     "check_nonempty",
     "check_int",
     "check_choice",
@@ -106,6 +107,17 @@ def check_nonempty(arr: np.ndarray, name: str, shape_names: str | None = None) -
             f"{name} must have every dimension >= 1{_shape_hint(shape_names)}, got shape {arr.shape}"
         )
     return arr
+
+
+def check_float_dtype(dtype: Any, name: str = "dtype") -> np.dtype:
+    """Return ``np.dtype(dtype)`` if it is float32 or float64, else raise ``TypeError`` naming ``name``."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as exc:
+        raise TypeError(f"{name} must be 'float32' or 'float64', got {dtype!r}") from exc
+    if dt not in (np.float32, np.float64):
+        raise TypeError(f"{name} must be 'float32' or 'float64', got {dt}")
+    return dt
 
 
 def check_same_dtype(arrays: Mapping[str, np.ndarray | None], reference: str) -> None:

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_int
+from ._validation import check_float_dtype, check_int
 
 __all__ = [
     "compute_fans",
@@ -60,16 +60,6 @@ def _check_shape(shape: Any) -> tuple[int, ...]:
     if not isinstance(shape, Sequence) or isinstance(shape, str):
         raise TypeError(f"shape must be a tuple of ints, got {shape!r}")
     return tuple(check_int(s, f"shape[{i}]", minimum=0) for i, s in enumerate(shape))
-
-
-def _check_dtype(dtype: Any) -> np.dtype:
-    try:
-        dt = np.dtype(dtype)
-    except TypeError as exc:
-        raise TypeError(f"dtype must be float32 or float64, got {dtype!r}") from exc
-    if dt not in (np.float32, np.float64):
-        raise TypeError(f"dtype must be float32 or float64, got {dt}")
-    return dt
 
 
 def _check_rng(rng: Any) -> np.random.Generator:
@@ -116,26 +106,26 @@ def _uniform(shape, rng, limit, dtype) -> np.ndarray:
 def zeros(shape: Sequence[int], fan_in: int | None = None, fan_out: int | None = None,
           rng: np.random.Generator | None = None, dtype: Any = "float32") -> np.ndarray:
     """All zeros (biases). ``fan_in``, ``fan_out`` and ``rng`` are accepted and ignored."""
-    return np.zeros(_check_shape(shape), dtype=_check_dtype(dtype))
+    return np.zeros(_check_shape(shape), dtype=check_float_dtype(dtype))
 
 
 def ones(shape: Sequence[int], fan_in: int | None = None, fan_out: int | None = None,
          rng: np.random.Generator | None = None, dtype: Any = "float32") -> np.ndarray:
     """All ones (e.g. BatchNormalization's gamma). ``fan_in``, ``fan_out`` and ``rng`` are ignored."""
-    return np.ones(_check_shape(shape), dtype=_check_dtype(dtype))
+    return np.ones(_check_shape(shape), dtype=check_float_dtype(dtype))
 
 
 def course_normal(shape: Sequence[int], fan_in: int | None = None, fan_out: int | None = None,
                   rng: np.random.Generator | None = None, dtype: Any = "float32") -> np.ndarray:
     """The course's small random init: ``standard_normal(shape) * 0.01``. Fans are ignored."""
-    shape, dtype = _check_shape(shape), _check_dtype(dtype)
+    shape, dtype = _check_shape(shape), check_float_dtype(dtype)
     return _normal(shape, _check_rng(rng), 0.01, dtype)
 
 
 def lecun_normal(shape: Sequence[int], fan_in: int | None = None, fan_out: int | None = None,
                  rng: np.random.Generator | None = None, dtype: Any = "float32") -> np.ndarray:
     """Normal with std ``sqrt(1 / fan_in)`` (the application notebook's ``randn / sqrt(n_prev)``)."""
-    shape, dtype = _check_shape(shape), _check_dtype(dtype)
+    shape, dtype = _check_shape(shape), check_float_dtype(dtype)
     fan_in, _ = _fans(shape, fan_in, fan_out)
     return _normal(shape, _check_rng(rng), math.sqrt(1.0 / fan_in), dtype)
 
@@ -143,7 +133,7 @@ def lecun_normal(shape: Sequence[int], fan_in: int | None = None, fan_out: int |
 def glorot_normal(shape: Sequence[int], fan_in: int | None = None, fan_out: int | None = None,
                   rng: np.random.Generator | None = None, dtype: Any = "float32") -> np.ndarray:
     """Glorot/Xavier normal: std ``sqrt(2 / (fan_in + fan_out))`` (untruncated; see the module doc)."""
-    shape, dtype = _check_shape(shape), _check_dtype(dtype)
+    shape, dtype = _check_shape(shape), check_float_dtype(dtype)
     fan_in, fan_out = _fans(shape, fan_in, fan_out)
     return _normal(shape, _check_rng(rng), math.sqrt(2.0 / (fan_in + fan_out)), dtype)
 
@@ -151,7 +141,7 @@ def glorot_normal(shape: Sequence[int], fan_in: int | None = None, fan_out: int 
 def glorot_uniform(shape: Sequence[int], fan_in: int | None = None, fan_out: int | None = None,
                    rng: np.random.Generator | None = None, dtype: Any = "float32") -> np.ndarray:
     """Glorot/Xavier uniform on ``[-limit, limit]``, ``limit = sqrt(6 / (fan_in + fan_out))``."""
-    shape, dtype = _check_shape(shape), _check_dtype(dtype)
+    shape, dtype = _check_shape(shape), check_float_dtype(dtype)
     fan_in, fan_out = _fans(shape, fan_in, fan_out)
     return _uniform(shape, _check_rng(rng), math.sqrt(6.0 / (fan_in + fan_out)), dtype)
 
@@ -159,7 +149,7 @@ def glorot_uniform(shape: Sequence[int], fan_in: int | None = None, fan_out: int
 def he_normal(shape: Sequence[int], fan_in: int | None = None, fan_out: int | None = None,
               rng: np.random.Generator | None = None, dtype: Any = "float32") -> np.ndarray:
     """He/Kaiming normal: std ``sqrt(2 / fan_in)`` (the course's ``initialize_parameters_he``)."""
-    shape, dtype = _check_shape(shape), _check_dtype(dtype)
+    shape, dtype = _check_shape(shape), check_float_dtype(dtype)
     fan_in, _ = _fans(shape, fan_in, fan_out)
     return _normal(shape, _check_rng(rng), math.sqrt(2.0 / fan_in), dtype)
 
@@ -167,7 +157,7 @@ def he_normal(shape: Sequence[int], fan_in: int | None = None, fan_out: int | No
 def he_uniform(shape: Sequence[int], fan_in: int | None = None, fan_out: int | None = None,
                rng: np.random.Generator | None = None, dtype: Any = "float32") -> np.ndarray:
     """He/Kaiming uniform on ``[-limit, limit]``, ``limit = sqrt(6 / fan_in)``."""
-    shape, dtype = _check_shape(shape), _check_dtype(dtype)
+    shape, dtype = _check_shape(shape), check_float_dtype(dtype)
     fan_in, _ = _fans(shape, fan_in, fan_out)
     return _uniform(shape, _check_rng(rng), math.sqrt(6.0 / fan_in), dtype)
 

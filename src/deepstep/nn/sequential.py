@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_int, check_real
+from .._validation import check_float_dtype, check_int, check_real
 from . import functional as F
 from .layers import LAYER_CLASSES, Conv2D, Dense, Dropout, Layer
-from .layers.base import as_shape, check_dtype_name
+from .layers.base import as_shape
 from .losses import Loss, get_loss, l2_penalty
 from .parameter import Parameter
 
@@ -46,7 +46,7 @@ class Sequential:
         if name is not None and not isinstance(name, str):
             raise TypeError(f"name must be a string, got {name!r}")
         self.name = name or "sequential"
-        self.dtype = check_dtype_name(dtype)
+        self.dtype = check_float_dtype(dtype)
         self.seed = None if seed is None else check_int(seed, "seed", 0)
         self.layers: list[Layer] = []
         self.built = False

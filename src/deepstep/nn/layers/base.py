@@ -6,10 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from ..._validation import check_choice
+from ..._validation import check_choice, check_float_dtype
 from ..parameter import Parameter
 
-__all__ = ["Layer", "as_shape", "check_dtype_name", "DATA_FORMATS"]
+__all__ = ["Layer", "as_shape", "DATA_FORMATS"]
 
 DATA_FORMATS = ("channels_last", "channels_first")
 _KERNEL_FORMATS = {"channels_last": "NHWC", "channels_first": "NCHW"}
@@ -28,17 +28,6 @@ def as_shape(shape: Any, name: str = "input_shape") -> tuple[int, ...]:
             raise ValueError(f"{name} must hold positive ints (batch axis excluded), got {tuple(shape)!r}")
         out.append(int(dim))
     return tuple(out)
-
-
-def check_dtype_name(dtype: Any) -> np.dtype:
-    """Return ``np.dtype(dtype)`` if it is float32 or float64, else raise ``TypeError``."""
-    try:
-        dt = np.dtype(dtype)
-    except TypeError as exc:
-        raise TypeError(f"dtype must be 'float32' or 'float64', got {dtype!r}") from exc
-    if dt not in (np.float32, np.float64):
-        raise TypeError(f"dtype must be 'float32' or 'float64', got {dt}")
-    return dt
 
 
 def check_data_format_name(data_format: Any) -> str:
@@ -106,7 +95,7 @@ class Layer:
         if self.name is None:
             self.name = self.kind
         if dtype is not None:
-            self.dtype = check_dtype_name(dtype)
+            self.dtype = check_float_dtype(dtype)
         if rng is None:
             rng = np.random.default_rng()
         out_shape = self.compute_output_shape(shape)
