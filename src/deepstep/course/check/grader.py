@@ -137,7 +137,7 @@ def _call(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any])
     try:
         with _quiet():
             return _Outcome(value=fn(*args, **kwargs))
-    except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - the learner's code may raise anything
         return _Outcome(error=_error_of(exc))
 
 
