@@ -176,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
                      "does not define (the notebooks import them from utility modules)")
     emit({"event": "loaded", "notes": notes, "error": error})
     if error is not None:
+        emit({"event": "end"})
         return 0
     names = [n for n in args.only.split(",") if n] or list(FUNCTIONS)
     for name in names:

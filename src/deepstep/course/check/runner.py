@@ -79,14 +79,14 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
     proc.wait()
 
 
-def _timeout_result(name: str, limit: float) -> FunctionResult:
-    failure = Failure("-", "-", "timeout", f"still running {limit + WATCHDOG_GRACE:g} s after it started (limit "
+def _timeout_result(name: str, limit: float, grace: float) -> FunctionResult:
+    failure = Failure("-", "-", "timeout", f"still running {limit + grace:g} s after it started (limit "
                       f"{limit:g} s): stopped (an infinite loop, or a loop the timer could not interrupt)")
     return FunctionResult(name, module_of(name), FAIL, 0, 1, ["-"], failure)
 
 
 def grade_file(path: Path, *, time_limit: float | None = DEFAULT_TIME_LIMIT, only: list[str] | None = None,
-               cell_limit: float = 60.0) -> Report:
+               cell_limit: float = 60.0, grace: float = WATCHDOG_GRACE) -> Report:
     """Run the learner's ``.py`` file or notebook in a subprocess and grade the course functions it defines."""
     path = check_source_path(Path(path))
     limit = DEFAULT_TIME_LIMIT * 30 if time_limit is None else time_limit
@@ -120,12 +120,12 @@ def grade_file(path: Path, *, time_limit: float | None = DEFAULT_TIME_LIMIT, onl
                         report.error = f"running {path.name} took longer than {LOAD_LIMIT:g} s: stopped"
                         remaining = []
                     else:
-                        results[current] = _timeout_result(current, limit)
+                        results[current] = _timeout_result(current, limit, grace)
                         remaining.remove(current)
                     break
                 if event is None:  # the worker exited
                     proc.wait()
-                    if not finished:
+                    if not finished and report.error is None:
                         if current is None:
                             report.error = _crash_message(path, proc.returncode, tmp)
                             remaining = []
@@ -148,7 +148,7 @@ def grade_file(path: Path, *, time_limit: float | None = DEFAULT_TIME_LIMIT, onl
                     deadline = time.monotonic() + LOAD_LIMIT
                 elif kind == "start":
                     current = event["name"]
-                    deadline = time.monotonic() + limit + WATCHDOG_GRACE
+                    deadline = time.monotonic() + limit + grace
                 elif kind == "result":
                     result = FunctionResult.from_dict(event["result"])
                     results[result.name] = result
