@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from tests.cli_helpers import run_main
 
 from deepstep.course import check
 from deepstep.course.check.runner import grade_file
-from tests.cli_helpers import run_main
 
-TWO_MISTAKES = '''
+TWO_MISTAKES = """
 import numpy as np
 
 
@@ -57,7 +57,7 @@ def pool_backward(dA, cache, mode="max"):
                     else:
                         dA_prev[i, v:v + f, u:u + f, c] += np.full((f, f), dA[i, h, w, c] / (f * f))
     return dA_prev
-'''
+"""
 
 
 def _write(tmp_path: Path, name: str, text: str) -> Path:
@@ -67,9 +67,20 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
 
 
 def _notebook(tmp_path: Path, cells: list[tuple[str, str]]) -> Path:
-    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
-          "cells": [{"cell_type": kind, "metadata": {}, "source": src.splitlines(True),
-                     **({"outputs": [], "execution_count": None} if kind == "code" else {})} for kind, src in cells]}
+    nb = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {},
+        "cells": [
+            {
+                "cell_type": kind,
+                "metadata": {},
+                "source": src.splitlines(True),
+                **({"outputs": [], "execution_count": None} if kind == "code" else {}),
+            }
+            for kind, src in cells
+        ],
+    }
     return _write(tmp_path, "assignment.ipynb", json.dumps(nb))
 
 
@@ -82,8 +93,13 @@ def test_two_classic_mistakes_from_the_command_line(tmp_path, capsys):
     assert "MISSING  cnn     conv_forward" in out
     assert "likely cause [conv_backward_unpads_with_negative_slice]" in out
     assert "likely cause [pool_backward_overwrites_overlaps]" in out
-    line = TWO_MISTAKES.splitlines().index("        dA_prev[i, :, :, :] = da_prev_pad[pad:-pad, pad:-pad, :]") + 1
-    assert f'File "{path.resolve()}", line {line}, in conv_backward' in out  # the learner's own traceback line
+    line = (
+        TWO_MISTAKES.splitlines().index("        dA_prev[i, :, :, :] = da_prev_pad[pad:-pad, pad:-pad, :]")
+        + 1
+    )
+    assert (
+        f'File "{path.resolve()}", line {line}, in conv_backward' in out
+    )  # the learner's own traceback line
     assert "dA_prev[i, :, :, :] = da_prev_pad[pad:-pad, pad:-pad, :]" in out
     assert "deepstep/course" not in out  # no grader frames
 
@@ -91,7 +107,9 @@ def test_two_classic_mistakes_from_the_command_line(tmp_path, capsys):
     data = json.loads(out)
     assert status == 1 and data["passed"] is False
     by_name = {f["name"]: f for f in data["functions"]}
-    assert by_name["conv_backward"]["failure"]["diagnosis"]["name"] == "conv_backward_unpads_with_negative_slice"
+    assert (
+        by_name["conv_backward"]["failure"]["diagnosis"]["name"] == "conv_backward_unpads_with_negative_slice"
+    )
     assert by_name["pool_backward"]["failure"]["index"] is not None
     assert by_name["conv_forward"]["status"] == "MISSING"
 
@@ -111,9 +129,13 @@ def test_a_syntax_error_is_reported_with_its_line(tmp_path, capsys):
 
 
 def test_an_infinite_loop_times_out_and_the_rest_is_graded(tmp_path):
-    path = _write(tmp_path, "loops.py", "import numpy as np\n\n"
-                  "def zero_pad(X, pad):\n    while True:\n        pass\n\n"
-                  "def relu(Z):\n    return np.maximum(0, Z), Z\n")
+    path = _write(
+        tmp_path,
+        "loops.py",
+        "import numpy as np\n\n"
+        "def zero_pad(X, pad):\n    while True:\n        pass\n\n"
+        "def relu(Z):\n    return np.maximum(0, Z), Z\n",
+    )
     report = grade_file(path, time_limit=1.0, only=["zero_pad", "relu"])
     assert report["zero_pad"].status == "FAIL"
     assert report["zero_pad"].failure.problem == "timeout"
@@ -121,9 +143,13 @@ def test_an_infinite_loop_times_out_and_the_rest_is_graded(tmp_path):
 
 
 def test_a_loop_that_swallows_the_timer_is_killed_by_the_watchdog(tmp_path):
-    path = _write(tmp_path, "stubborn.py", "def zero_pad(X, pad):\n    while True:\n        try:\n"
-                  "            while True:\n                pass\n        except BaseException:\n            pass\n\n"
-                  "def relu(Z):\n    import numpy as np\n    return np.maximum(0, Z), Z\n")
+    path = _write(
+        tmp_path,
+        "stubborn.py",
+        "def zero_pad(X, pad):\n    while True:\n        try:\n"
+        "            while True:\n                pass\n        except BaseException:\n            pass\n\n"
+        "def relu(Z):\n    import numpy as np\n    return np.maximum(0, Z), Z\n",
+    )
     report = grade_file(path, time_limit=0.5, only=["zero_pad", "relu"], grace=1.0)
     assert report["zero_pad"].failure.problem == "timeout"
     assert report["relu"].status == "PASS"  # graded by a fresh worker
@@ -139,16 +165,25 @@ def test_a_wrong_signature_is_named(tmp_path):
 
 def test_a_notebook_with_failing_plotting_and_data_cells(tmp_path):
     outside = tmp_path / "outside.png"
-    path = _notebook(tmp_path, [
-        ("markdown", "# Building your Deep Neural Network"),
-        ("code", "import numpy as np\n%matplotlib inline\n!pip install nothing\nimport h5py"),
-        ("code", "def sigmoid(Z):\n    return 1 / (1 + np.exp(-Z)), Z\n"),
-        ("code", "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.savefig(" + repr(str(outside)) + ")"),
-        ("code", "train = h5py.File('datasets/train_catvnoncat.h5', 'r')"),
-        ("code", "sigmoid_test(sigmoid)"),
-        ("code", "def relu_backward(dA, cache):\n    dZ = np.array(dA, copy=True)\n    dZ[cache < 0] = 0\n"
-                 "    return dZ\n"),
-    ])
+    path = _notebook(
+        tmp_path,
+        [
+            ("markdown", "# Building your Deep Neural Network"),
+            ("code", "import numpy as np\n%matplotlib inline\n!pip install nothing\nimport h5py"),
+            ("code", "def sigmoid(Z):\n    return 1 / (1 + np.exp(-Z)), Z\n"),
+            (
+                "code",
+                "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.savefig(" + repr(str(outside)) + ")",
+            ),
+            ("code", "train = h5py.File('datasets/train_catvnoncat.h5', 'r')"),
+            ("code", "sigmoid_test(sigmoid)"),
+            (
+                "code",
+                "def relu_backward(dA, cache):\n    dZ = np.array(dA, copy=True)\n    dZ[cache < 0] = 0\n"
+                "    return dZ\n",
+            ),
+        ],
+    )
     report = check(path)
     assert report["sigmoid"].status == "PASS"
     assert report["relu_backward"].failure.diagnosis["name"] == "relu_backward_strict_inequality"
@@ -162,23 +197,30 @@ def test_a_notebook_with_failing_plotting_and_data_cells(tmp_path):
 
 
 def test_missing_helpers_come_from_deepstep_and_are_not_graded(tmp_path):
-    path = _write(tmp_path, "forward.py", "def linear_activation_forward(A_prev, W, b, activation):\n"
-                  "    Z = W @ A_prev + b\n"
-                  "    A, activation_cache = sigmoid(Z) if activation == 'sigmoid' else relu(Z)\n"
-                  "    return A, ((A_prev, W, b), activation_cache)\n")
+    path = _write(
+        tmp_path,
+        "forward.py",
+        "def linear_activation_forward(A_prev, W, b, activation):\n"
+        "    Z = W @ A_prev + b\n"
+        "    A, activation_cache = sigmoid(Z) if activation == 'sigmoid' else relu(Z)\n"
+        "    return A, ((A_prev, W, b), activation_cache)\n",
+    )
     report = grade_file(path, only=["linear_activation_forward", "sigmoid", "relu"])
     assert report["linear_activation_forward"].status == "PASS"
     assert report["sigmoid"].status == report["relu"].status == "MISSING"
     assert any("using deepstep's relu, sigmoid" in n for n in report.notes)
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["check", "no_such_file.py"], "PATH not found"),
-    (["check", "{tmp}/data.txt"], "must be a Python file (.py) or a notebook (.ipynb)"),
-    (["check", "{tmp}/bad.ipynb"], "is not a notebook"),
-    (["check", "{tmp}/ok.py", "--only", "conv_fwd"], "--only: not course functions: conv_fwd"),
-    (["check", "{tmp}/ok.py", "--time-limit", "0"], "must be > 0"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["check", "no_such_file.py"], "PATH not found"),
+        (["check", "{tmp}/data.txt"], "must be a Python file (.py) or a notebook (.ipynb)"),
+        (["check", "{tmp}/bad.ipynb"], "is not a notebook"),
+        (["check", "{tmp}/ok.py", "--only", "conv_fwd"], "--only: not course functions: conv_fwd"),
+        (["check", "{tmp}/ok.py", "--time-limit", "0"], "must be > 0"),
+    ],
+)
 def test_bad_arguments_give_one_line_and_exit_2(tmp_path, capsys, args, message):
     (tmp_path / "data.txt").write_text("x")
     (tmp_path / "bad.ipynb").write_text("{not json")

@@ -27,10 +27,15 @@ def test_deepstep_course_itself_passes_every_case(course_report):
 
 def test_the_catalogue_covers_the_issue_s_mistakes():
     names = {m.name for m in MUTANTS}
-    for expected in ("conv_backward_unpads_with_negative_slice", "conv_single_step_float_of_array",
-                     "conv_forward_int_truncates", "pool_backward_overwrites_overlaps",
-                     "conv_backward_loops_over_input", "random_mini_batches_drops_last",
-                     "update_parameters_with_adam_no_bias_correction"):
+    for expected in (
+        "conv_backward_unpads_with_negative_slice",
+        "conv_single_step_float_of_array",
+        "conv_forward_int_truncates",
+        "pool_backward_overwrites_overlaps",
+        "conv_backward_loops_over_input",
+        "random_mini_batches_drops_last",
+        "update_parameters_with_adam_no_bias_correction",
+    ):
         assert expected in names
     assert len(names) == len(MUTANTS)  # unique names
 
@@ -41,7 +46,9 @@ def test_each_mutant_fails_with_its_named_diagnosis(mutant):
     result = report[mutant.target]
     if mutant.advisory:  # int() vs //: differs only where no output is valid; a note, not a failure
         assert result.status == "PASS"
-        assert any(note.startswith(f"[{mutant.name}]") and mutant.explanation in note for note in result.notes)
+        assert any(
+            note.startswith(f"[{mutant.name}]") and mutant.explanation in note for note in result.notes
+        )
         return
     assert result.status == "FAIL", f"{mutant.name} passes every case: no case can see this mistake"
     assert result.failure.diagnosis is not None, result.failure

@@ -33,11 +33,25 @@ from .grader import DEFAULT_TIME_LIMIT, grade_function, grade_namespace
 from .mutants import MUTANTS
 from .report import FAIL, MISSING, PASS, Failure, FunctionResult, Report
 
-__all__ = ["check", "check_function", "FUNCTIONS", "MODULES", "MUTANTS", "Report", "FunctionResult", "Failure",
-           "PASS", "FAIL", "MISSING", "DEFAULT_TIME_LIMIT"]
+__all__ = [
+    "check",
+    "check_function",
+    "FUNCTIONS",
+    "MODULES",
+    "MUTANTS",
+    "Report",
+    "FunctionResult",
+    "Failure",
+    "PASS",
+    "FAIL",
+    "MISSING",
+    "DEFAULT_TIME_LIMIT",
+]
 
 
-def check(source: Any, *, time_limit: float | None = DEFAULT_TIME_LIMIT, only: list[str] | None = None) -> Report:
+def check(
+    source: Any, *, time_limit: float | None = DEFAULT_TIME_LIMIT, only: list[str] | None = None
+) -> Report:
     """Grade the course functions found in ``source``.
 
     Parameters
@@ -67,16 +81,27 @@ def check(source: Any, *, time_limit: float | None = DEFAULT_TIME_LIMIT, only: l
     return grade_namespace(source, time_limit=time_limit, only=only)
 
 
-def check_function(name: str, fn: Callable[..., Any], *, time_limit: float | None = DEFAULT_TIME_LIMIT,
-                   namespace: dict[str, Any] | None = None) -> Report:
+def check_function(
+    name: str,
+    fn: Callable[..., Any],
+    *,
+    time_limit: float | None = DEFAULT_TIME_LIMIT,
+    namespace: dict[str, Any] | None = None,
+) -> Report:
     """Grade one function ``fn`` as the course function ``name``; a one-line :class:`Report`."""
     result = grade_function(name, fn, time_limit=time_limit, namespace=namespace)
-    return Report(f"{name} ({getattr(fn, '__module__', None) or '?'}.{getattr(fn, '__qualname__', name)})", [result])
+    return Report(
+        f"{name} ({getattr(fn, '__module__', None) or '?'}.{getattr(fn, '__qualname__', name)})", [result]
+    )
 
 
 def _function_checker(name: str) -> Callable[..., Report]:
-    def checker(fn: Callable[..., Any], *, time_limit: float | None = DEFAULT_TIME_LIMIT,
-                namespace: dict[str, Any] | None = None) -> Report:
+    def checker(
+        fn: Callable[..., Any],
+        *,
+        time_limit: float | None = DEFAULT_TIME_LIMIT,
+        namespace: dict[str, Any] | None = None,
+    ) -> Report:
         return check_function(name, fn, time_limit=time_limit, namespace=namespace)
 
     checker.__name__ = checker.__qualname__ = name
@@ -87,8 +112,9 @@ def _function_checker(name: str) -> Callable[..., Report]:
 class _CheckModule(types.ModuleType):
     """This module, callable: ``deepstep.course.check(ns)``, with one attribute per course function."""
 
-    def __call__(self, source: Any, *, time_limit: float | None = DEFAULT_TIME_LIMIT,
-                 only: list[str] | None = None) -> Report:
+    def __call__(
+        self, source: Any, *, time_limit: float | None = DEFAULT_TIME_LIMIT, only: list[str] | None = None
+    ) -> Report:
         return check(source, time_limit=time_limit, only=only)
 
     def __getattr__(self, name: str) -> Any:

@@ -26,8 +26,21 @@ from .grader import DEFAULT_TIME_LIMIT, _learner_names, _time_limit, _Timeout, f
 from .report import MISSING, FunctionResult
 
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
-_PATH_EVENTS = {"os.remove", "os.rmdir", "os.mkdir", "os.chmod", "os.chown", "os.truncate", "os.utime",
-                "shutil.rmtree", "shutil.copyfile", "shutil.copytree", "shutil.move", "os.link", "os.symlink"}
+_PATH_EVENTS = {
+    "os.remove",
+    "os.rmdir",
+    "os.mkdir",
+    "os.chmod",
+    "os.chown",
+    "os.truncate",
+    "os.utime",
+    "shutil.rmtree",
+    "shutil.copyfile",
+    "shutil.copytree",
+    "shutil.move",
+    "os.link",
+    "os.symlink",
+}
 _TWO_PATH_EVENTS = {"os.rename"}
 _PROCESS_EVENTS = {"subprocess.Popen", "os.system", "os.posix_spawn", "os.exec", "os.spawn"}
 _MAGIC = re.compile(r"^(\s*)[%!]")
@@ -45,15 +58,19 @@ def install_write_guard(allowed: list[str]) -> None:
         return real == os.devnull or any(real == r or real.startswith(r + os.sep) for r in roots)
 
     def refuse(what: str) -> None:
-        raise PermissionError(f"deepstep check: {what} is not allowed while grading (only the temporary folder "
-                              f"{roots[0]} may be written)")
+        raise PermissionError(
+            f"deepstep check: {what} is not allowed while grading (only the temporary folder "
+            f"{roots[0]} may be written)"
+        )
 
     def hook(event: str, args: tuple[Any, ...]) -> None:
         if event == "open":
             path, mode, flags = args
             if path is None or isinstance(path, int):
                 return
-            writing = any(c in mode for c in "wax+") if isinstance(mode, str) else bool((flags or 0) & _WRITE_FLAGS)
+            writing = (
+                any(c in mode for c in "wax+") if isinstance(mode, str) else bool((flags or 0) & _WRITE_FLAGS)
+            )
             if writing and not inside(path):
                 refuse(f"writing {os.fsdecode(path)!r}")
         elif event in _PATH_EVENTS:
@@ -114,7 +131,9 @@ def load(path: Path, namespace: dict[str, Any], limit: float) -> tuple[list[str]
             lines = source.splitlines()
             magics = [line.strip() for line in lines if _MAGIC.match(line)]
             if magics:
-                lines = [_MAGIC.sub(r"\1pass  # ", line, count=1) if _MAGIC.match(line) else line for line in lines]
+                lines = [
+                    _MAGIC.sub(r"\1pass  # ", line, count=1) if _MAGIC.match(line) else line for line in lines
+                ]
                 notes.append(f"cell {k}: skipped IPython line(s) {', '.join(magics)}")
             problem = _run("\n".join(lines) + "\n", f"{path.name}, cell {k}", namespace, limit)
             if problem:
@@ -124,7 +143,9 @@ def load(path: Path, namespace: dict[str, Any], limit: float) -> tuple[list[str]
     if problem and problem.startswith("SyntaxError"):
         return notes, f"{path.name} cannot be compiled: {problem}"
     if problem:
-        notes.append(f"running {path.name} failed (functions defined before that point are graded): {problem}")
+        notes.append(
+            f"running {path.name} failed (functions defined before that point are graded): {problem}"
+        )
     return notes, None
 
 
@@ -159,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     def emit(event: dict[str, Any]) -> None:
         data = (json.dumps(event) + "\n").encode()
         while data:
-            data = data[os.write(args.events_fd, data):]
+            data = data[os.write(args.events_fd, data) :]
 
     install_write_guard([os.getcwd()])
     path = Path(args.source)
@@ -172,8 +193,10 @@ def main(argv: list[str] | None = None) -> int:
     found = find_functions(namespace) if error is None else {}
     injected = inject_helpers(namespace, found) if found else []
     if injected:
-        notes.append("using deepstep's " + ", ".join(injected) + " for the course helper(s) your code calls but "
-                     "does not define (the notebooks import them from utility modules)")
+        notes.append(
+            "using deepstep's " + ", ".join(injected) + " for the course helper(s) your code calls but "
+            "does not define (the notebooks import them from utility modules)"
+        )
     emit({"event": "loaded", "notes": notes, "error": error})
     if error is not None:
         emit({"event": "end"})
@@ -182,7 +205,13 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         fn = found.get(name)
         if fn is None:
-            emit({"event": "result", "result": FunctionResult(name, _module(name), MISSING).to_dict(), "uses": []})
+            emit(
+                {
+                    "event": "result",
+                    "result": FunctionResult(name, _module(name), MISSING).to_dict(),
+                    "uses": [],
+                }
+            )
             continue
         emit({"event": "start", "name": name})
         result = grade_function(name, fn, time_limit=args.time_limit, namespace=namespace)

@@ -33,9 +33,13 @@ class Mismatch:
     expected: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"where": self.where, "message": self.message,
-                "index": list(self.index) if self.index is not None else None,
-                "got": self.got, "expected": self.expected}
+        return {
+            "where": self.where,
+            "message": self.message,
+            "index": list(self.index) if self.index is not None else None,
+            "got": self.got,
+            "expected": self.expected,
+        }
 
 
 def _fmt(value: Any) -> str:
@@ -69,12 +73,17 @@ def _kind(x: Any) -> str:
     return f"a {type(x).__name__}"
 
 
-def _compare_arrays(got: np.ndarray, want: np.ndarray, where: str, rtol: float, atol: float
-                    ) -> Mismatch | None:
+def _compare_arrays(
+    got: np.ndarray, want: np.ndarray, where: str, rtol: float, atol: float
+) -> Mismatch | None:
     if got.shape != want.shape:
         what = "a scalar" if want.ndim == 0 else f"shape {want.shape}"
-        return Mismatch(where, f"{where} has shape {got.shape}, expected {what}",
-                        got=str(got.shape), expected=str(want.shape))
+        return Mismatch(
+            where,
+            f"{where} has shape {got.shape}, expected {what}",
+            got=str(got.shape),
+            expected=str(want.shape),
+        )
     if want.dtype == np.bool_ or got.dtype == np.bool_:
         try:
             differ = np.asarray(got != want)
@@ -92,17 +101,24 @@ def _compare_arrays(got: np.ndarray, want: np.ndarray, where: str, rtol: float, 
         return None
     count = int(differ.sum())
     if want.ndim == 0:
-        return Mismatch(where, f"{where} = {_fmt(got.item())}, expected {_fmt(want.item())}",
-                        got=_fmt(got.item()), expected=_fmt(want.item()))
+        return Mismatch(
+            where,
+            f"{where} = {_fmt(got.item())}, expected {_fmt(want.item())}",
+            got=_fmt(got.item()),
+            expected=_fmt(want.item()),
+        )
     index = tuple(int(i) for i in np.argwhere(differ)[0])
     g, w = got[index], want[index]
     label = f"{where}[{', '.join(map(str, index))}]"
-    tail = f" (1 of {count} entries differ)" if count == 1 else f" (first of {count} of {differ.size} entries)"
+    tail = (
+        f" (1 of {count} entries differ)" if count == 1 else f" (first of {count} of {differ.size} entries)"
+    )
     return Mismatch(where, f"{label} = {_fmt(g)}, expected {_fmt(w)}{tail}", index, _fmt(g), _fmt(w))
 
 
-def first_mismatch(got: Any, want: Any, where: str = "output", rtol: float = RTOL, atol: float = ATOL
-                   ) -> Mismatch | None:
+def first_mismatch(
+    got: Any, want: Any, where: str = "output", rtol: float = RTOL, atol: float = ATOL
+) -> Mismatch | None:
     """The first difference between ``got`` (the learner's) and ``want``, or ``None``."""
     want_arr = _as_array(want)
     if want_arr is not None:
@@ -114,16 +130,24 @@ def first_mismatch(got: Any, want: Any, where: str = "output", rtol: float = RTO
                 except (TypeError, ValueError):
                     got_arr = None
             if got_arr is None or got_arr.dtype == object:
-                return Mismatch(where, f"{where} is {_kind(got)}, expected {_kind(want_arr)}",
-                                got=_kind(got), expected=_kind(want_arr))
+                return Mismatch(
+                    where,
+                    f"{where} is {_kind(got)}, expected {_kind(want_arr)}",
+                    got=_kind(got),
+                    expected=_kind(want_arr),
+                )
         return _compare_arrays(got_arr, want_arr, where, rtol, atol)
     if isinstance(want, Mapping):
         if not isinstance(got, Mapping):
             return Mismatch(where, f"{where} is {_kind(got)}, expected a dict with keys {sorted(want)}")
         missing = [k for k in want if k not in got]
         if missing:
-            return Mismatch(where, f"{where} lacks the key(s) {', '.join(map(repr, missing))}",
-                            got=repr(sorted(map(str, got))), expected=repr(sorted(map(str, want))))
+            return Mismatch(
+                where,
+                f"{where} lacks the key(s) {', '.join(map(repr, missing))}",
+                got=repr(sorted(map(str, got))),
+                expected=repr(sorted(map(str, want))),
+            )
         for key in want:
             found = first_mismatch(got[key], want[key], f"{where}[{key!r}]", rtol, atol)
             if found:
@@ -131,18 +155,28 @@ def first_mismatch(got: Any, want: Any, where: str = "output", rtol: float = RTO
         return None
     if isinstance(want, Sequence) and not isinstance(want, str | bytes):
         if not isinstance(got, Sequence) or isinstance(got, str | bytes):
-            return Mismatch(where, f"{where} is {_kind(got)}, expected {_kind(want)}",
-                            got=_kind(got), expected=_kind(want))
+            return Mismatch(
+                where,
+                f"{where} is {_kind(got)}, expected {_kind(want)}",
+                got=_kind(got),
+                expected=_kind(want),
+            )
         if len(got) != len(want):
-            return Mismatch(where, f"{where} has {len(got)} items, expected {len(want)}",
-                            got=str(len(got)), expected=str(len(want)))
+            return Mismatch(
+                where,
+                f"{where} has {len(got)} items, expected {len(want)}",
+                got=str(len(got)),
+                expected=str(len(want)),
+            )
         for k, (g, w) in enumerate(zip(got, want, strict=True)):
             found = first_mismatch(g, w, f"{where}[{k}]", rtol, atol)
             if found:
                 return found
         return None
     if got != want:
-        return Mismatch(where, f"{where} = {_fmt(got)}, expected {_fmt(want)}", got=_fmt(got), expected=_fmt(want))
+        return Mismatch(
+            where, f"{where} = {_fmt(got)}, expected {_fmt(want)}", got=_fmt(got), expected=_fmt(want)
+        )
     return None
 
 

@@ -33,30 +33,61 @@ from .report import FAIL, MISSING, PASS, Failure, FunctionResult, Report
 
 __all__ = ["grade_function", "grade_namespace", "find_functions", "DEFAULT_TIME_LIMIT", "OUTPUT_NAMES"]
 
-DEFAULT_TIME_LIMIT = 10.0  # seconds per function, all its cases together; the course's loops take < 0.2 s here
+DEFAULT_TIME_LIMIT = (
+    10.0  # seconds per function, all its cases together; the course's loops take < 0.2 s here
+)
 
 # Names of the outputs, for messages like "cache[0]" or "dW" instead of "output[1][0]".
 OUTPUT_NAMES: dict[str, tuple[str, ...] | str] = {
-    "zero_pad": "X_pad", "conv_single_step": "Z", "conv_forward": ("Z", "cache"),
-    "conv_backward": ("dA_prev", "dW", "db"), "pool_forward": ("A", "cache"), "create_mask_from_window": "mask",
-    "distribute_value": "a", "pool_backward": "dA_prev", "conv_forward_naive": ("out", "cache"),
-    "conv_backward_naive": ("dx", "dw", "db"), "max_pool_forward_naive": ("out", "cache"),
-    "max_pool_backward_naive": "dx", "sigmoid": ("A", "cache"), "relu": ("A", "cache"),
-    "sigmoid_backward": "dZ", "relu_backward": "dZ", "initialize_parameters": "parameters",
-    "initialize_parameters_deep": "parameters", "linear_forward": ("Z", "cache"),
-    "linear_activation_forward": ("A", "cache"), "L_model_forward": ("AL", "caches"), "compute_cost": "cost",
-    "linear_backward": ("dA_prev", "dW", "db"), "linear_activation_backward": ("dA_prev", "dW", "db"),
-    "L_model_backward": "grads", "update_parameters": "parameters", "predict": "p",
-    "update_parameters_with_gd": "parameters", "random_mini_batches": "mini_batches", "initialize_velocity": "v",
-    "update_parameters_with_momentum": ("parameters", "v"), "initialize_adam": ("v", "s"),
+    "zero_pad": "X_pad",
+    "conv_single_step": "Z",
+    "conv_forward": ("Z", "cache"),
+    "conv_backward": ("dA_prev", "dW", "db"),
+    "pool_forward": ("A", "cache"),
+    "create_mask_from_window": "mask",
+    "distribute_value": "a",
+    "pool_backward": "dA_prev",
+    "conv_forward_naive": ("out", "cache"),
+    "conv_backward_naive": ("dx", "dw", "db"),
+    "max_pool_forward_naive": ("out", "cache"),
+    "max_pool_backward_naive": "dx",
+    "sigmoid": ("A", "cache"),
+    "relu": ("A", "cache"),
+    "sigmoid_backward": "dZ",
+    "relu_backward": "dZ",
+    "initialize_parameters": "parameters",
+    "initialize_parameters_deep": "parameters",
+    "linear_forward": ("Z", "cache"),
+    "linear_activation_forward": ("A", "cache"),
+    "L_model_forward": ("AL", "caches"),
+    "compute_cost": "cost",
+    "linear_backward": ("dA_prev", "dW", "db"),
+    "linear_activation_backward": ("dA_prev", "dW", "db"),
+    "L_model_backward": "grads",
+    "update_parameters": "parameters",
+    "predict": "p",
+    "update_parameters_with_gd": "parameters",
+    "random_mini_batches": "mini_batches",
+    "initialize_velocity": "v",
+    "update_parameters_with_momentum": ("parameters", "v"),
+    "initialize_adam": ("v", "s"),
     "update_parameters_with_adam": ("parameters", "v", "s", "v_corrected", "s_corrected"),
-    "update_lr": "learning_rate", "schedule_lr_decay": "learning_rate", "two_layer_model": ("parameters", "costs"),
+    "update_lr": "learning_rate",
+    "schedule_lr_decay": "learning_rate",
+    "two_layer_model": ("parameters", "costs"),
     "L_layer_model": ("parameters", "costs"),
 }
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parents[2])  # deepstep/
-_LIBRARY_DIRS = tuple(sorted({str(Path(p).resolve()) for key in ("stdlib", "platstdlib", "purelib", "platlib")
-                              if (p := sysconfig.get_paths().get(key))}))
+_LIBRARY_DIRS = tuple(
+    sorted(
+        {
+            str(Path(p).resolve())
+            for key in ("stdlib", "platstdlib", "purelib", "platlib")
+            if (p := sysconfig.get_paths().get(key))
+        }
+    )
+)
 
 
 class _Timeout(BaseException):
@@ -65,8 +96,11 @@ class _Timeout(BaseException):
 
 @contextlib.contextmanager
 def _time_limit(seconds: float | None) -> Iterator[None]:
-    usable = (seconds is not None and hasattr(signal, "setitimer")
-              and threading.current_thread() is threading.main_thread())
+    usable = (
+        seconds is not None
+        and hasattr(signal, "setitimer")
+        and threading.current_thread() is threading.main_thread()
+    )
     if not usable:
         yield
         return
@@ -155,15 +189,18 @@ def _name_path(name: str, where: str) -> str:
         k_end = where.index("]")
         k = int(where[7:k_end])
         if k < len(names):
-            return names[k] + where[k_end + 1:]
+            return names[k] + where[k_end + 1 :]
     return where
 
 
 def _summary(value: Any, depth: int = 0) -> str:
     if isinstance(value, np.ndarray):
         dtype = "" if value.dtype == np.float64 else f" {value.dtype}"
-        return f"array{value.shape}{dtype}" if value.size > 6 or value.ndim > 2 else \
-            np.array2string(value, separator=", ", threshold=6).replace("\n", "")
+        return (
+            f"array{value.shape}{dtype}"
+            if value.size > 6 or value.ndim > 2
+            else np.array2string(value, separator=", ", threshold=6).replace("\n", "")
+        )
     if isinstance(value, Mapping):
         if all(isinstance(v, int | float | str) for v in value.values()):
             return repr(dict(value))
@@ -205,8 +242,9 @@ def _is_empty_output(value: Any) -> bool:
     return isinstance(first, np.ndarray) and first.size == 0
 
 
-def _signature_problem(name: str, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-                       ) -> str | None:
+def _signature_problem(
+    name: str, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> str | None:
     try:
         sig = inspect.signature(fn)
     except (TypeError, ValueError):
@@ -215,17 +253,30 @@ def _signature_problem(name: str, fn: Callable[..., Any], args: tuple[Any, ...],
         sig.bind(*args, **kwargs)
     except TypeError as exc:
         course = inspect.signature(ORACLES[name])
-        return (f"your {name}{sig} cannot be called as the notebook calls it ({exc}); "
-                f"the course's signature is {name}{course}")
+        return (
+            f"your {name}{sig} cannot be called as the notebook calls it ({exc}); "
+            f"the course's signature is {name}{course}"
+        )
     return None
 
 
-def _run_case(name: str, fn: Callable[..., Any], case: Case, args: tuple[Any, ...], kwargs: dict[str, Any],
-              namespace: Mapping[str, Any] | None) -> _CaseResult:
+def _run_case(
+    name: str,
+    fn: Callable[..., Any],
+    case: Case,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    namespace: Mapping[str, Any] | None,
+) -> _CaseResult:
     call = _describe_call(name, args, kwargs)
 
-    def fail(problem: str, message: str, mismatch: Mismatch | None = None, error: _Error | None = None,
-             learner: _Outcome | None = None) -> _CaseResult:
+    def fail(
+        problem: str,
+        message: str,
+        mismatch: Mismatch | None = None,
+        error: _Error | None = None,
+        learner: _Outcome | None = None,
+    ) -> _CaseResult:
         failure = Failure(case.label, case.kind, problem, message, call)
         if mismatch:
             failure.where, failure.index = mismatch.where, list(mismatch.index) if mismatch.index else None
@@ -260,25 +311,38 @@ def _run_case(name: str, fn: Callable[..., Any], case: Case, args: tuple[Any, ..
     if expected is not None and expected.error:
         if _is_empty_output(learner.value):
             return _CaseResult(case, (args, kwargs), None, learner)
-        return fail("mismatch", f"returned an output for inputs that have no valid result (deepstep raises "
-                                f"{expected.error.line()}); expected an error or an empty output", learner=learner)
+        return fail(
+            "mismatch",
+            f"returned an output for inputs that have no valid result (deepstep raises "
+            f"{expected.error.line()}); expected an error or an empty output",
+            learner=learner,
+        )
     for e in case.expect:
         try:
             got = e.get(learner.value)
         except Exception as exc:  # noqa: BLE001 - the learner's output has another structure
-            return fail("published", f"cannot read {e.what} from your output: {type(exc).__name__}: {exc}",
-                        learner=learner)
+            return fail(
+                "published",
+                f"cannot read {e.what} from your output: {type(exc).__name__}: {exc}",
+                learner=learner,
+            )
         want = e.value if isinstance(e.value, Mapping) else np.asarray(e.value)
         found = first_mismatch(got, want, e.what, rtol=0.0, atol=e.atol)
         if found:
-            return fail("published", f"{found.message} (the notebook's Expected Output)", found, learner=learner)
+            return fail(
+                "published", f"{found.message} (the notebook's Expected Output)", found, learner=learner
+            )
     if expected is not None:
         want = adapt_expected(name, learner.value, expected.value)
         found = first_mismatch(learner.value, want, "output")
         if found:
             message = _name_path(name, found.message)
-            return fail("mismatch", message, Mismatch(_name_path(name, found.where), message, found.index,
-                                                      found.got, found.expected), learner=learner)
+            return fail(
+                "mismatch",
+                message,
+                Mismatch(_name_path(name, found.where), message, found.index, found.got, found.expected),
+                learner=learner,
+            )
     return _CaseResult(case, (args, kwargs), None, learner)
 
 
@@ -311,14 +375,21 @@ def _advice(name: str, rejected: list[_CaseResult]) -> list[str]:
     for mutant in (m for m in mutants_for(name) if m.advisory):
         for r in rejected:
             if r.learner is not None and r.args is not None and _same(r.learner, _call(mutant.fn, *r.args)):
-                notes.append(f"[{mutant.name}] on {r.case.label!r} your function fails with "
-                             f"{r.learner.error.line() if r.learner.error else 'an output'}: {mutant.explanation}")
+                notes.append(
+                    f"[{mutant.name}] on {r.case.label!r} your function fails with "
+                    f"{r.learner.error.line() if r.learner.error else 'an output'}: {mutant.explanation}"
+                )
                 break
     return notes
 
 
-def grade_function(name: str, fn: Callable[..., Any], *, time_limit: float | None = DEFAULT_TIME_LIMIT,
-                   namespace: Mapping[str, Any] | None = None) -> FunctionResult:
+def grade_function(
+    name: str,
+    fn: Callable[..., Any],
+    *,
+    time_limit: float | None = DEFAULT_TIME_LIMIT,
+    namespace: Mapping[str, Any] | None = None,
+) -> FunctionResult:
     """Grade ``fn`` as the course function ``name`` (e.g. ``"conv_forward"``).
 
     Parameters
@@ -354,10 +425,14 @@ def grade_function(name: str, fn: Callable[..., Any], *, time_limit: float | Non
                 outcome = _run_case(name, fn, case, args, kwargs, namespace)
         except _Timeout:
             left = len(CASES[name]) - k - 1
-            failure = Failure(case.label, case.kind, "timeout",
-                              f"no result within {time_limit:g} s for all cases (an infinite loop, or loops too slow "
-                              f"for these small inputs); {left} later case(s) not run",
-                              _describe_call(name, args, kwargs))
+            failure = Failure(
+                case.label,
+                case.kind,
+                "timeout",
+                f"no result within {time_limit:g} s for all cases (an infinite loop, or loops too slow "
+                f"for these small inputs); {left} later case(s) not run",
+                _describe_call(name, args, kwargs),
+            )
             outcomes.append(_CaseResult(case, None, failure))
             result.total += left
             break
@@ -404,8 +479,9 @@ def find_functions(source: Any) -> dict[str, Callable[..., Any]]:
     elif isinstance(source, Mapping):
         spaces = [source]
     else:
-        raise TypeError(f"check takes a namespace (dict, e.g. globals()), a module or a path, "
-                        f"got {type(source).__name__}")
+        raise TypeError(
+            f"check takes a namespace (dict, e.g. globals()), a module or a path, got {type(source).__name__}"
+        )
     found: dict[str, Callable[..., Any]] = {}
     for name in FUNCTIONS:
         for space in spaces:
@@ -416,10 +492,16 @@ def find_functions(source: Any) -> dict[str, Callable[..., Any]]:
     return found
 
 
-def grade_namespace(source: Any, *, time_limit: float | None = DEFAULT_TIME_LIMIT, only: list[str] | None = None,
-                    label: str | None = None, exclude: set[str] | frozenset[str] = frozenset(),
-                    on_start: Callable[[str], None] | None = None,
-                    on_result: Callable[[FunctionResult], None] | None = None) -> Report:
+def grade_namespace(
+    source: Any,
+    *,
+    time_limit: float | None = DEFAULT_TIME_LIMIT,
+    only: list[str] | None = None,
+    label: str | None = None,
+    exclude: set[str] | frozenset[str] = frozenset(),
+    on_start: Callable[[str], None] | None = None,
+    on_result: Callable[[FunctionResult], None] | None = None,
+) -> Report:
     """Grade every course function found in ``source`` (a dict or module); missing ones are MISSING."""
     functions = {k: v for k, v in find_functions(source).items() if k not in exclude}
     space = source if isinstance(source, Mapping) else dict(functions)
@@ -449,5 +531,7 @@ def add_callee_hints(report: Report, functions: Mapping[str, Callable[..., Any]]
         uses = _learner_names(functions.get(r.name))
         culprits = [c for c in CALLEES.get(r.name, ()) if c in failed and c in uses]
         if culprits:
-            r.failure.hint = f"it calls your {', '.join(culprits)}, which fail{'s' if len(culprits) == 1 else ''} " \
-                             "too: fix that first"
+            r.failure.hint = (
+                f"it calls your {', '.join(culprits)}, which fail{'s' if len(culprits) == 1 else ''} "
+                "too: fix that first"
+            )

@@ -34,8 +34,9 @@ class Mutant:
 MUTANTS: list[Mutant] = []
 
 
-def _mutant(target: str, explanation: str, advisory: bool = False
-            ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def _mutant(
+    target: str, explanation: str, advisory: bool = False
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
         MUTANTS.append(Mutant(fn.__name__, target, explanation, fn, advisory))
         return fn
@@ -49,20 +50,29 @@ def mutants_for(name: str) -> list[Mutant]:
 
 
 # --------------------------------------------------------------------------- cnn
-@_mutant("zero_pad", "your zero_pad pads every axis, the batch and channel axes too: pad only the height "
-                     "and width, np.pad(X, ((0, 0), (pad, pad), (pad, pad), (0, 0)))")
+@_mutant(
+    "zero_pad",
+    "your zero_pad pads every axis, the batch and channel axes too: pad only the height "
+    "and width, np.pad(X, ((0, 0), (pad, pad), (pad, pad), (0, 0)))",
+)
 def zero_pad_pads_every_axis(X, pad):
     return np.pad(X, pad, mode="constant", constant_values=0)
 
 
-@_mutant("conv_single_step", "float(b) fails on NumPy 2 for a (1, 1, 1) array (only 0-d arrays convert to "
-                             "a Python float): use b.item() or np.squeeze(b)")
+@_mutant(
+    "conv_single_step",
+    "float(b) fails on NumPy 2 for a (1, 1, 1) array (only 0-d arrays convert to "
+    "a Python float): use b.item() or np.squeeze(b)",
+)
 def conv_single_step_float_of_array(a_slice_prev, W, b):
     return np.sum(np.multiply(a_slice_prev, W)) + float(b)
 
 
-@_mutant("conv_single_step", "Z + b keeps b's shape: your conv_single_step returns a (1, 1, 1) array, not a "
-                             "scalar; add b.item() (or np.squeeze(b))")
+@_mutant(
+    "conv_single_step",
+    "Z + b keeps b's shape: your conv_single_step returns a (1, 1, 1) array, not a "
+    "scalar; add b.item() (or np.squeeze(b))",
+)
 def conv_single_step_returns_array(a_slice_prev, W, b):
     return np.sum(np.multiply(a_slice_prev, W)) + b
 
@@ -83,26 +93,36 @@ def _conv_forward(A_prev, W, b, hparameters, stride_in_corners: bool = True, tru
             for w in range(n_W):
                 u = w * stride if stride_in_corners else w
                 for c in range(n_C):
-                    Z[i, h, w, c] = np.sum(A_pad[i, v:v + f, u:u + f, :] * W[..., c]) + b[0, 0, 0, c].item()
+                    Z[i, h, w, c] = (
+                        np.sum(A_pad[i, v : v + f, u : u + f, :] * W[..., c]) + b[0, 0, 0, c].item()
+                    )
     return Z, (A_prev, W, b, hparameters)
 
 
-@_mutant("conv_forward", "int() truncates towards zero, it is not floor: for a filter larger than the padded "
-                         "input int((n_H_prev - f + 2 * pad) / stride) + 1 is 1 instead of 0, and your loop fails "
-                         "on a partial window; use // and reject such inputs with a clear error (on inputs where "
-                         "the filter fits, int() and // agree)", advisory=True)
+@_mutant(
+    "conv_forward",
+    "int() truncates towards zero, it is not floor: for a filter larger than the padded "
+    "input int((n_H_prev - f + 2 * pad) / stride) + 1 is 1 instead of 0, and your loop fails "
+    "on a partial window; use // and reject such inputs with a clear error (on inputs where "
+    "the filter fits, int() and // agree)",
+    advisory=True,
+)
 def conv_forward_int_truncates(A_prev, W, b, hparameters):
     return _conv_forward(A_prev, W, b, hparameters, truncate=True)
 
 
-@_mutant("conv_forward", "your windows start at h and w instead of h * stride and w * stride: "
-                         "vert_start = h * stride, horiz_start = w * stride")
+@_mutant(
+    "conv_forward",
+    "your windows start at h and w instead of h * stride and w * stride: "
+    "vert_start = h * stride, horiz_start = w * stride",
+)
 def conv_forward_ignores_stride_in_corners(A_prev, W, b, hparameters):
     return _conv_forward(A_prev, W, b, hparameters, stride_in_corners=False)
 
 
-def _conv_backward(dZ, cache, *, unpad_negative: bool = False, loop_over_input: bool = False,
-                   overwrite: bool = False):
+def _conv_backward(
+    dZ, cache, *, unpad_negative: bool = False, loop_over_input: bool = False, overwrite: bool = False
+):
     A_prev, W, b, hparameters = cache
     m, n_H_prev, n_W_prev, n_C_prev = A_prev.shape
     f, _, _, n_C = W.shape
@@ -120,32 +140,41 @@ def _conv_backward(dZ, cache, *, unpad_negative: bool = False, loop_over_input: 
                 for c in range(n_C):
                     v, u = h * stride, w * stride
                     if overwrite:
-                        da[v:v + f, u:u + f, :] = W[..., c] * dZ[i, h, w, c]
+                        da[v : v + f, u : u + f, :] = W[..., c] * dZ[i, h, w, c]
                     else:
-                        da[v:v + f, u:u + f, :] += W[..., c] * dZ[i, h, w, c]
-                    dW[..., c] += A_pad[i, v:v + f, u:u + f, :] * dZ[i, h, w, c]
+                        da[v : v + f, u : u + f, :] += W[..., c] * dZ[i, h, w, c]
+                    dW[..., c] += A_pad[i, v : v + f, u : u + f, :] * dZ[i, h, w, c]
                     db[..., c] += dZ[i, h, w, c]
         if unpad_negative:
             dA_prev[i, :, :, :] = da[pad:-pad, pad:-pad, :]
         else:
-            dA_prev[i, :, :, :] = da[pad:pad + n_H_prev, pad:pad + n_W_prev, :]
+            dA_prev[i, :, :, :] = da[pad : pad + n_H_prev, pad : pad + n_W_prev, :]
     return dA_prev, dW, db
 
 
-@_mutant("conv_backward", "X[pad:-pad] is empty when pad == 0 (-0 is 0): unpad with "
-                          "da_prev_pad[pad:pad + n_H_prev, pad:pad + n_W_prev, :]")
+@_mutant(
+    "conv_backward",
+    "X[pad:-pad] is empty when pad == 0 (-0 is 0): unpad with "
+    "da_prev_pad[pad:pad + n_H_prev, pad:pad + n_W_prev, :]",
+)
 def conv_backward_unpads_with_negative_slice(dZ, cache):
     return _conv_backward(dZ, cache, unpad_negative=True)
 
 
-@_mutant("conv_backward", "your conv_backward loops over the input's n_H_prev x n_W_prev instead of the "
-                          "output's n_H x n_W (dZ.shape): the published case has n_H == n_H_prev, which hides it")
+@_mutant(
+    "conv_backward",
+    "your conv_backward loops over the input's n_H_prev x n_W_prev instead of the "
+    "output's n_H x n_W (dZ.shape): the published case has n_H == n_H_prev, which hides it",
+)
 def conv_backward_loops_over_input(dZ, cache):
     return _conv_backward(dZ, cache, loop_over_input=True)
 
 
-@_mutant("conv_backward", "your conv_backward overwrites the gradient of overlapping windows: use += on "
-                          "da_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :]")
+@_mutant(
+    "conv_backward",
+    "your conv_backward overwrites the gradient of overlapping windows: use += on "
+    "da_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :]",
+)
 def conv_backward_overwrites_overlaps(dZ, cache):
     return _conv_backward(dZ, cache, overwrite=True)
 
@@ -161,7 +190,7 @@ def _pool_forward(A_prev, hparameters, mode, *, stride_in_corners: bool = True):
             for w in range(n_W):
                 u = w * stride if stride_in_corners else w
                 for c in range(n_C):
-                    window = A_prev[i, v:v + f, u:u + f, c]
+                    window = A_prev[i, v : v + f, u : u + f, c]
                     A[i, h, w, c] = np.max(window) if mode == "max" else np.mean(window)
     return A, (A_prev, hparameters)
 
@@ -171,8 +200,11 @@ def pool_forward_ignores_stride_in_corners(A_prev, hparameters, mode="max"):
     return _pool_forward(A_prev, hparameters, mode, stride_in_corners=False)
 
 
-@_mutant("create_mask_from_window", "your mask marks only the first maximum (argmax); the notebook's "
-                                    "mask = (x == np.max(x)) marks every tied maximum")
+@_mutant(
+    "create_mask_from_window",
+    "your mask marks only the first maximum (argmax); the notebook's "
+    "mask = (x == np.max(x)) marks every tied maximum",
+)
 def create_mask_first_argmax(x):
     mask = np.zeros(x.shape, dtype=bool)
     mask[np.unravel_index(np.argmax(x), x.shape)] = True
@@ -202,27 +234,33 @@ def _pool_backward(dA, cache, mode, *, overwrite: bool = False, first_argmax: bo
                 for c in range(n_C):
                     v, u = h * stride, w * stride
                     if mode == "max":
-                        window = A_prev[i, v:v + f, u:u + f, c]
+                        window = A_prev[i, v : v + f, u : u + f, c]
                         mask = create_mask_first_argmax(window) if first_argmax else window == np.max(window)
                         grad = mask * dA[i, h, w, c]
                     else:
                         grad = np.full((f, f), dA[i, h, w, c] / (f * f))
                     if overwrite:
-                        dA_prev[i, v:v + f, u:u + f, c] = grad
+                        dA_prev[i, v : v + f, u : u + f, c] = grad
                     else:
-                        dA_prev[i, v:v + f, u:u + f, c] += grad
+                        dA_prev[i, v : v + f, u : u + f, c] += grad
     return dA_prev
 
 
-@_mutant("pool_backward", "your pool_backward overwrites overlapping windows: use += on "
-                          "dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c] (stride < f makes windows "
-                          "overlap; tests with stride == f cannot see it)")
+@_mutant(
+    "pool_backward",
+    "your pool_backward overwrites overlapping windows: use += on "
+    "dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c] (stride < f makes windows "
+    "overlap; tests with stride == f cannot see it)",
+)
 def pool_backward_overwrites_overlaps(dA, cache, mode="max"):
     return _pool_backward(dA, cache, mode, overwrite=True)
 
 
-@_mutant("pool_backward", "with tied maxima your pool_backward gives the gradient to the first maximum only; "
-                          "the notebook's create_mask_from_window (x == max) gives it to every tied maximum")
+@_mutant(
+    "pool_backward",
+    "with tied maxima your pool_backward gives the gradient to the first maximum only; "
+    "the notebook's create_mask_from_window (x == max) gives it to every tied maximum",
+)
 def pool_backward_first_argmax(dA, cache, mode="max"):
     return _pool_backward(dA, cache, mode, first_argmax=True)
 
@@ -240,19 +278,22 @@ def conv_forward_naive_ignores_stride_in_corners(x, w, b, conv_param):
         for f in range(F):
             for i in range(H_out):
                 for j in range(W_out):
-                    out[n, f, i, j] = np.sum(x_pad[n, :, i:i + HH, j:j + WW] * w[f]) + b[f]
+                    out[n, f, i, j] = np.sum(x_pad[n, :, i : i + HH, j : j + WW] * w[f]) + b[f]
     return out, (x, w, b, conv_param)
 
 
-@_mutant("conv_backward_naive", "dx_pad[:, :, pad:-pad, pad:-pad] is empty when pad == 0 (-0 is 0): unpad "
-                                "with dx_pad[:, :, pad:pad + H, pad:pad + W]")
+@_mutant(
+    "conv_backward_naive",
+    "dx_pad[:, :, pad:-pad, pad:-pad] is empty when pad == 0 (-0 is 0): unpad "
+    "with dx_pad[:, :, pad:pad + H, pad:pad + W]",
+)
 def conv_backward_naive_unpads_with_negative_slice(dout, cache):
     x, w, b, conv_param = cache
     dx, dw, db = cs231n.conv_backward_naive(dout, cache)
     p = conv_param["pad"]
     H, W = x.shape[2:]
     dx_pad = np.zeros((*x.shape[:2], H + 2 * p, W + 2 * p))
-    dx_pad[:, :, p:p + H, p:p + W] = dx
+    dx_pad[:, :, p : p + H, p : p + W] = dx
     return dx_pad[:, :, p:-p, p:-p], dw, db
 
 
@@ -265,9 +306,11 @@ def _max_pool_backward(dout, cache, *, overwrite: bool = False, all_ties: bool =
         for c in range(C):
             for i in range(H_out):
                 for j in range(W_out):
-                    window = x[n, c, i * s:i * s + ph, j * s:j * s + pw]
+                    window = x[n, c, i * s : i * s + ph, j * s : j * s + pw]
                     if all_ties:
-                        dx[n, c, i * s:i * s + ph, j * s:j * s + pw] += (window == np.max(window)) * dout[n, c, i, j]
+                        dx[n, c, i * s : i * s + ph, j * s : j * s + pw] += (window == np.max(window)) * dout[
+                            n, c, i, j
+                        ]
                         continue
                     p, q = np.unravel_index(np.argmax(window), window.shape)
                     if overwrite:
@@ -277,15 +320,21 @@ def _max_pool_backward(dout, cache, *, overwrite: bool = False, all_ties: bool =
     return dx
 
 
-@_mutant("max_pool_backward_naive", "your max_pool_backward_naive overwrites (=) where overlapping windows "
-                                    "share their maximum: use += (stride < pool size)")
+@_mutant(
+    "max_pool_backward_naive",
+    "your max_pool_backward_naive overwrites (=) where overlapping windows "
+    "share their maximum: use += (stride < pool size)",
+)
 def max_pool_backward_naive_overwrites_overlaps(dout, cache):
     return _max_pool_backward(dout, cache, overwrite=True)
 
 
-@_mutant("max_pool_backward_naive", "with tied maxima (a window of zeros after a ReLU) your mask x == max "
-                                    "sends the gradient to every tied entry, multiplying it; route it to one "
-                                    "argmax, as PyTorch and deepstep do")
+@_mutant(
+    "max_pool_backward_naive",
+    "with tied maxima (a window of zeros after a ReLU) your mask x == max "
+    "sends the gradient to every tied entry, multiplying it; route it to one "
+    "argmax, as PyTorch and deepstep do",
+)
 def max_pool_backward_naive_every_tie(dout, cache):
     return _max_pool_backward(dout, cache, all_ties=True)
 
@@ -297,8 +346,10 @@ def sigmoid_exp_ratio(Z):
         return np.exp(Z) / (1 + np.exp(Z)), Z
 
 
-@_mutant("relu_backward", "your relu_backward lets the gradient through where Z == 0: the notebook sets "
-                          "dZ[Z <= 0] = 0")
+@_mutant(
+    "relu_backward",
+    "your relu_backward lets the gradient through where Z == 0: the notebook sets dZ[Z <= 0] = 0",
+)
 def relu_backward_strict_inequality(dA, cache):
     dZ = np.array(dA, copy=True)
     dZ[cache < 0] = 0
@@ -331,9 +382,12 @@ def _cost(AL, Y, *, mean: bool = True, sign: float = -1.0, squeeze: bool = True)
     return np.squeeze(cost) if squeeze else cost
 
 
-@_mutant("compute_cost", "0 * log(0) is nan: the notebook's formula fails for an output of exactly 0 or 1 (a "
-                         "saturated sigmoid); clip AL to [eps, 1 - eps] before the log (the staff tests do not "
-                         "check this)")
+@_mutant(
+    "compute_cost",
+    "0 * log(0) is nan: the notebook's formula fails for an output of exactly 0 or 1 (a "
+    "saturated sigmoid); clip AL to [eps, 1 - eps] before the log (the staff tests do not "
+    "check this)",
+)
 def compute_cost_unclipped(AL, Y):
     return _cost(AL, Y)
 
@@ -353,14 +407,19 @@ def compute_cost_not_squeezed(AL, Y):
     return _cost(AL, Y, squeeze=False)
 
 
-@_mutant("linear_backward", "dW and db must be averaged over the m examples: dW = 1/m * dZ A_prev.T, "
-                            "db = 1/m * sum(dZ, axis=1, keepdims=True)")
+@_mutant(
+    "linear_backward",
+    "dW and db must be averaged over the m examples: dW = 1/m * dZ A_prev.T, "
+    "db = 1/m * sum(dZ, axis=1, keepdims=True)",
+)
 def linear_backward_not_averaged(dZ, cache):
     A_prev, W, _ = cache
     return W.T @ dZ, dZ @ A_prev.T, np.sum(dZ, axis=1, keepdims=True)
 
 
-@_mutant("linear_backward", "db lost its column axis: np.sum(dZ, axis=1, keepdims=True) keeps the shape (n_l, 1)")
+@_mutant(
+    "linear_backward", "db lost its column axis: np.sum(dZ, axis=1, keepdims=True) keeps the shape (n_l, 1)"
+)
 def linear_backward_db_without_keepdims(dZ, cache):
     A_prev, W, _ = cache
     m = A_prev.shape[1]
@@ -379,10 +438,13 @@ def _L_backward(AL, Y, caches, *, sign: float = -1.0, clip: bool = True, output_
         dAL = sign * (np.divide(Y, A) - np.divide(1 - Y, 1 - A))
     grads = {}
     last = "relu" if output_relu else "sigmoid"
-    grads[f"dA{L - 1}"], grads[f"dW{L}"], grads[f"db{L}"] = _linear_activation_backward(dAL, caches[L - 1], last)
+    grads[f"dA{L - 1}"], grads[f"dW{L}"], grads[f"db{L}"] = _linear_activation_backward(
+        dAL, caches[L - 1], last
+    )
     for layer in reversed(range(L - 1)):
         grads[f"dA{layer}"], grads[f"dW{layer + 1}"], grads[f"db{layer + 1}"] = _linear_activation_backward(
-            grads[f"dA{layer + 1}"], caches[layer], "relu")
+            grads[f"dA{layer + 1}"], caches[layer], "relu"
+        )
     return grads
 
 
@@ -403,20 +465,28 @@ def L_model_backward_dAL_sign(AL, Y, caches):
     return _L_backward(AL, Y, caches, sign=1.0)
 
 
-@_mutant("L_model_backward", "Y / AL and (1 - Y) / (1 - AL) divide by zero for an output of exactly 0 or 1 "
-                             "(a saturated sigmoid): clip AL to [eps, 1 - eps] first (the staff tests do not "
-                             "check this)")
+@_mutant(
+    "L_model_backward",
+    "Y / AL and (1 - Y) / (1 - AL) divide by zero for an output of exactly 0 or 1 "
+    "(a saturated sigmoid): clip AL to [eps, 1 - eps] first (the staff tests do not "
+    "check this)",
+)
 def L_model_backward_unclipped(AL, Y, caches):
     return _L_backward(AL, Y, caches, clip=False)
 
 
-@_mutant("L_model_backward", "the output layer is a sigmoid: call linear_activation_backward(dAL, caches[L-1], "
-                             "'sigmoid'), the other layers with 'relu'")
+@_mutant(
+    "L_model_backward",
+    "the output layer is a sigmoid: call linear_activation_backward(dAL, caches[L-1], "
+    "'sigmoid'), the other layers with 'relu'",
+)
 def L_model_backward_relu_output(AL, Y, caches):
     return _L_backward(AL, Y, caches, output_relu=True)
 
 
-@_mutant("L_model_forward", "the output layer must be a sigmoid: your L_model_forward uses relu on every layer")
+@_mutant(
+    "L_model_forward", "the output layer must be a sigmoid: your L_model_forward uses relu on every layer"
+)
 def L_model_forward_relu_everywhere(X, parameters):
     L = len(parameters) // 2
     A, caches = X, []
@@ -435,13 +505,17 @@ def _gd(parameters, grads, learning_rate, sign):
     return out
 
 
-@_mutant("update_parameters", "gradient descent subtracts: W = W - learning_rate * dW (your step goes uphill)")
+@_mutant(
+    "update_parameters", "gradient descent subtracts: W = W - learning_rate * dW (your step goes uphill)"
+)
 def update_parameters_adds_gradient(parameters, grads, learning_rate):
     return _gd(parameters, grads, learning_rate, +1.0)
 
 
-@_mutant("update_parameters_with_gd", "gradient descent subtracts: W = W - learning_rate * dW (your step goes "
-                                      "uphill)")
+@_mutant(
+    "update_parameters_with_gd",
+    "gradient descent subtracts: W = W - learning_rate * dW (your step goes uphill)",
+)
 def update_parameters_with_gd_adds_gradient(parameters, grads, learning_rate):
     return _gd(parameters, grads, learning_rate, +1.0)
 
@@ -456,27 +530,39 @@ def _mini_batches(X, Y, mini_batch_size=64, seed=0, *, keep_last=True, two_permu
     batches = []
     full = math.floor(m / mini_batch_size)
     for k in range(full):
-        batches.append((sx[:, k * mini_batch_size:(k + 1) * mini_batch_size],
-                        sy[:, k * mini_batch_size:(k + 1) * mini_batch_size]))
+        batches.append(
+            (
+                sx[:, k * mini_batch_size : (k + 1) * mini_batch_size],
+                sy[:, k * mini_batch_size : (k + 1) * mini_batch_size],
+            )
+        )
     if keep_last and m % mini_batch_size != 0:
-        batches.append((sx[:, full * mini_batch_size:], sy[:, full * mini_batch_size:]))
+        batches.append((sx[:, full * mini_batch_size :], sy[:, full * mini_batch_size :]))
     return batches
 
 
-@_mutant("random_mini_batches", "your random_mini_batches drops the last, smaller mini-batch: when m % "
-                                "mini_batch_size != 0 add (shuffled_X[:, k * size:], shuffled_Y[:, k * size:])")
+@_mutant(
+    "random_mini_batches",
+    "your random_mini_batches drops the last, smaller mini-batch: when m % "
+    "mini_batch_size != 0 add (shuffled_X[:, k * size:], shuffled_Y[:, k * size:])",
+)
 def random_mini_batches_drops_last(X, Y, mini_batch_size=64, seed=0):
     return _mini_batches(X, Y, mini_batch_size, seed, keep_last=False)
 
 
-@_mutant("random_mini_batches", "X and Y are shuffled with two different permutations, so the labels no longer "
-                                "match their examples: draw one permutation and index both with it")
+@_mutant(
+    "random_mini_batches",
+    "X and Y are shuffled with two different permutations, so the labels no longer "
+    "match their examples: draw one permutation and index both with it",
+)
 def random_mini_batches_two_permutations(X, Y, mini_batch_size=64, seed=0):
     return _mini_batches(X, Y, mini_batch_size, seed, two_permutations=True)
 
 
-@_mutant("update_parameters_with_momentum", "the velocity is an exponentially weighted average: "
-                                            "v = beta * v + (1 - beta) * dW")
+@_mutant(
+    "update_parameters_with_momentum",
+    "the velocity is an exponentially weighted average: v = beta * v + (1 - beta) * dW",
+)
 def update_parameters_with_momentum_without_one_minus_beta(parameters, grads, v, beta, learning_rate):
     L = len(parameters) // 2
     params, v = dict(parameters), dict(v)
@@ -488,8 +574,20 @@ def update_parameters_with_momentum_without_one_minus_beta(parameters, grads, v,
     return params, v
 
 
-def _adam(parameters, grads, v, s, t, learning_rate=0.01, beta1=0.9, beta2=0.999, epsilon=1e-8, *,
-          correct=True, eps_inside=False):
+def _adam(
+    parameters,
+    grads,
+    v,
+    s,
+    t,
+    learning_rate=0.01,
+    beta1=0.9,
+    beta2=0.999,
+    epsilon=1e-8,
+    *,
+    correct=True,
+    eps_inside=False,
+):
     L = len(parameters) // 2
     params, v, s = dict(parameters), dict(v), dict(s)
     vc, sc = {}, {}
@@ -505,22 +603,31 @@ def _adam(parameters, grads, v, s, t, learning_rate=0.01, beta1=0.9, beta2=0.999
     return params, v, s, vc, sc
 
 
-@_mutant("update_parameters_with_adam", "your Adam step has no bias correction: v_corrected = v / (1 - beta1**t), "
-                                        "s_corrected = s / (1 - beta2**t)")
-def update_parameters_with_adam_no_bias_correction(parameters, grads, v, s, t, learning_rate=0.01, beta1=0.9,
-                                                   beta2=0.999, epsilon=1e-8):
+@_mutant(
+    "update_parameters_with_adam",
+    "your Adam step has no bias correction: v_corrected = v / (1 - beta1**t), "
+    "s_corrected = s / (1 - beta2**t)",
+)
+def update_parameters_with_adam_no_bias_correction(
+    parameters, grads, v, s, t, learning_rate=0.01, beta1=0.9, beta2=0.999, epsilon=1e-8
+):
     return _adam(parameters, grads, v, s, t, learning_rate, beta1, beta2, epsilon, correct=False)
 
 
-@_mutant("update_parameters_with_adam", "epsilon goes outside the square root: "
-                                        "v_corrected / (np.sqrt(s_corrected) + epsilon)")
-def update_parameters_with_adam_epsilon_inside_sqrt(parameters, grads, v, s, t, learning_rate=0.01, beta1=0.9,
-                                                    beta2=0.999, epsilon=1e-8):
+@_mutant(
+    "update_parameters_with_adam",
+    "epsilon goes outside the square root: v_corrected / (np.sqrt(s_corrected) + epsilon)",
+)
+def update_parameters_with_adam_epsilon_inside_sqrt(
+    parameters, grads, v, s, t, learning_rate=0.01, beta1=0.9, beta2=0.999, epsilon=1e-8
+):
     return _adam(parameters, grads, v, s, t, learning_rate, beta1, beta2, epsilon, eps_inside=True)
 
 
-@_mutant("schedule_lr_decay", "the staircase needs floor: learning_rate0 / (1 + decay_rate * "
-                              "np.floor(epoch_num / time_interval))")
+@_mutant(
+    "schedule_lr_decay",
+    "the staircase needs floor: learning_rate0 / (1 + decay_rate * np.floor(epoch_num / time_interval))",
+)
 def schedule_lr_decay_without_floor(learning_rate0, epoch_num, decay_rate, time_interval=1000):
     return learning_rate0 / (1 + decay_rate * epoch_num / time_interval)
 
@@ -530,6 +637,18 @@ def update_lr_multiplies(learning_rate0, epoch_num, decay_rate):
     return learning_rate0 * (1 + decay_rate * epoch_num)
 
 
-assert all(m.target in {*cnn.__all__, *cs231n.__all__, *dnn.__all__, "update_parameters_with_gd",
-                        "random_mini_batches", "update_parameters_with_momentum", "update_parameters_with_adam",
-                        "schedule_lr_decay", "update_lr"} for m in MUTANTS)
+assert all(
+    m.target
+    in {
+        *cnn.__all__,
+        *cs231n.__all__,
+        *dnn.__all__,
+        "update_parameters_with_gd",
+        "random_mini_batches",
+        "update_parameters_with_momentum",
+        "update_parameters_with_adam",
+        "schedule_lr_decay",
+        "update_lr",
+    }
+    for m in MUTANTS
+)

@@ -90,10 +90,18 @@ class Report:
         raise KeyError(name)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "passed": self.passed, "error": self.error, "notes": list(self.notes),
-                "summary": {"found": len(self.found), "failed": len(self.failed),
-                            "missing": sum(r.status == MISSING for r in self.results)},
-                "functions": [r.to_dict() for r in self.results]}
+        return {
+            "source": self.source,
+            "passed": self.passed,
+            "error": self.error,
+            "notes": list(self.notes),
+            "summary": {
+                "found": len(self.found),
+                "failed": len(self.failed),
+                "missing": sum(r.status == MISSING for r in self.results),
+            },
+            "functions": [r.to_dict() for r in self.results],
+        }
 
     def to_text(self, show_missing: bool = True) -> str:
         return render_text(self, show_missing)

@@ -29,7 +29,9 @@ from .report import FAIL, MISSING, Failure, FunctionResult, Report
 
 __all__ = ["grade_file", "check_source_path", "WATCHDOG_GRACE"]
 
-WATCHDOG_GRACE = 20.0  # seconds beyond the time limit: the worker's diagnosis runs the mutants after the cases
+WATCHDOG_GRACE = (
+    20.0  # seconds beyond the time limit: the worker's diagnosis runs the mutants after the cases
+)
 LOAD_LIMIT = 300.0  # seconds to run a whole file or notebook before grading
 
 
@@ -55,8 +57,14 @@ def _env(tmp: str) -> dict[str, str]:
     env = dict(os.environ)
     root = str(Path(deepstep.__file__).resolve().parents[1])
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
-    env.update(MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1", HOME=tmp, TMPDIR=tmp, MPLCONFIGDIR=tmp,
-               PYTHONUNBUFFERED="1")
+    env.update(
+        MPLBACKEND="Agg",
+        PYTHONDONTWRITEBYTECODE="1",
+        HOME=tmp,
+        TMPDIR=tmp,
+        MPLCONFIGDIR=tmp,
+        PYTHONUNBUFFERED="1",
+    )
     env.pop("DEEPSTEP_DEBUG", None)
     return env
 
@@ -80,14 +88,25 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
 
 
 def _timeout_result(name: str, limit: float, grace: float) -> FunctionResult:
-    failure = Failure("-", "-", "timeout", f"still running {limit + grace:g} s after it started (limit "
-                      f"{limit:g} s): stopped (an infinite loop, or a loop the timer could not interrupt)")
+    failure = Failure(
+        "-",
+        "-",
+        "timeout",
+        f"still running {limit + grace:g} s after it started (limit "
+        f"{limit:g} s): stopped (an infinite loop, or a loop the timer could not interrupt)",
+    )
     return FunctionResult(name, module_of(name), FAIL, 0, 1, ["-"], failure)
 
 
-def grade_file(path: Path, *, time_limit: float | None = DEFAULT_TIME_LIMIT, only: list[str] | None = None,
-               cell_limit: float = 60.0, grace: float = WATCHDOG_GRACE) -> Report:
-    """Run the learner's ``.py`` file or notebook in a subprocess and grade the course functions it defines."""
+def grade_file(
+    path: Path,
+    *,
+    time_limit: float | None = DEFAULT_TIME_LIMIT,
+    only: list[str] | None = None,
+    cell_limit: float = 60.0,
+    grace: float = WATCHDOG_GRACE,
+) -> Report:
+    """Run the learner's ``.py`` file or notebook in a subprocess; grade the course functions it defines."""
     path = check_source_path(Path(path))
     limit = DEFAULT_TIME_LIMIT * 30 if time_limit is None else time_limit
     remaining = [n for n in FUNCTIONS if only is None or n in only]
@@ -100,11 +119,29 @@ def grade_file(path: Path, *, time_limit: float | None = DEFAULT_TIME_LIMIT, onl
             read_fd, write_fd = os.pipe()
             with open(os.path.join(tmp, "worker.log"), "ab") as log:
                 proc = subprocess.Popen(
-                    [sys.executable, "-m", "deepstep.course.check._worker", "--source", str(path),
-                     "--events-fd", str(write_fd), "--time-limit", str(limit), "--cell-limit", str(cell_limit),
-                     "--only", ",".join(remaining)],
-                    cwd=tmp, env=_env(tmp), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                    pass_fds=(write_fd,), start_new_session=True)
+                    [
+                        sys.executable,
+                        "-m",
+                        "deepstep.course.check._worker",
+                        "--source",
+                        str(path),
+                        "--events-fd",
+                        str(write_fd),
+                        "--time-limit",
+                        str(limit),
+                        "--cell-limit",
+                        str(cell_limit),
+                        "--only",
+                        ",".join(remaining),
+                    ],
+                    cwd=tmp,
+                    env=_env(tmp),
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=log,
+                    pass_fds=(write_fd,),
+                    start_new_session=True,
+                )
             os.close(write_fd)
             events: queue.Queue[dict[str, Any] | None] = queue.Queue()
             threading.Thread(target=_reader, args=(read_fd, events), daemon=True).start()
@@ -130,11 +167,17 @@ def grade_file(path: Path, *, time_limit: float | None = DEFAULT_TIME_LIMIT, onl
                             report.error = _crash_message(path, proc.returncode, tmp)
                             remaining = []
                         else:
-                            failure = Failure("-", "-", "exception", f"the grading process died (exit status "
-                                              f"{proc.returncode}) inside your {current}: sys.exit, os._exit or a "
-                                              "crash in native code")
-                            results[current] = FunctionResult(current, module_of(current), FAIL, 0, 1, ["-"],
-                                                              failure)
+                            failure = Failure(
+                                "-",
+                                "-",
+                                "exception",
+                                f"the grading process died (exit status "
+                                f"{proc.returncode}) inside your {current}: sys.exit, os._exit or a "
+                                "crash in native code",
+                            )
+                            results[current] = FunctionResult(
+                                current, module_of(current), FAIL, 0, 1, ["-"], failure
+                            )
                             remaining.remove(current)
                     break
                 kind = event.get("event")
@@ -171,8 +214,10 @@ def _callee_hints(report: Report, uses: dict[str, set[str]]) -> None:
     for r in report.failed:
         culprits = [c for c in CALLEES.get(r.name, ()) if c in failed and c in uses.get(r.name, set())]
         if culprits and r.failure is not None and not r.failure.hint:
-            r.failure.hint = f"it calls your {', '.join(culprits)}, which fail{'s' if len(culprits) == 1 else ''} " \
-                             "too: fix that first"
+            r.failure.hint = (
+                f"it calls your {', '.join(culprits)}, which fail{'s' if len(culprits) == 1 else ''} "
+                "too: fix that first"
+            )
 
 
 def _crash_message(path: Path, status: int | None, tmp: str) -> str:
