@@ -228,3 +228,24 @@ def test_bad_arguments_give_one_line_and_exit_2(tmp_path, capsys, args, message)
     status, out, err = run_main(capsys, *[a.format(tmp=tmp_path) for a in args])
     assert status == 2
     assert err.count("\n") == 1 and err.startswith("deepstep") and ": error: " in err and message in err
+
+
+def test_the_readme_report_is_the_real_one(capsys, monkeypatch):
+    from conftest import REPO_ROOT
+
+    readme = (REPO_ROOT / "README.md").read_text()
+    command = "$ deepstep check docs/examples/my_cnn.py"
+    block = readme[readme.index(command) :].split("\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(REPO_ROOT)
+    status, out, _ = run_main(capsys, "check", "docs/examples/my_cnn.py")
+    assert status == 1
+    assert out == block
+
+
+def test_the_catalogue_page_lists_every_mistake():
+    from conftest import REPO_ROOT
+    from deepstep.course.check import MUTANTS
+
+    page = (REPO_ROOT / "docs" / "check_mistakes.md").read_text()
+    for mutant in MUTANTS:
+        assert f"`{mutant.name}" in page and mutant.explanation.replace("|", "/") in page

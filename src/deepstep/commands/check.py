@@ -54,8 +54,8 @@ def run(args: argparse.Namespace) -> int:
                 f"--only: not course functions: {', '.join(unknown) or repr(args.only)} "
                 f"(e.g. {', '.join(FUNCTIONS[:3])})"
             )
-    path = check_source_path(Path(args.path))
-    report = grade_file(path, time_limit=args.time_limit, only=only)
+    check_source_path(Path(args.path))  # a bad PATH is a usage error (exit 2), not a failed check
+    report = grade_file(Path(args.path), time_limit=args.time_limit, only=only)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
     else:

@@ -123,7 +123,8 @@ def _notebook_cells(path: Path) -> list[str]:
     return cells
 
 
-def load(path: Path, namespace: dict[str, Any], limit: float) -> tuple[list[str], str | None]:
+def load(path: Path, namespace: dict[str, Any], limit: float, display: str | None = None
+         ) -> tuple[list[str], str | None]:
     """Run a .py file (fatal only if it cannot compile) or a notebook's code cells in order (never fatal)."""
     notes: list[str] = []
     if path.suffix == ".ipynb":
@@ -139,7 +140,7 @@ def load(path: Path, namespace: dict[str, Any], limit: float) -> tuple[list[str]
             if problem:
                 notes.append(f"cell {k} failed, continuing: {problem}")
         return notes, None
-    problem = _run(path.read_text(encoding="utf-8"), str(path), namespace, limit)
+    problem = _run(path.read_text(encoding="utf-8"), display or str(path), namespace, limit)
     if problem and problem.startswith("SyntaxError"):
         return notes, f"{path.name} cannot be compiled: {problem}"
     if problem:
@@ -175,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT)
     parser.add_argument("--cell-limit", type=float, default=60.0)
     parser.add_argument("--only", default="")
+    parser.add_argument("--display", default=None, help="the name shown in tracebacks")
     args = parser.parse_args(argv)
 
     def emit(event: dict[str, Any]) -> None:
@@ -187,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(path.parent))
     namespace: dict[str, Any] = {"__name__": "__learner__", "__file__": str(path), "__builtins__": builtins}
     try:
-        notes, error = load(path, namespace, args.cell_limit)
+        notes, error = load(path, namespace, args.cell_limit, args.display)
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         notes, error = [], f"cannot read {path}: {exc}"
     found = find_functions(namespace) if error is None else {}

@@ -107,12 +107,13 @@ def grade_file(
     grace: float = WATCHDOG_GRACE,
 ) -> Report:
     """Run the learner's ``.py`` file or notebook in a subprocess; grade the course functions it defines."""
+    display = str(path)
     path = check_source_path(Path(path))
     limit = DEFAULT_TIME_LIMIT * 30 if time_limit is None else time_limit
     remaining = [n for n in FUNCTIONS if only is None or n in only]
     results: dict[str, FunctionResult] = {}
     uses: dict[str, set[str]] = {}
-    report = Report(str(path))
+    report = Report(display)
     first = True
     with tempfile.TemporaryDirectory(prefix="deepstep-check-") as tmp:
         while remaining:
@@ -133,6 +134,8 @@ def grade_file(
                         str(cell_limit),
                         "--only",
                         ",".join(remaining),
+                        "--display",
+                        display,
                     ],
                     cwd=tmp,
                     env=_env(tmp),
