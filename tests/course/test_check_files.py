@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.cli_helpers import run_main
 
+from cli_helpers import run_main
 from deepstep.course import check
 from deepstep.course.check.runner import grade_file
 

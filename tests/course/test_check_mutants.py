@@ -88,3 +88,53 @@ def test_a_zero_d_array_and_a_float_are_the_same_cost():
         return np.asarray(deepstep.course.dnn.compute_cost(AL, Y))
 
     assert check.compute_cost(cost_as_0d_array).passed
+
+
+def test_a_cache_that_the_backward_cannot_use_is_named():
+    def conv_forward_without_hparameters(A_prev, W, b, hparameters):
+        Z, cache = deepstep.course.cnn.conv_forward(A_prev, W, b, hparameters)
+        return Z, cache[:3]
+
+    f = check.conv_forward(conv_forward_without_hparameters)["conv_forward"].failure
+    assert f.where == "cache" and "cache has 3 items, expected 4" in f.message
+    assert "conv_backward reads" in f.message
+
+
+def test_an_infinite_loop_in_process_is_stopped_by_the_timer():
+    def relu(Z):
+        while True:
+            pass
+
+    result = check.relu(relu, time_limit=0.3)["relu"]
+    assert result.status == "FAIL" and result.failure.problem == "timeout"
+
+
+def test_an_exception_shows_only_the_learner_s_lines():
+    def sigmoid(Z):
+        return 1 / (1 + np.exp(-Z)) + undefined_name  # noqa: F821 - the learner's bug
+
+    f = check.sigmoid(sigmoid)["sigmoid"].failure
+    assert f.problem == "exception" and f.message == "raised NameError: name 'undefined_name' is not defined"
+    assert f.traceback[0].startswith(f'File "{__file__}"') and "in sigmoid" in f.traceback[0]
+    assert all("deepstep/course/check" not in line for line in f.traceback)
+
+
+def test_a_namespace_dict_is_graded_and_missing_functions_are_listed():
+    report = check({"relu": deepstep.course.dnn.relu, "zero_pad": 3, "unrelated": len})
+    assert report["relu"].status == "PASS"
+    assert report["zero_pad"].status == "MISSING"  # not callable
+    assert report.passed and len(report.found) == 1
+    text = str(report)
+    assert "MISSING  dnn     sigmoid" in text
+    assert "(no function of app, cnn, cs231n, optim found)" in text
+
+
+def test_bad_arguments_of_the_python_api():
+    with pytest.raises(ValueError, match="not course functions: conv_fwd"):
+        check(deepstep.course, only=["conv_fwd"])
+    with pytest.raises(TypeError, match="namespace"):
+        check(42)
+    with pytest.raises(FileNotFoundError, match="PATH not found"):
+        check("no_such_file.py")
+    with pytest.raises(AttributeError):
+        _ = check.not_a_course_function

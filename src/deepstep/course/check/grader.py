@@ -78,6 +78,19 @@ OUTPUT_NAMES: dict[str, tuple[str, ...] | str] = {
     "L_layer_model": ("parameters", "costs"),
 }
 
+# The backward function that unpacks each forward function's cache.
+CACHE_READER = {
+    "conv_forward": "conv_backward",
+    "pool_forward": "pool_backward",
+    "conv_forward_naive": "conv_backward_naive",
+    "max_pool_forward_naive": "max_pool_backward_naive",
+    "sigmoid": "sigmoid_backward",
+    "relu": "relu_backward",
+    "linear_forward": "linear_backward",
+    "linear_activation_forward": "linear_activation_backward",
+    "L_model_forward": "L_model_backward",
+}
+
 _PACKAGE_DIR = str(Path(__file__).resolve().parents[2])  # deepstep/
 _LIBRARY_DIRS = tuple(
     sorted(
@@ -337,6 +350,8 @@ def _run_case(
         found = first_mismatch(learner.value, want, "output")
         if found:
             message = _name_path(name, found.message)
+            if message.startswith("cache") and name in CACHE_READER:
+                message += f" (the cache is what {CACHE_READER[name]} reads: keep the notebook's structure)"
             return fail(
                 "mismatch",
                 message,
