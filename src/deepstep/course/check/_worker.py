@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import app
-from .cases import FUNCTIONS, ORACLES
+from .cases import FUNCTIONS, ORACLES, module_of
 from .grader import DEFAULT_TIME_LIMIT, _learner_names, _time_limit, _Timeout, find_functions, grade_function
 from .report import MISSING, FunctionResult
 
@@ -123,8 +123,9 @@ def _notebook_cells(path: Path) -> list[str]:
     return cells
 
 
-def load(path: Path, namespace: dict[str, Any], limit: float, display: str | None = None
-         ) -> tuple[list[str], str | None]:
+def load(
+    path: Path, namespace: dict[str, Any], limit: float, display: str | None = None
+) -> tuple[list[str], str | None]:
     """Run a .py file (fatal only if it cannot compile) or a notebook's code cells in order (never fatal)."""
     notes: list[str] = []
     if path.suffix == ".ipynb":
@@ -210,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
             emit(
                 {
                     "event": "result",
-                    "result": FunctionResult(name, _module(name), MISSING).to_dict(),
+                    "result": FunctionResult(name, module_of(name), MISSING).to_dict(),
                     "uses": [],
                 }
             )
@@ -220,12 +221,6 @@ def main(argv: list[str] | None = None) -> int:
         emit({"event": "result", "result": result.to_dict(), "uses": sorted(_learner_names(fn))})
     emit({"event": "end"})
     return 0
-
-
-def _module(name: str) -> str:
-    from .cases import module_of
-
-    return module_of(name)
 
 
 if __name__ == "__main__":

@@ -373,7 +373,8 @@ def _diagnose(name: str, failing: list[_CaseResult]) -> dict[str, str] | None:
         for k, r in enumerate(usable):
             args, kwargs = r.args  # type: ignore[misc]
             outcome = _call(mutant.fn, args, kwargs)
-            if _same(r.learner, outcome) and not (expected[k] is not None and _same(outcome, expected[k])):  # type: ignore[arg-type]
+            also_right = expected[k] is not None and _same(outcome, expected[k])  # type: ignore[arg-type]
+            if _same(r.learner, outcome) and not also_right:  # type: ignore[arg-type]
                 score += 1
             elif k == 0:
                 break  # it must explain the first failure
