@@ -19,6 +19,7 @@ __all__ = [
     "check_float_dtype",
     "check_nonempty",
     "check_int",
+    "check_real",
     "check_choice",
     "check_class_indices",
     "check_keys",
@@ -128,16 +129,30 @@ def check_same_dtype(arrays: Mapping[str, np.ndarray | None], reference: str) ->
             raise TypeError(f"{key} must have the same dtype as {reference} ({want}), got {arr.dtype}")
 
 
-def check_int(value: Any, name: str, minimum: int | None = None) -> int:
+def _short(value: Any) -> str:
+    """``repr(value)``, abbreviated for huge integers (``10**400`` has 401 digits)."""
+    if isinstance(value, Integral) and not isinstance(value, bool):
+        digits = len(str(abs(int(value)))) if abs(int(value)) < 10**4000 else None
+        if digits is None or digits > 30:
+            sign = "a negative" if value < 0 else "an"
+            return f"{sign} integer of {digits or 'over 4000'} digits"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def check_int(value: Any, name: str, minimum: int | None = None, maximum: int | None = None) -> int:
     """Return ``value`` as a Python int, or raise.
 
-    Accepts Python and NumPy integers (not bool, not floats such as ``2.0``).
+    Accepts Python and NumPy integers (not bool, not floats such as ``2.0``); ``ValueError``
+    if outside ``[minimum, maximum]``.
     """
     if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
+        raise TypeError(f"{name} must be an integer, got {_short(value)} ({type(value).__name__})")
     value = int(value)
     if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+        raise ValueError(f"{name} must be >= {minimum}, got {_short(value)}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {_short(value)}")
     return value
 
 
@@ -145,8 +160,11 @@ def check_real(value: Any, name: str, minimum: float | None = None, maximum: flo
                *, inclusive_min: bool = True, inclusive_max: bool = True) -> float:
     """Return ``value`` as a Python float, or raise if it is not a finite real in range."""
     if isinstance(value, bool) or not isinstance(value, Real | np.floating | np.integer):
-        raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
-    value = float(value)
+        raise TypeError(f"{name} must be a real number, got {_short(value)} ({type(value).__name__})")
+    try:
+        value = float(value)
+    except OverflowError:  # an int or Fraction beyond float's range, e.g. 10**400
+        raise ValueError(f"{name} must be a finite real number, got {_short(value)} (too large for a float)") from None
     if not np.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value}")
     if minimum is not None and (value < minimum or (not inclusive_min and value == minimum)):
