@@ -22,6 +22,11 @@ same arguments are accepted or refused on every machine.
 :data:`MAX_IMAGE_PIXELS` = ``2**27`` pixels (e.g. 11585 x 11585, 384 MiB decoded as RGB) bounds one
 image file, checked from its header before it is decoded: any camera photo (<= 100 megapixels)
 passes; Pillow's own decompression-bomb error (at 2 x 89,478,485 pixels) is reported the same way.
+
+:data:`MAX_CLASSES` = ``2**20`` bounds a class count read from a file (the largest label in a
+dataset without class names, the outputs a model's class list describes): the largest common label
+set, ImageNet-21k, has 21,841 classes, 48x fewer. Each class costs a Python string, so this limit
+is far below :data:`MAX_ELEMENTS`.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ import numpy as np
 
 __all__ = [
     "ENV_MAX_ELEMENTS",
+    "MAX_CLASSES",
     "MAX_ELEMENTS",
     "MAX_IMAGE_PIXELS",
     "SizeLimitError",
@@ -46,6 +52,7 @@ __all__ = [
 
 MAX_ELEMENTS = 2**31
 MAX_IMAGE_PIXELS = 2**27
+MAX_CLASSES = 2**20
 ENV_MAX_ELEMENTS = "DEEPSTEP_MAX_ELEMENTS"
 
 
@@ -86,7 +93,9 @@ def _as_shape(shape_or_count: Any, what: str, error: type[Exception]) -> tuple[i
     try:
         shape = tuple(items)
     except TypeError:
-        raise TypeError(f"{what}: a shape must be an int or a sequence of ints, got {shape_or_count!r}") from None
+        raise TypeError(
+            f"{what}: a shape must be an int or a sequence of ints, got {shape_or_count!r}"
+        ) from None
     for dim in shape:
         if isinstance(dim, bool) or not isinstance(dim, Integral):
             raise error(f"{what}: sizes must be integers, got {dim!r} in {shape_or_count!r}")

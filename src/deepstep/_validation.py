@@ -164,7 +164,9 @@ def check_real(value: Any, name: str, minimum: float | None = None, maximum: flo
     try:
         value = float(value)
     except OverflowError:  # an int or Fraction beyond float's range, e.g. 10**400
-        raise ValueError(f"{name} must be a finite real number, got {_short(value)} (too large for a float)") from None
+        raise ValueError(
+            f"{name} must be a finite real number, got {_short(value)} (too large for a float)"
+        ) from None
     if not np.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value}")
     if minimum is not None and (value < minimum or (not inclusive_min and value == minimum)):
