@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from .._limits import check_elements
 from .._validation import check_array, check_class_indices, check_int, check_real
 
 __all__ = ["normalize", "one_hot", "train_val_split", "iterate_batches"]
@@ -53,6 +54,8 @@ def one_hot(y: np.ndarray, num_classes: int) -> np.ndarray:
     """
     num_classes = check_int(num_classes, "num_classes", minimum=1)
     labels = check_class_indices(y, "y", num_classes)
+    check_elements((labels.shape[0], num_classes), "num_classes (one-hot output (m, num_classes))",
+                   np.float32)
     out = np.zeros((labels.shape[0], num_classes), dtype=np.float32)
     out[np.arange(labels.shape[0]), labels] = 1.0
     return out

@@ -55,6 +55,8 @@ def batch_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, axis: int = -
     channels = x.shape[ax]
     for name, arr in (("gamma", gamma), ("beta", beta), ("mean", mean), ("var", var)):
         if arr is None:
+            if name in ("gamma", "beta"):
+                raise TypeError(f"{name} must be a float32 or float64 array of shape ({channels},), got None")
             continue
         check_float_array(arr, name, 1)
         if arr.shape != (channels,):
