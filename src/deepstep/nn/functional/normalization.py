@@ -10,6 +10,8 @@ from ..._validation import check_float_array, check_real, check_same_dtype
 
 __all__ = ["batch_norm", "batch_norm_backward"]
 
+_CACHE_KEYS = {"xhat", "inv_std", "gamma", "reduce_axes", "bshape", "training", "count"}
+
 
 def _channel_axis(axis: int, ndim: int) -> int:
     if isinstance(axis, bool) or not isinstance(axis, int | np.integer):
@@ -95,6 +97,8 @@ def batch_norm_backward(dout: np.ndarray, cache: dict[str, Any]
     Inference mode (fixed statistics): ``dx = dout * gamma * inv_std``.
     """
     dout = check_float_array(dout, "dout")
+    if not isinstance(cache, dict) or not _CACHE_KEYS <= cache.keys():
+        raise TypeError(f"cache must be the dict returned as cache by batch_norm, got {type(cache).__name__}")
     xhat = cache["xhat"]
     if dout.shape != xhat.shape:
         raise ValueError(f"dout must have the forward output's shape {xhat.shape}, got {dout.shape}")
