@@ -145,7 +145,8 @@ def check_elements(
     if count > limit:
         described = f"{_format_count(count)} elements"
         if not isinstance(shape_or_count, Integral):
-            described = f"shape {shape} = {described}"
+            dims = ", ".join(_format_count(d).replace("about ", "~") for d in shape)
+            described = f"shape ({dims}{',' if len(shape) == 1 else ''}) = {described}"
         if dtype is not None:
             item = np.dtype(dtype)
             described += f" ({format_bytes(count * item.itemsize)} as {item})"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from os import PathLike
 from pathlib import Path
@@ -142,7 +143,11 @@ def load_image(
     size = None if image_size is None else as_image_size(image_size)
     path = require_regular_file(path, "image file", DataFormatError)
     try:
-        with image_module.open(path) as img:
+        with warnings.catch_warnings():
+            # Pillow warns above 89,478,485 pixels; MAX_IMAGE_PIXELS below is the limit applied here.
+            warnings.simplefilter("ignore", image_module.DecompressionBombWarning)
+            img = image_module.open(path)
+        with img:
             width, height = img.size
             if width * height > MAX_IMAGE_PIXELS:
                 raise DataFormatError(
@@ -155,7 +160,7 @@ def load_image(
             arr = np.asarray(img, dtype=np.uint8)
     except DataFormatError:
         raise
-    except image_module.DecompressionBombError as exc:
+    except (image_module.DecompressionBombError, image_module.DecompressionBombWarning) as exc:
         raise DataFormatError(f"{path}: image too large to decode safely ({exc})") from exc
     except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError, struct.error, ...
         raise DataFormatError(f"{path}: unreadable image ({type(exc).__name__}: {exc})") from exc
@@ -173,7 +178,12 @@ def _image_files(folder: Path) -> list[Path]:
     for p in sorted(folder.iterdir()):
         if p.name.startswith(".") or p.suffix.lower() not in IMAGE_EXTENSIONS:
             continue
-        files.append(require_regular_file(p, "image file", DataFormatError))
+        try:
+            files.append(require_regular_file(p, "image file", DataFormatError))
+        except FileNotFoundError:
+            raise DataFormatError(f"{p}: a dangling symbolic link (its target does not exist)") from None
+        except IsADirectoryError:
+            raise DataFormatError(f"{p}: a folder named like an image file") from None
     return files
 
 
