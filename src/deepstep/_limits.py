@@ -39,6 +39,8 @@ from typing import Any
 
 import numpy as np
 
+from ._validation import brief_repr
+
 __all__ = [
     "ENV_MAX_ELEMENTS",
     "MAX_CLASSES",
@@ -94,11 +96,13 @@ def _as_shape(shape_or_count: Any, what: str, error: type[Exception]) -> tuple[i
         shape = tuple(items)
     except TypeError:
         raise TypeError(
-            f"{what}: a shape must be an int or a sequence of ints, got {shape_or_count!r}"
+            f"{what}: a shape must be an int or a sequence of ints, got {brief_repr(shape_or_count)}"
         ) from None
     for dim in shape:
         if isinstance(dim, bool) or not isinstance(dim, Integral):
-            raise error(f"{what}: sizes must be integers, got {dim!r} in {shape_or_count!r}")
+            raise error(
+                f"{what}: sizes must be integers, got {brief_repr(dim)} in {brief_repr(shape_or_count)}"
+            )
         if dim < 0:
             raise error(f"{what}: sizes must be >= 0, got {int(dim)} in {tuple(int(d) for d in shape)}")
     return tuple(int(d) for d in shape)

@@ -13,6 +13,7 @@ import numpy as np
 
 from .._files import require_regular_file
 from .._limits import check_elements
+from .._validation import brief_repr
 from .errors import DataFormatError
 
 __all__ = ["read_idx", "load_idx", "IMAGES_MAGIC", "LABELS_MAGIC"]
@@ -104,7 +105,9 @@ def read_idx(path: str | PathLike[str], magic: int) -> np.ndarray:
         gzip stream, or a data size that does not match the header.
     """
     if magic not in (IMAGES_MAGIC, LABELS_MAGIC):
-        raise ValueError(f"magic must be {IMAGES_MAGIC} (images) or {LABELS_MAGIC} (labels), got {magic!r}")
+        raise ValueError(
+            f"magic must be {IMAGES_MAGIC} (images) or {LABELS_MAGIC} (labels), got {brief_repr(magic)}"
+        )
     path = require_regular_file(path, "data file", DataFormatError)
     try:
         with open(path, "rb") as raw:

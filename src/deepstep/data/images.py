@@ -12,7 +12,7 @@ import numpy as np
 
 from .._files import require_regular_file
 from .._limits import MAX_IMAGE_PIXELS, check_elements
-from .._validation import check_int
+from .._validation import brief_repr, check_int
 from ._optional import require
 from .errors import DataFormatError
 
@@ -33,10 +33,10 @@ def as_image_size(image_size: int | Sequence[int]) -> tuple[int, int]:
         size = (side, side)
     elif isinstance(image_size, tuple | list):
         if len(image_size) != 2:
-            raise ValueError(f"image_size must be an int or (height, width), got {image_size!r}")
+            raise ValueError(f"image_size must be an int or (height, width), got {brief_repr(image_size)}")
         size = (check_int(image_size[0], "image_size[0]", 1), check_int(image_size[1], "image_size[1]", 1))
     else:
-        raise TypeError(f"image_size must be an int or (height, width), got {image_size!r}")
+        raise TypeError(f"image_size must be an int or (height, width), got {brief_repr(image_size)}")
     check_elements((*size, 3), "image_size", np.uint8)
     return size
 
@@ -44,7 +44,7 @@ def as_image_size(image_size: int | Sequence[int]) -> tuple[int, int]:
 def _check_channels(channels: Any) -> int:
     is_int = isinstance(channels, int | np.integer) and not isinstance(channels, bool)
     if not is_int or int(channels) not in _MODES:
-        raise ValueError(f"channels must be 1 or 3, got {channels!r}")
+        raise ValueError(f"channels must be 1 or 3, got {brief_repr(channels)}")
     return int(channels)
 
 

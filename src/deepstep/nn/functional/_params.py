@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..._limits import check_elements, max_elements
-from ..._validation import check_choice, check_int, conv_output_size
+from ..._validation import brief_repr, check_choice, check_int, conv_output_size
 
 DATA_FORMATS = ("NHWC", "NCHW")
 
@@ -28,7 +28,7 @@ def as_pair(value: Any, name: str, minimum: int) -> Pair:
     limit = max_elements()
     if isinstance(value, tuple | list):
         if len(value) != 2:
-            raise ValueError(f"{name} must be an int or a pair (height, width), got {value!r}")
+            raise ValueError(f"{name} must be an int or a pair (height, width), got {brief_repr(value)}")
         return (
             check_int(value[0], f"{name}[0]", minimum, limit),
             check_int(value[1], f"{name}[1]", minimum, limit),

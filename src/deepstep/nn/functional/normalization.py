@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..._validation import check_float_array, check_real, check_same_dtype
+from ..._validation import brief_repr, check_float_array, check_real, check_same_dtype
 
 __all__ = ["batch_norm", "batch_norm_backward"]
 
@@ -15,7 +15,7 @@ _CACHE_KEYS = {"xhat", "inv_std", "gamma", "reduce_axes", "bshape", "training", 
 
 def _channel_axis(axis: int, ndim: int) -> int:
     if isinstance(axis, bool) or not isinstance(axis, int | np.integer):
-        raise TypeError(f"axis must be an int, got {axis!r}")
+        raise TypeError(f"axis must be an int, got {brief_repr(axis)}")
     if not -ndim <= axis < ndim or axis % ndim == 0:
         raise ValueError(f"axis must name a non-batch axis of the {ndim}-D input x, got {axis}")
     return int(axis) % ndim
@@ -66,7 +66,7 @@ def batch_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, axis: int = -
     check_same_dtype({"x": x, "gamma": gamma, "beta": beta, "mean": mean, "var": var}, "x")
     if (mean is None) != (var is None):
         raise ValueError("mean and var must be given together (inference) or both omitted (training)")
-    epsilon = check_real(epsilon, "epsilon", 0.0, inclusive_min=False)
+    epsilon = check_real(epsilon, "epsilon", 0.0, float(np.finfo(x.dtype).max), inclusive_min=False)
     reduce_axes = tuple(i for i in range(x.ndim) if i != ax)
     bshape = [1] * x.ndim
     bshape[ax] = channels
