@@ -11,7 +11,7 @@ import numpy as np
 from .._files import require_regular_file
 from .._limits import MAX_CLASSES, check_elements
 from ._optional import require
-from .errors import DataFormatError
+from .errors import DataFormatError, describe
 
 __all__ = ["load_h5"]
 
@@ -106,7 +106,7 @@ def load_h5(path: str | PathLike[str]) -> tuple[np.ndarray, np.ndarray, list[str
     except DataFormatError:
         raise
     except Exception as exc:  # h5py/HDF5 raise OSError, RuntimeError, KeyError, ValueError, ...
-        raise DataFormatError(f"{path}: unreadable HDF5 file ({type(exc).__name__}: {exc})") from exc
+        raise DataFormatError(f"{path}: unreadable HDF5 file ({describe(exc)})") from exc
 
     if x.ndim == 3:
         x = x[..., np.newaxis]

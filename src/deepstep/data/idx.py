@@ -14,7 +14,7 @@ import numpy as np
 from .._files import require_regular_file
 from .._limits import check_elements
 from .._validation import brief_repr
-from .errors import DataFormatError
+from .errors import DataFormatError, describe
 
 __all__ = ["read_idx", "load_idx", "IMAGES_MAGIC", "LABELS_MAGIC"]
 
@@ -118,7 +118,7 @@ def read_idx(path: str | PathLike[str], magic: int) -> np.ndarray:
             raw.seek(0)
             return _read_idx_stream(raw, path, magic, os.fstat(raw.fileno()).st_size)
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-        raise DataFormatError(f"{path}: corrupt or truncated gzip stream ({exc})") from exc
+        raise DataFormatError(f"{path}: corrupt or truncated gzip stream ({describe(exc)})") from exc
 
 
 def load_idx(

@@ -14,7 +14,7 @@ from .._files import require_regular_file
 from .._limits import MAX_IMAGE_PIXELS, check_elements
 from .._validation import brief_repr, check_int
 from ._optional import require
-from .errors import DataFormatError
+from .errors import DataFormatError, describe
 
 __all__ = ["IMAGE_EXTENSIONS", "load_image", "load_image_folder", "as_image_size"]
 
@@ -161,9 +161,9 @@ def load_image(
     except DataFormatError:
         raise
     except (image_module.DecompressionBombError, image_module.DecompressionBombWarning) as exc:
-        raise DataFormatError(f"{path}: image too large to decode safely ({exc})") from exc
+        raise DataFormatError(f"{path}: image too large to decode safely ({describe(exc)})") from exc
     except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError, struct.error, ...
-        raise DataFormatError(f"{path}: unreadable image ({type(exc).__name__}: {exc})") from exc
+        raise DataFormatError(f"{path}: unreadable image ({describe(exc)})") from exc
     if arr.ndim == 2:
         arr = arr[..., np.newaxis]
     return arr
