@@ -84,9 +84,9 @@ def _to_8bit(img: Any, image_module: Any, path: Path) -> Any:
     out all white), so those are mapped linearly from their nominal range (:func:`_scale_range`)
     onto 0..255 and rounded. Images that are already 8-bit (or 1-bit) are returned as they are.
     """
-    a = np.asarray(img)
-    if a.dtype in (np.uint8, np.bool_):
+    if img.mode not in ("I", "F") and not img.mode.startswith("I;"):  # 1-bit or 8 bits per band
         return img
+    a = np.asarray(img)
     if a.ndim != 2:
         raise DataFormatError(f"{path}: unsupported image mode {img.mode!r} ({a.dtype}, {a.ndim}-D)")
     low, span = _scale_range(a, path)
