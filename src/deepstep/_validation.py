@@ -19,6 +19,8 @@ __all__ = [
     "check_float_dtype",
     "check_nonempty",
     "check_int",
+    "check_real",
+    "brief_repr",
     "check_choice",
     "check_class_indices",
     "check_keys",
@@ -114,7 +116,7 @@ def check_float_dtype(dtype: Any, name: str = "dtype") -> np.dtype:
     try:
         dt = np.dtype(dtype)
     except TypeError as exc:
-        raise TypeError(f"{name} must be 'float32' or 'float64', got {dtype!r}") from exc
+        raise TypeError(f"{name} must be 'float32' or 'float64', got {brief_repr(dtype)}") from exc
     if dt not in (np.float32, np.float64):
         raise TypeError(f"{name} must be 'float32' or 'float64', got {dt}")
     return dt
@@ -128,16 +130,31 @@ def check_same_dtype(arrays: Mapping[str, np.ndarray | None], reference: str) ->
             raise TypeError(f"{key} must have the same dtype as {reference} ({want}), got {arr.dtype}")
 
 
-def check_int(value: Any, name: str, minimum: int | None = None) -> int:
+def brief_repr(value: Any) -> str:
+    """``repr(value)`` for an error message: huge integers by their digit count (``10**400`` has 401
+    digits), anything else cut at 80 characters (an array's repr can run to megabytes)."""
+    if isinstance(value, Integral) and not isinstance(value, bool):
+        digits = len(str(abs(int(value)))) if abs(int(value)) < 10**4000 else None
+        if digits is None or digits > 30:
+            sign = "a negative" if value < 0 else "an"
+            return f"{sign} integer of {digits or 'over 4000'} digits"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def check_int(value: Any, name: str, minimum: int | None = None, maximum: int | None = None) -> int:
     """Return ``value`` as a Python int, or raise.
 
-    Accepts Python and NumPy integers (not bool, not floats such as ``2.0``).
+    Accepts Python and NumPy integers (not bool, not floats such as ``2.0``); ``ValueError``
+    if outside ``[minimum, maximum]``.
     """
     if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
+        raise TypeError(f"{name} must be an integer, got {brief_repr(value)} ({type(value).__name__})")
     value = int(value)
     if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+        raise ValueError(f"{name} must be >= {minimum}, got {brief_repr(value)}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {brief_repr(value)}")
     return value
 
 
@@ -145,8 +162,13 @@ def check_real(value: Any, name: str, minimum: float | None = None, maximum: flo
                *, inclusive_min: bool = True, inclusive_max: bool = True) -> float:
     """Return ``value`` as a Python float, or raise if it is not a finite real in range."""
     if isinstance(value, bool) or not isinstance(value, Real | np.floating | np.integer):
-        raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
-    value = float(value)
+        raise TypeError(f"{name} must be a real number, got {brief_repr(value)} ({type(value).__name__})")
+    try:
+        value = float(value)
+    except OverflowError:  # an int or Fraction beyond float's range, e.g. 10**400
+        raise ValueError(
+            f"{name} must be a finite real number, got {brief_repr(value)} (too large for a float)"
+        ) from None
     if not np.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value}")
     if minimum is not None and (value < minimum or (not inclusive_min and value == minimum)):
@@ -163,7 +185,7 @@ def check_choice(value: Any, name: str, choices: Iterable[Any]) -> Any:
     choices = tuple(choices)
     if not isinstance(value, str | int | float | type(None)) or value not in choices:
         allowed = ", ".join(repr(c) for c in choices)
-        raise ValueError(f"{name} must be one of {allowed}; got {value!r}")
+        raise ValueError(f"{name} must be one of {allowed}; got {brief_repr(value)}")
     return value
 
 
@@ -179,14 +201,15 @@ def check_class_indices(y: Any, name: str, num_classes: int | None = None) -> np
         if not np.all(whole):
             bad = arr[~whole][0]
             raise ValueError(f"{name} must hold integer class indices, got non-integer value {bad}")
-    arr = arr.astype(np.int64, copy=False)
-    if arr.size:
+    if arr.size:  # checked before the cast to int64, which would wrap 2**63 (uint64) to a negative
         low, high = int(arr.min()), int(arr.max())
         if low < 0:
             raise ValueError(f"{name} must hold class indices >= 0, got {low}")
         if num_classes is not None and high >= num_classes:
             raise ValueError(f"{name} must hold class indices in 0..{num_classes - 1}, got {high}")
-    return arr
+        if high > np.iinfo(np.int64).max:
+            raise ValueError(f"{name} must hold class indices < 2**63, got {high}")
+    return arr.astype(np.int64, copy=False)
 
 
 def check_keys(mapping: Any, name: str, keys: Iterable[str]) -> Mapping[str, Any]:

@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._files import require_regular_file
 from .digits import load_digits
 from .errors import DataFormatError
 from .h5 import load_h5
@@ -96,6 +97,9 @@ def load_dataset(
     DataFormatError
         If the path is of no known kind or its content is malformed.
     """
+    if not isinstance(spec, str | PathLike):
+        raise TypeError(f"spec must be 'digits' or a path (str or path-like), got {type(spec).__name__}")
+    _float_dtype(dtype)
     text = str(spec)
     if text == "digits":
         x, y, classes = load_digits()
@@ -103,7 +107,8 @@ def load_dataset(
     path = Path(spec)
     if not path.exists():
         raise FileNotFoundError(f"data not found: {text} (expected 'digits', an .h5 file or a folder)")
-    if path.is_file():
+    if not path.is_dir():
+        path = require_regular_file(path, "data file", DataFormatError)  # a FIFO or device: refused
         if path.suffix.lower() not in _H5_SUFFIXES:
             raise DataFormatError(
                 f"{path}: unsupported data file (expected an .h5 file, "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["DataFormatError"]
+__all__ = ["DataFormatError", "describe"]
 
 
 class DataFormatError(ValueError):
@@ -11,3 +11,9 @@ class DataFormatError(ValueError):
     The message names the file and the problem in one sentence, so that the CLI can
     print it as is.
     """
+
+
+def describe(exc: BaseException) -> str:
+    """``"Type: message"`` of a library's exception, on one line (HDF5 and Pillow messages span several)."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__

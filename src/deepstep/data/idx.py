@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import gzip
+import os
 import zlib
 from os import PathLike
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
-from .errors import DataFormatError
+from .._files import require_regular_file
+from .._limits import check_elements
+from .._validation import brief_repr
+from .errors import DataFormatError, describe
 
 __all__ = ["read_idx", "load_idx", "IMAGES_MAGIC", "LABELS_MAGIC"]
 
@@ -18,16 +23,56 @@ LABELS_MAGIC = 2049  # 0x00000801: unsigned bytes, 1 dimension
 _GZIP_SIGNATURE = b"\x1f\x8b"
 
 
-def _read_bytes(path: Path) -> bytes:
-    if not path.is_file():
-        raise FileNotFoundError(f"data file not found: {path}")
-    raw = path.read_bytes()
-    if raw[:2] == _GZIP_SIGNATURE:
-        try:
-            return gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise DataFormatError(f"{path}: corrupt or truncated gzip stream ({exc})") from exc
-    return raw
+def _read_into(stream: BinaryIO, into: memoryview) -> int:
+    """Fill ``into`` from ``stream``; return the bytes read (fewer only at the end of the stream)."""
+    filled = 0
+    while filled < len(into):
+        got = stream.readinto(into[filled:])
+        if not got:
+            break
+        filled += got
+    return filled
+
+
+def _read_idx_stream(stream: BinaryIO, path: Path, magic: int, size_on_disk: int | None) -> np.ndarray:
+    """Parse an IDX stream: header first, then exactly the data it announces (plus one byte to
+    detect a too-long file). A gzip stream is inflated only that far, never all at once."""
+    kind = "images" if magic == IMAGES_MAGIC else "labels"
+    head = stream.read(4)
+    if len(head) < 4:
+        raise DataFormatError(f"{path}: truncated IDX file ({len(head)} bytes, no header)")
+    found = int.from_bytes(head, "big")
+    if found != magic:
+        raise DataFormatError(
+            f"{path}: wrong IDX magic number {found} (expected {magic} for an MNIST {kind} file)"
+        )
+    ndim = magic & 0xFF
+    header_len = 4 + 4 * ndim
+    sizes = stream.read(4 * ndim)
+    if len(sizes) < 4 * ndim:
+        raise DataFormatError(f"{path}: truncated IDX header ({4 + len(sizes)} of {header_len} bytes)")
+    dims = tuple(int.from_bytes(sizes[4 * i: 4 * i + 4], "big") for i in range(ndim))
+    if 0 in dims:
+        raise DataFormatError(f"{path}: IDX header declares an empty array, shape {dims}")
+    count = check_elements(dims, f"{path}: IDX header", np.uint8, error=DataFormatError)
+    expected = count + header_len
+    if size_on_disk is not None and size_on_disk != expected:  # raw file: known without reading
+        problem = "truncated" if size_on_disk < expected else "too long"
+        raise DataFormatError(
+            f"{path}: IDX data {problem}: header says shape {dims} ({expected} bytes), "
+            f"file has {size_on_disk} bytes"
+        )
+    data = np.empty(count, dtype=np.uint8)
+    got = _read_into(stream, memoryview(data))
+    extra = len(stream.read(1)) if got == count else 0
+    if got != count or extra:
+        problem = "truncated" if got < count else "too long"
+        have = f"{header_len + got} bytes" if got < count else f"more than {expected} bytes"
+        raise DataFormatError(
+            f"{path}: IDX data {problem}: header says shape {dims} ({expected} bytes), "
+            f"the {'decompressed ' if size_on_disk is None else ''}file has {have}"
+        )
+    return data.reshape(dims)
 
 
 def read_idx(path: str | PathLike[str], magic: int) -> np.ndarray:
@@ -35,6 +80,10 @@ def read_idx(path: str | PathLike[str], magic: int) -> np.ndarray:
 
     Header (big-endian): a 4-byte magic number ``0x0000 08 NDIM`` (``0x08`` = unsigned
     byte) then ``NDIM`` 4-byte sizes, then ``prod(sizes)`` bytes of data.
+
+    A gzipped file is streamed: its header is decompressed and checked (sizes within the
+    budget of :mod:`deepstep._limits`) before the data, and no more than the announced data
+    plus one byte is ever inflated, so a small file that expands to gigabytes is refused cheaply.
 
     Parameters
     ----------
@@ -52,31 +101,24 @@ def read_idx(path: str | PathLike[str], magic: int) -> np.ndarray:
     FileNotFoundError
         If the file does not exist.
     DataFormatError
-        On a wrong magic number, a short header, or a data size that does not match the header.
+        On a wrong magic number, a short header, an empty or oversized declared shape, a corrupt
+        gzip stream, or a data size that does not match the header.
     """
-    path = Path(path)
-    raw = _read_bytes(path)
-    kind = "images" if magic == IMAGES_MAGIC else "labels"
-    if len(raw) < 4:
-        raise DataFormatError(f"{path}: truncated IDX file ({len(raw)} bytes, no header)")
-    found = int.from_bytes(raw[:4], "big")
-    if found != magic:
-        raise DataFormatError(
-            f"{path}: wrong IDX magic number {found} (expected {magic} for an MNIST {kind} file)"
+    if magic not in (IMAGES_MAGIC, LABELS_MAGIC):
+        raise ValueError(
+            f"magic must be {IMAGES_MAGIC} (images) or {LABELS_MAGIC} (labels), got {brief_repr(magic)}"
         )
-    ndim = magic & 0xFF
-    header_len = 4 + 4 * ndim
-    if len(raw) < header_len:
-        raise DataFormatError(f"{path}: truncated IDX header ({len(raw)} of {header_len} bytes)")
-    dims = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
-    expected = int(np.prod(dims, dtype=np.int64)) + header_len
-    if len(raw) != expected:
-        problem = "truncated" if len(raw) < expected else "too long"
-        raise DataFormatError(
-            f"{path}: IDX data {problem}: header says shape {dims} ({expected} bytes), "
-            f"file has {len(raw)} bytes"
-        )
-    return np.frombuffer(raw, dtype=np.uint8, offset=header_len).reshape(dims).copy()
+    path = require_regular_file(path, "data file", DataFormatError)
+    try:
+        with open(path, "rb") as raw:
+            if raw.read(2) == _GZIP_SIGNATURE:
+                raw.seek(0)
+                with gzip.GzipFile(fileobj=raw, mode="rb") as stream:
+                    return _read_idx_stream(stream, path, magic, None)
+            raw.seek(0)
+            return _read_idx_stream(raw, path, magic, os.fstat(raw.fileno()).st_size)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise DataFormatError(f"{path}: corrupt or truncated gzip stream ({describe(exc)})") from exc
 
 
 def load_idx(

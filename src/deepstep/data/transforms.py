@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from .._validation import check_array, check_class_indices, check_int, check_real
+from .._limits import check_elements
+from .._validation import brief_repr, check_array, check_class_indices, check_int, check_real
 
 __all__ = ["normalize", "one_hot", "train_val_split", "iterate_batches"]
 
@@ -21,9 +22,16 @@ def normalize(x: np.ndarray, scale: float = 255.0, dtype: str = "float32") -> np
     dtype : {"float32", "float64"}
     """
     arr = check_array(x, "x")
-    scale = check_real(scale, "scale", minimum=0.0, inclusive_min=False)
     want = _float_dtype(dtype)
-    out = arr.astype(want, copy=True)
+    largest = float(np.finfo(want).max)
+    scale = check_real(scale, "scale", minimum=0.0, maximum=largest, inclusive_min=False)
+    with np.errstate(over="ignore"):
+        out = arr.astype(want, copy=True)
+    if arr.dtype.kind == "f" and arr.dtype.itemsize > out.dtype.itemsize and np.isinf(out).any():
+        overflowed = np.isinf(out) & np.isfinite(arr)
+        if overflowed.any():
+            raise ValueError(f"x holds values beyond the range of {want} (|x| <= {largest:.4g}), "
+                             f"e.g. {arr[overflowed].flat[0]!r}")
     out /= out.dtype.type(scale)
     return out
 
@@ -32,9 +40,9 @@ def _float_dtype(dtype: object) -> np.dtype:
     try:
         want = np.dtype(dtype)  # type: ignore[call-overload]
     except TypeError as exc:
-        raise TypeError(f"dtype must be 'float32' or 'float64', got {dtype!r}") from exc
+        raise TypeError(f"dtype must be 'float32' or 'float64', got {brief_repr(dtype)}") from exc
     if want not in (np.float32, np.float64):
-        raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+        raise ValueError(f"dtype must be 'float32' or 'float64', got {brief_repr(dtype)}")
     return want
 
 
@@ -53,6 +61,8 @@ def one_hot(y: np.ndarray, num_classes: int) -> np.ndarray:
     """
     num_classes = check_int(num_classes, "num_classes", minimum=1)
     labels = check_class_indices(y, "y", num_classes)
+    check_elements((labels.shape[0], num_classes), "num_classes (one-hot output (m, num_classes))",
+                   np.float32)
     out = np.zeros((labels.shape[0], num_classes), dtype=np.float32)
     out[np.arange(labels.shape[0]), labels] = 1.0
     return out

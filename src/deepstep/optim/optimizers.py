@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_int, check_real
+from .._validation import brief_repr, check_int, check_real
 from ._registry import construct, lookup, split_config
 
 __all__ = [
@@ -492,7 +492,7 @@ class SGD(Optimizer):
     def __init__(self, learning_rate: float = 0.01, momentum: float = 0.0, nesterov: bool = False) -> None:
         self.momentum = _check_unit_interval(momentum, "momentum")
         if not isinstance(nesterov, bool | np.bool_):
-            raise TypeError(f"nesterov must be a bool, got {nesterov!r}")
+            raise TypeError(f"nesterov must be a bool, got {brief_repr(nesterov)}")
         if nesterov and self.momentum == 0.0:
             raise ValueError("nesterov=True requires momentum > 0, got momentum=0.0")
         self.nesterov = bool(nesterov)

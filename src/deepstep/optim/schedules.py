@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from .._validation import check_int, check_real
+from .._validation import brief_repr, check_int, check_real
 from ._registry import construct, constructor_arguments, lookup, split_config
 
 __all__ = [
@@ -103,7 +103,7 @@ class ExponentialDecay(LearningRateSchedule):
         self.decay_rate = check_real(decay_rate, "decay_rate", 0.0, inclusive_min=False)
         self.decay_steps = check_int(decay_steps, "decay_steps", minimum=1)
         if not isinstance(staircase, bool):
-            raise TypeError(f"staircase must be a bool, got {staircase!r}")
+            raise TypeError(f"staircase must be a bool, got {brief_repr(staircase)}")
         self.staircase = staircase
 
     def _rate(self, epoch: int) -> float:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..._validation import check_choice, check_int, conv_output_size
+from ..._limits import check_elements, max_elements
+from ..._validation import brief_repr, check_choice, check_int, conv_output_size
 
 DATA_FORMATS = ("NHWC", "NCHW")
 
@@ -18,16 +19,39 @@ Padding4 = tuple[int, int, int, int]  # (top, bottom, left, right)
 
 
 def as_pair(value: Any, name: str, minimum: int) -> Pair:
-    """Turn an int or a pair of ints into ``(height, width)``, each >= ``minimum``."""
+    """Turn an int or a pair of ints into ``(height, width)``, each in ``[minimum, max_elements()]``.
+
+    No array axis can be longer than the size budget (:mod:`deepstep._limits`), so a larger
+    stride, window or pad is refused here, before it reaches NumPy (a stride of ``2**63``
+    overflows a C long).
+    """
+    limit = max_elements()
     if isinstance(value, tuple | list):
         if len(value) != 2:
-            raise ValueError(f"{name} must be an int or a pair (height, width), got {value!r}")
+            raise ValueError(f"{name} must be an int or a pair (height, width), got {brief_repr(value)}")
         return (
-            check_int(value[0], f"{name}[0]", minimum),
-            check_int(value[1], f"{name}[1]", minimum),
+            check_int(value[0], f"{name}[0]", minimum, limit),
+            check_int(value[1], f"{name}[1]", minimum, limit),
         )
-    v = check_int(value, name, minimum)
+    v = check_int(value, name, minimum, limit)
     return (v, v)
+
+
+def check_buffers(padding: Any, n: int, channels: int, padded_hw: Pair, out_hw: Pair,
+                  window_hw: Pair | None, channels_out: int, dtype: Any) -> None:
+    """Check the arrays a convolution or pooling is about to allocate against the size budget.
+
+    The padded input ``(N, H + pads, W + pads, C)``, the output ``(N, oh, ow, C_out)`` and, for a
+    convolution (``window_hw`` given), one sample's column buffer ``(oh * ow, kh * kw * C)``.
+    A padding of ``10**5`` or a window of ``10**6`` ends here as a ``ValueError`` naming
+    ``padding`` rather than a ``MemoryError``.
+    """
+    what = f"padding={padding!r}"
+    check_elements((n, *padded_hw, channels), f"{what}: the padded input (N, H, W, C)", dtype)
+    check_elements((n, *out_hw, channels_out), f"{what}: the output (N, oh, ow, C)", dtype)
+    if window_hw is not None:
+        check_elements((out_hw[0] * out_hw[1], window_hw[0] * window_hw[1] * channels),
+                       f"{what}: one sample's windows (oh * ow, kh * kw * C)", dtype)
 
 
 def check_data_format(data_format: Any) -> str:

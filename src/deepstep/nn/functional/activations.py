@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..._validation import check_float_array, check_int, check_real
+from ..._validation import brief_repr, check_float_array, check_int, check_real
 
 __all__ = [
     "relu",
@@ -52,7 +52,7 @@ def relu(x: np.ndarray, overwrite_x: bool = False) -> tuple[np.ndarray, np.ndarr
     """
     x = check_float_array(x, "x")
     if not isinstance(overwrite_x, bool):
-        raise TypeError(f"overwrite_x must be a bool, got {overwrite_x!r}")
+        raise TypeError(f"overwrite_x must be a bool, got {brief_repr(overwrite_x)}")
     return np.maximum(x, x.dtype.type(0), out=x if overwrite_x else None), x
 
 
@@ -83,7 +83,7 @@ def leaky_relu(x: np.ndarray, alpha: float = 0.01) -> tuple[np.ndarray, tuple[np
     Returns ``(out, cache)`` where ``cache`` is ``(x, alpha)``.
     """
     x = check_float_array(x, "x")
-    alpha = check_real(alpha, "alpha", 0.0)
+    alpha = check_real(alpha, "alpha", 0.0, float(np.finfo(x.dtype).max))
     a = x.dtype.type(alpha)
     return np.where(x > 0, x, x * a), (x, alpha)
 

@@ -47,9 +47,9 @@ from typing import Any
 
 import numpy as np
 
-from ..._validation import check_float_array, check_int, check_same_dtype
+from ..._validation import brief_repr, check_float_array, check_int, check_same_dtype
 from . import _parallel
-from ._params import Padding4, Pair, as_pair, check_data_format, resolve_padding
+from ._params import Padding4, Pair, as_pair, check_buffers, check_data_format, resolve_padding
 from .im2col import NCHW, NHWC, Layout, col2im, im2col, layout_for
 
 __all__ = ["conv2d", "conv2d_backward", "set_workspace_limit", "get_workspace_limit", "ConvCache"]
@@ -389,8 +389,11 @@ def conv2d(
     layout, n, c, h, wd, kernel = _check_inputs(x, w, b, data_format)
     stride_hw = as_pair(stride, "stride", 1)
     pads, out_hw = resolve_padding(padding, (h, wd), kernel, stride_hw)
+    f_out = w.shape[3] if layout.channels_last else w.shape[0]
+    padded_hw = (h + pads[0] + pads[1], wd + pads[2] + pads[3])
+    check_buffers(padding, n, c, padded_hw, out_hw, kernel, f_out, x.dtype)
     if not isinstance(need_dx, bool | np.bool_):
-        raise TypeError(f"need_dx must be a bool, got {need_dx!r}")
+        raise TypeError(f"need_dx must be a bool, got {brief_repr(need_dx)}")
     limit = _workspace_limit if workspace_bytes is None else check_int(workspace_bytes, "workspace_bytes", 1)
 
     f = w.shape[3] if layout.channels_last else w.shape[0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..._validation import check_float_array, check_same_dtype
+from ..._validation import brief_repr, check_float_array, check_same_dtype
 
 __all__ = ["dense", "dense_backward", "DenseCache"]
 
@@ -51,7 +51,7 @@ def dense(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None,
     if b is not None and b.shape != (w.shape[1],):
         raise ValueError(f"b must have shape (D_out,) = ({w.shape[1]},), got {b.shape}")
     if not isinstance(need_dx, bool | np.bool_):
-        raise TypeError(f"need_dx must be a bool, got {need_dx!r}")
+        raise TypeError(f"need_dx must be a bool, got {brief_repr(need_dx)}")
     out = x @ w
     if b is not None:
         out += b

@@ -40,6 +40,8 @@ def dropout(x: np.ndarray, rate: float, rng: np.random.Generator) -> tuple[np.nd
 def dropout_backward(dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
     """``dx = dout * mask / (1 - rate)`` (the cached scaled mask)."""
     dout = check_float_array(dout, "dout")
+    if not isinstance(cache, np.ndarray) or cache.dtype not in (np.float32, np.float64):
+        raise TypeError(f"cache must be the mask returned as cache by dropout, got {type(cache).__name__}")
     if dout.shape != cache.shape:
         raise ValueError(f"dout must have the forward input's shape {cache.shape}, got {dout.shape}")
     return dout * cache

@@ -6,14 +6,16 @@ from typing import Any
 
 import numpy as np
 
-from ..._validation import check_float_array, check_real, check_same_dtype
+from ..._validation import brief_repr, check_float_array, check_real, check_same_dtype
 
 __all__ = ["batch_norm", "batch_norm_backward"]
+
+_CACHE_KEYS = {"xhat", "inv_std", "gamma", "reduce_axes", "bshape", "training", "count"}
 
 
 def _channel_axis(axis: int, ndim: int) -> int:
     if isinstance(axis, bool) or not isinstance(axis, int | np.integer):
-        raise TypeError(f"axis must be an int, got {axis!r}")
+        raise TypeError(f"axis must be an int, got {brief_repr(axis)}")
     if not -ndim <= axis < ndim or axis % ndim == 0:
         raise ValueError(f"axis must name a non-batch axis of the {ndim}-D input x, got {axis}")
     return int(axis) % ndim
@@ -55,6 +57,8 @@ def batch_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, axis: int = -
     channels = x.shape[ax]
     for name, arr in (("gamma", gamma), ("beta", beta), ("mean", mean), ("var", var)):
         if arr is None:
+            if name in ("gamma", "beta"):
+                raise TypeError(f"{name} must be a float32 or float64 array of shape ({channels},), got None")
             continue
         check_float_array(arr, name, 1)
         if arr.shape != (channels,):
@@ -62,7 +66,7 @@ def batch_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, axis: int = -
     check_same_dtype({"x": x, "gamma": gamma, "beta": beta, "mean": mean, "var": var}, "x")
     if (mean is None) != (var is None):
         raise ValueError("mean and var must be given together (inference) or both omitted (training)")
-    epsilon = check_real(epsilon, "epsilon", 0.0, inclusive_min=False)
+    epsilon = check_real(epsilon, "epsilon", 0.0, float(np.finfo(x.dtype).max), inclusive_min=False)
     reduce_axes = tuple(i for i in range(x.ndim) if i != ax)
     bshape = [1] * x.ndim
     bshape[ax] = channels
@@ -93,6 +97,8 @@ def batch_norm_backward(dout: np.ndarray, cache: dict[str, Any]
     Inference mode (fixed statistics): ``dx = dout * gamma * inv_std``.
     """
     dout = check_float_array(dout, "dout")
+    if not isinstance(cache, dict) or not _CACHE_KEYS <= cache.keys():
+        raise TypeError(f"cache must be the dict returned as cache by batch_norm, got {type(cache).__name__}")
     xhat = cache["xhat"]
     if dout.shape != xhat.shape:
         raise ValueError(f"dout must have the forward output's shape {xhat.shape}, got {dout.shape}")

@@ -38,7 +38,7 @@ import numpy as np
 
 from ..._validation import check_choice, check_float_array
 from . import _parallel
-from ._params import Padding4, Pair, as_pair, check_data_format, resolve_padding
+from ._params import Padding4, Pair, as_pair, check_buffers, check_data_format, resolve_padding
 
 __all__ = ["pool2d", "pool2d_backward", "PoolCache"]
 
@@ -424,6 +424,9 @@ def pool2d(
     h_axis, w_axis = _spatial_axes(data_format)
     in_hw = (x.shape[h_axis], x.shape[w_axis])
     pads, (out_h, out_w) = resolve_padding(padding, in_hw, pool, strides)
+    padded_hw = (in_hw[0] + pads[0] + pads[1], in_hw[1] + pads[2] + pads[3])
+    channels = x.shape[3] if data_format == "NHWC" else x.shape[1]
+    check_buffers(padding, x.shape[0], channels, padded_hw, (out_h, out_w), None, channels, x.dtype)
     for side, pad in zip(("top", "bottom", "left", "right"), pads, strict=True):
         window = pool[0] if side in ("top", "bottom") else pool[1]
         if pad >= window:
