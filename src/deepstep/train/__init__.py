@@ -9,7 +9,8 @@ metric_objects
     Streaming metrics with Keras names (Accuracy, TopKCategoricalAccuracy, Precision, Recall,
     F1Score, AUC) and get_metric(name).
 callbacks
-    Callback, CallbackList, EarlyStopping, ModelCheckpoint, LearningRateScheduler, ProgressBar.
+    Callback, CallbackList, EarlyStopping, ModelCheckpoint, LearningRateScheduler, ProgressBar,
+    ReduceLROnPlateau, CSVLogger, TensorBoard (needs tensorboardX).
 errors
     TrainingError.
 """
@@ -18,10 +19,13 @@ from . import callbacks, metric_objects, metrics
 from .callbacks import (
     Callback,
     CallbackList,
+    CSVLogger,
     EarlyStopping,
     LearningRateScheduler,
     ModelCheckpoint,
     ProgressBar,
+    ReduceLROnPlateau,
+    TensorBoard,
 )
 from .errors import TrainingError
 from .metric_objects import Metric, get_metric
@@ -59,4 +63,7 @@ __all__ = [
     "ModelCheckpoint",
     "LearningRateScheduler",
     "ProgressBar",
+    "ReduceLROnPlateau",
+    "CSVLogger",
+    "TensorBoard",
 ]
