@@ -188,6 +188,9 @@ def test_array_dataset_scales_uint8_and_keeps_floats(rng):
     assert x.dtype == np.float32 and y.tolist() == [1, 2]
     xf = rng.standard_normal((6, 3, 3, 1))
     np.testing.assert_array_equal(ArrayDataset(xf, np.zeros(6, int), dtype="float64").to_arrays()[0], xf)
+    summary = ds.summary()
+    assert summary.counts == {"a": 2, "b": 2, "c": 2} and summary.color_mode == "grayscale"
+    assert "6 images in 3 classes, resized to 3x3 grayscale" in str(summary)
     with pytest.raises(ValueError, match="same number of samples"):
         ArrayDataset(x8, [0, 1])
     with pytest.raises(ValueError, match="class index"):

@@ -317,8 +317,8 @@ class ArrayDataset(BatchDataset):
     def summary(self) -> DatasetSummary:
         """Classes and counts (every image has the same size)."""
         h, w, c = self.image_shape
-        return DatasetSummary("arrays", self.class_counts(), (h, w), "rgb" if c == 3 else f"{c} channels",
-                              Counter({(w, h): len(self)}), [])
+        mode = {3: "rgb", 1: "grayscale"}.get(c, f"{c} channels")
+        return DatasetSummary("arrays", self.class_counts(), (h, w), mode, Counter({(w, h): len(self)}), [])
 
 
 # ==================================================================== image folders
