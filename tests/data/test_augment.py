@@ -151,3 +151,33 @@ def test_bad_batches_are_rejected():
         A.random_flip(np.zeros((1, 2, 2, 1)), 0)
     with pytest.raises(TypeError, match="callable"):
         A.Compose([A.RandomFlip(), 3])
+
+
+def test_compose_fuses_geometric_transforms_exactly_where_warping_in_turn_is_exact(rng):
+    x = _images(rng, 2, 8, 8, 2)
+    shift = A.RandomTranslation((0.25, 0.25), (0, 0), fill_mode="wrap", interpolation="nearest")
+    turn = A.RandomRotation((0.25, 0.25), fill_mode="wrap", interpolation="nearest")
+    fused = A.Compose([shift, turn])(x, np.random.default_rng(0))
+    np.testing.assert_array_equal(fused, np.rot90(np.roll(x, 2, axis=1), axes=(1, 2)))  # shift, then turn
+
+
+def test_compose_fused_warp_equals_warping_in_turn_inside_the_image():
+    # Bilinear interpolation of a linear ramp is exact, so both agree wherever no border is read.
+    rows, cols = np.indices((16, 16))
+    x = np.broadcast_to((0.03 * rows + 0.02 * cols)[None, :, :, None], (4, 16, 16, 1)).copy()
+    steps = [A.RandomTranslation(0.1, 0.1), A.RandomRotation(0.02), A.RandomZoom(0.1)]
+    fused = A.Compose(steps)(x, np.random.default_rng(3))
+    in_turn = x
+    rng = np.random.default_rng(3)
+    for step in steps:
+        in_turn = step(in_turn, rng)
+    np.testing.assert_allclose(fused[:, 5:11, 5:11], in_turn[:, 5:11, 5:11], atol=1e-12)
+    assert not np.allclose(fused, x)
+
+
+def test_compose_does_not_fuse_transforms_with_other_resampling(rng):
+    x = _images(rng, 3, 6, 6, 1)
+    steps = [A.RandomTranslation(0.2, 0.2, fill_mode="constant"), A.RandomRotation(0.1)]
+    composed = A.Compose(steps)(x, np.random.default_rng(4))
+    g = np.random.default_rng(4)
+    np.testing.assert_array_equal(composed, steps[1](steps[0](x, g), g))

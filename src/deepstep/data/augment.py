@@ -35,6 +35,7 @@ __all__ = [
     "random_flip", "random_translation", "random_rotation", "random_zoom", "random_brightness",
     "random_contrast", "affine_warp", "RandomFlip", "RandomTranslation", "RandomRotation", "RandomZoom",
     "RandomBrightness", "RandomContrast", "Compose", "FILL_MODES", "FLIP_MODES",
+    "translation_map", "rotation_map", "zoom_map", "compose_maps",
 ]
 
 FILL_MODES = ("reflect", "wrap", "nearest", "constant")
@@ -230,49 +231,33 @@ def affine_warp(x: Any, matrices: Any, offsets: Any, fill_mode: str = "reflect",
     return (top * (1 - fr) + bottom * fr).astype(x.dtype, copy=False)
 
 
-def random_translation(x: Any, rng: np.random.Generator, height_factor: Any = 0.1, width_factor: Any = 0.1,
-                       fill_mode: str = "reflect", interpolation: str = "bilinear",
-                       fill_value: float = 0.0) -> np.ndarray:
-    """Shift each image by ``dy * H`` rows and ``dx * W`` columns (Keras ``RandomTranslation``).
+AffineMap = tuple[np.ndarray, np.ndarray]  # (A, b): shapes (N, 2, 2) and (N, 2), see affine_warp
 
-    ``dy`` is drawn from the ``height_factor`` range, then ``dx`` from ``width_factor`` (fractions in
-    [-1, 1]; positive shifts move the content down / right).
-    """
-    x, rng = _batch(x), _check_rng(rng)
-    n, h, w, _ = x.shape
+
+def translation_map(shape: tuple[int, ...], rng: np.random.Generator, height_factor: Any = 0.1,
+                    width_factor: Any = 0.1) -> AffineMap:
+    """The random maps of :func:`random_translation` for a batch of ``shape`` (N, H, W, C)."""
+    n, h, w = shape[0], shape[1], shape[2]
     dy = _uniform(rng, _range(height_factor, "height_factor", 1.0), n) * h
     dx = _uniform(rng, _range(width_factor, "width_factor", 1.0), n) * w
-    eye = np.broadcast_to(np.eye(2), (n, 2, 2))
-    return affine_warp(x, eye, -np.stack([dy, dx], axis=1), fill_mode, fill_value, interpolation)
+    return np.tile(np.eye(2), (n, 1, 1)), -np.stack([dy, dx], axis=1)
 
 
-def random_rotation(x: Any, rng: np.random.Generator, factor: Any = 0.1, fill_mode: str = "reflect",
-                    interpolation: str = "bilinear", fill_value: float = 0.0) -> np.ndarray:
-    """Rotate each image about its center by ``2 pi f``, ``f`` in the factor range (Keras ``RandomRotation``).
-
-    Positive angles turn the content counter-clockwise.
-    """
-    x, rng = _batch(x), _check_rng(rng)
-    n = x.shape[0]
+def rotation_map(shape: tuple[int, ...], rng: np.random.Generator, factor: Any = 0.1) -> AffineMap:
+    """The random maps of :func:`random_rotation` for a batch of ``shape`` (N, H, W, C)."""
+    n = shape[0]
     theta = _uniform(rng, _range(factor, "factor"), n) * 2 * np.pi
     cos, sin = np.cos(theta), np.sin(theta)
     # With rows pointing down, a counter-clockwise turn on screen moves offset (r, c) to
     # (r cos - c sin, r sin + c cos); each output offset reads the input at the inverse turn.
     a = np.stack([np.stack([cos, sin], axis=1), np.stack([-sin, cos], axis=1)], axis=1)
-    return affine_warp(x, a, np.zeros((n, 2)), fill_mode, fill_value, interpolation)
+    return a, np.zeros((n, 2))
 
 
-def random_zoom(x: Any, rng: np.random.Generator, height_factor: Any = 0.1, width_factor: Any = None,
-                fill_mode: str = "reflect", interpolation: str = "bilinear",
-                fill_value: float = 0.0) -> np.ndarray:
-    """Scale each image's field of view by ``1 + z`` about its center (Keras ``RandomZoom``).
-
-    ``z`` from the ``height_factor`` range (each bound > -1) scales the rows; ``width_factor`` (same
-    rules) the columns, or, when None, the columns use the rows' ``z`` (aspect ratio kept).
-    Positive ``z`` zooms out (more of the scene, smaller), negative zooms in.
-    """
-    x, rng = _batch(x), _check_rng(rng)
-    n = x.shape[0]
+def zoom_map(shape: tuple[int, ...], rng: np.random.Generator, height_factor: Any = 0.1,
+             width_factor: Any = None) -> AffineMap:
+    """The random maps of :func:`random_zoom` for a batch of ``shape`` (N, H, W, C)."""
+    n = shape[0]
     h_range = _range(height_factor, "height_factor")
     if h_range[0] <= -1:
         raise ValueError(f"height_factor must be > -1, got {height_factor!r}")
@@ -286,7 +271,54 @@ def random_zoom(x: Any, rng: np.random.Generator, height_factor: Any = 0.1, widt
         zx = 1.0 + _uniform(rng, w_range, n)
     a = np.zeros((n, 2, 2))
     a[:, 0, 0], a[:, 1, 1] = zy, zx
-    return affine_warp(x, a, np.zeros((n, 2)), fill_mode, fill_value, interpolation)
+    return a, np.zeros((n, 2))
+
+
+def compose_maps(first: AffineMap, then: AffineMap) -> AffineMap:
+    """The single map of warping by ``first`` and then by ``then``.
+
+    Warping by ``then`` reads its input (the output of ``first``) at ``c + A2 (p - c) + b2``, which
+    ``first`` read at ``c + A1 A2 (p - c) + A1 b2 + b1``.
+    """
+    (a1, b1), (a2, b2) = first, then
+    return a1 @ a2, np.einsum("nij,nj->ni", a1, b2) + b1
+
+
+def random_translation(x: Any, rng: np.random.Generator, height_factor: Any = 0.1, width_factor: Any = 0.1,
+                       fill_mode: str = "reflect", interpolation: str = "bilinear",
+                       fill_value: float = 0.0) -> np.ndarray:
+    """Shift each image by ``dy * H`` rows and ``dx * W`` columns (Keras ``RandomTranslation``).
+
+    ``dy`` is drawn from the ``height_factor`` range, then ``dx`` from ``width_factor`` (fractions in
+    [-1, 1]; positive shifts move the content down / right).
+    """
+    x, rng = _batch(x), _check_rng(rng)
+    return affine_warp(x, *translation_map(x.shape, rng, height_factor, width_factor), fill_mode, fill_value,
+                       interpolation)
+
+
+def random_rotation(x: Any, rng: np.random.Generator, factor: Any = 0.1, fill_mode: str = "reflect",
+                    interpolation: str = "bilinear", fill_value: float = 0.0) -> np.ndarray:
+    """Rotate each image about its center by ``2 pi f``, ``f`` in the factor range (Keras ``RandomRotation``).
+
+    Positive angles turn the content counter-clockwise.
+    """
+    x, rng = _batch(x), _check_rng(rng)
+    return affine_warp(x, *rotation_map(x.shape, rng, factor), fill_mode, fill_value, interpolation)
+
+
+def random_zoom(x: Any, rng: np.random.Generator, height_factor: Any = 0.1, width_factor: Any = None,
+                fill_mode: str = "reflect", interpolation: str = "bilinear",
+                fill_value: float = 0.0) -> np.ndarray:
+    """Scale each image's field of view by ``1 + z`` about its center (Keras ``RandomZoom``).
+
+    ``z`` from the ``height_factor`` range (each bound > -1) scales the rows; ``width_factor`` (same
+    rules) the columns, or, when None, the columns use the rows' ``z`` (aspect ratio kept).
+    Positive ``z`` zooms out (more of the scene, smaller), negative zooms in.
+    """
+    x, rng = _batch(x), _check_rng(rng)
+    return affine_warp(x, *zoom_map(x.shape, rng, height_factor, width_factor), fill_mode, fill_value,
+                       interpolation)
 
 
 # ==================================================================== transform objects
@@ -319,10 +351,28 @@ class RandomFlip(_Transform):
         super().__init__(mode=mode)
 
 
-class RandomTranslation(_Transform):
+class _GeometricTransform(_Transform):
+    """A transform that is one affine resampling; :class:`Compose` fuses runs of them."""
+
+    _map: Callable[..., AffineMap]
+    _map_args: tuple[str, ...]
+
+    def affine_map(self, shape: tuple[int, ...], rng: np.random.Generator) -> AffineMap:
+        """This transform's random maps for a batch of ``shape``, drawn from ``rng`` as a call would."""
+        return type(self)._map(shape, rng, *(self._kwargs[k] for k in self._map_args))
+
+    @property
+    def resampling(self) -> tuple[str, str, float]:
+        """``(fill_mode, interpolation, fill_value)``: transforms fuse only when these agree."""
+        return self._kwargs["fill_mode"], self._kwargs["interpolation"], float(self._kwargs["fill_value"])
+
+
+class RandomTranslation(_GeometricTransform):
     """:func:`random_translation` as a transform: ``RandomTranslation(0.1, 0.1)``."""
 
     _fn = staticmethod(random_translation)
+    _map = staticmethod(translation_map)
+    _map_args = ("height_factor", "width_factor")
 
     def __init__(self, height_factor: Any, width_factor: Any, fill_mode: str = "reflect",
                  interpolation: str = "bilinear", fill_value: float = 0.0) -> None:
@@ -330,10 +380,12 @@ class RandomTranslation(_Transform):
                          interpolation=interpolation, fill_value=fill_value)
 
 
-class RandomRotation(_Transform):
+class RandomRotation(_GeometricTransform):
     """:func:`random_rotation` as a transform: ``RandomRotation(0.05)`` (up to 18 degrees)."""
 
     _fn = staticmethod(random_rotation)
+    _map = staticmethod(rotation_map)
+    _map_args = ("factor",)
 
     def __init__(self, factor: Any, fill_mode: str = "reflect", interpolation: str = "bilinear",
                  fill_value: float = 0.0) -> None:
@@ -341,10 +393,12 @@ class RandomRotation(_Transform):
                          fill_value=fill_value)
 
 
-class RandomZoom(_Transform):
+class RandomZoom(_GeometricTransform):
     """:func:`random_zoom` as a transform: ``RandomZoom(0.1)``."""
 
     _fn = staticmethod(random_zoom)
+    _map = staticmethod(zoom_map)
+    _map_args = ("height_factor", "width_factor")
 
     def __init__(self, height_factor: Any, width_factor: Any = None, fill_mode: str = "reflect",
                  interpolation: str = "bilinear", fill_value: float = 0.0) -> None:
@@ -371,7 +425,14 @@ class RandomContrast(_Transform):
 
 
 class Compose:
-    """Apply transforms in order, all drawing from the same generator: ``Compose([RandomFlip(), ...])``."""
+    """Apply transforms in order, all drawing from the same generator: ``Compose([RandomFlip(), ...])``.
+
+    Consecutive geometric transforms (translation, rotation, zoom) with the same fill mode,
+    interpolation and fill value are fused into one resampling by :func:`compose_maps`: their
+    random draws are the same as one after the other, but the image is interpolated once (sharper,
+    and one warp's cost instead of several). Only the border filling differs from warping in turn,
+    where the second warp would fill from the first one's filled border.
+    """
 
     def __init__(self, transforms: Sequence[Callable[[np.ndarray, np.random.Generator], np.ndarray]]) -> None:
         if isinstance(transforms, str) or not isinstance(transforms, Sequence):
@@ -382,8 +443,25 @@ class Compose:
         self.transforms = list(transforms)
 
     def __call__(self, x: Any, rng: np.random.Generator) -> np.ndarray:
-        for t in self.transforms:
-            x = t(x, rng)
+        i = 0
+        while i < len(self.transforms):
+            t = self.transforms[i]
+            run = [t]
+            if isinstance(t, _GeometricTransform):
+                while (i + len(run) < len(self.transforms)
+                       and isinstance(nxt := self.transforms[i + len(run)], _GeometricTransform)
+                       and nxt.resampling == t.resampling):
+                    run.append(nxt)
+            if len(run) == 1:
+                x = t(x, rng)
+            else:
+                x = _batch(x)
+                composed = run[0].affine_map(x.shape, rng)
+                for later in run[1:]:
+                    composed = compose_maps(composed, later.affine_map(x.shape, rng))
+                fill_mode, interpolation, fill_value = t.resampling
+                x = affine_warp(x, *composed, fill_mode, fill_value, interpolation)
+            i += len(run)
         return x
 
     def __repr__(self) -> str:
