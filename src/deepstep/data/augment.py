@@ -226,9 +226,13 @@ def affine_warp(x: Any, matrices: Any, offsets: Any, fill_mode: str = "reflect",
     r0, c0 = r0f.astype(np.intp), c0f.astype(np.intp)
     top_rows, bottom_rows = row_offsets(r0), row_offsets(r0 + 1)
     left, right = _fill_index(c0, w, fill_mode), _fill_index(c0 + 1, w, fill_mode)
-    top = read(top_rows, left) * (1 - fc) + read(top_rows, right) * fc
-    bottom = read(bottom_rows, left) * (1 - fc) + read(bottom_rows, right) * fc
-    return (top * (1 - fr) + bottom * fr).astype(x.dtype, copy=False)
+    # a + f (b - a) in place: 6 passes over the batch instead of 9 for a (1 - f) + b f.
+    top = read(top_rows, left)
+    top += fc * (read(top_rows, right) - top)
+    bottom = read(bottom_rows, left)
+    bottom += fc * (read(bottom_rows, right) - bottom)
+    top += fr * (bottom - top)
+    return top.astype(x.dtype, copy=False)
 
 
 AffineMap = tuple[np.ndarray, np.ndarray]  # (A, b): shapes (N, 2, 2) and (N, 2), see affine_warp
