@@ -33,6 +33,9 @@ __all__ = [
     "ModelCheckpoint",
     "LearningRateScheduler",
     "ProgressBar",
+    "ReduceLROnPlateau",
+    "CSVLogger",
+    "TensorBoard",
 ]
 
 
@@ -491,3 +494,244 @@ class ProgressBar(Callback):
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiply the learning rate by ``factor`` when a monitored value stops improving (Keras semantics).
+
+    At the end of every epoch: during a cooldown the counter of bad epochs stays at 0; an epoch
+    improves when ``value < best - min_delta`` (mode ``"min"``) or ``value > best + min_delta``
+    (``"max"``); otherwise, outside a cooldown, it counts as bad, and after ``patience`` bad epochs
+    in a row ``lr <- max(lr * factor, min_lr)`` (only if ``lr > min_lr``), the counter restarts and
+    a cooldown of ``cooldown`` epochs begins. The new rate applies from the next epoch.
+
+    Works with every :mod:`deepstep.optim` optimizer (it sets ``model.optimizer.learning_rate``).
+    Combined with a :class:`LearningRateScheduler`, which sets the rate at every epoch begin, the
+    reductions multiply the schedule: whenever the rate found at the first batch of an epoch is not
+    the one this callback last set, it is multiplied by the product of the reductions so far
+    (clamped to ``min_lr``), whatever the order of the two callbacks.
+
+    Parameters
+    ----------
+    monitor : str
+        Epoch-log key, e.g. ``"val_loss"``.
+    factor : float
+        In (0, 1).
+    patience : int
+        Bad epochs tolerated before a reduction, >= 0.
+    mode : {"auto", "min", "max"}
+        ``"auto"``: ``"max"`` when the monitor's name contains ``"acc"``, else ``"min"``.
+    min_delta : float
+        Minimum change counted as an improvement, >= 0.
+    cooldown : int
+        Epochs after a reduction during which bad epochs are not counted, >= 0.
+    min_lr : float
+        Lower bound of the rate, >= 0.
+    verbose : int
+        1 prints a line to stderr at every reduction.
+
+    Attributes
+    ----------
+    best, wait, cooldown_counter, scale (product of the reductions applied), reductions (list of
+    ``(epoch, new_lr)``)
+    """
+
+    def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10, mode: str = "auto",
+                 min_delta: float = 1e-4, cooldown: int = 0, min_lr: float = 0.0, verbose: int = 0) -> None:
+        super().__init__()
+        if not isinstance(monitor, str) or not monitor:
+            raise TypeError(f"monitor must be a non-empty str, got {monitor!r}")
+        self.monitor = monitor
+        self.factor = check_real(factor, "factor", 0.0, 1.0, inclusive_min=False, inclusive_max=False)
+        self.patience = check_int(patience, "patience", minimum=0)
+        self.mode = _resolve_mode(mode, monitor)
+        self.min_delta = check_real(min_delta, "min_delta", 0.0)
+        self.cooldown = check_int(cooldown, "cooldown", minimum=0)
+        self.min_lr = check_real(min_lr, "min_lr", 0.0)
+        self.verbose = check_int(verbose, "verbose", minimum=0)
+        self._reset()
+
+    def _reset(self) -> None:
+        self.best = _initial_best(self.mode)
+        self.wait = 0
+        self.cooldown_counter = 0
+        self.scale = 1.0
+        self.reductions: list[tuple[int, float]] = []
+        self._last_set: float | None = None
+
+    def _optimizer(self) -> Any:
+        optimizer = getattr(self.model, "optimizer", None)
+        if optimizer is None:
+            raise RuntimeError("ReduceLROnPlateau needs a compiled model (model.optimizer is None)")
+        return optimizer
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self._reset()
+
+    def on_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        if batch != 0 or self.scale == 1.0:
+            return
+        optimizer = self._optimizer()
+        lr = float(optimizer.learning_rate)
+        if self._last_set is not None and lr == self._last_set:
+            return
+        # Something else (a schedule) set this epoch's rate: apply the reductions made so far on top.
+        self._set(optimizer, max(lr * self.scale, self.min_lr) if lr > self.min_lr else lr)
+
+    def _set(self, optimizer: Any, lr: float) -> None:
+        optimizer.learning_rate = lr
+        self._last_set = float(optimizer.learning_rate)
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        value = _monitored(logs, self.monitor, "ReduceLROnPlateau")
+        if value is None:
+            return
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if _is_better(value, self.best, self.mode, self.min_delta):
+            self.best, self.wait = value, 0
+            return
+        if self.cooldown_counter > 0:
+            return
+        self.wait += 1
+        if self.wait < self.patience:
+            return
+        optimizer = self._optimizer()
+        old = float(optimizer.learning_rate)
+        if old > self.min_lr:
+            new = max(old * self.factor, self.min_lr)
+            self._set(optimizer, new)
+            self.scale *= self.factor
+            self.reductions.append((epoch, new))
+            self.cooldown_counter, self.wait = self.cooldown, 0
+            if self.verbose:
+                sys.stderr.write(f"Epoch {epoch + 1}: ReduceLROnPlateau reducing learning rate "
+                                 f"to {new:.4g}\n")
+
+
+class CSVLogger(Callback):
+    """Write the epoch logs to a CSV file, one row per epoch (Keras semantics).
+
+    Columns: ``epoch`` (0-based, as passed by the fit loop, so a run resumed with ``initial_epoch``
+    continues the numbering), then the log keys of the first epoch, sorted. The file is flushed after
+    every row, so it can be watched during training.
+
+    Parameters
+    ----------
+    filename : str or os.PathLike
+    separator : str
+        One character.
+    append : bool
+        Append to an existing file (resuming a run) instead of overwriting it. The existing header's
+        columns are kept; a key missing from the logs is written empty, and keys the header lacks are
+        dropped with a warning.
+    """
+
+    def __init__(self, filename: str | os.PathLike, separator: str = ",", append: bool = False) -> None:
+        super().__init__()
+        if not isinstance(filename, str | os.PathLike):
+            raise TypeError(f"filename must be a str or os.PathLike, got {type(filename).__name__}")
+        if not isinstance(separator, str) or len(separator) != 1:
+            raise ValueError(f"separator must be one character, got {separator!r}")
+        self.filename = os.fspath(filename)
+        self.separator = separator
+        self.append = bool(append)
+        self._file: TextIO | None = None
+        self._writer: Any = None
+        self._columns: list[str] | None = None
+
+    def _existing_header(self) -> list[str] | None:
+        import csv
+
+        if not (self.append and os.path.isfile(self.filename) and os.path.getsize(self.filename) > 0):
+            return None
+        with open(self.filename, newline="", encoding="utf-8") as f:
+            header = next(csv.reader(f, delimiter=self.separator), None)
+        if not header or header[0] != "epoch":
+            raise ValueError(f"CSVLogger: cannot append to {self.filename}: its first line is not a header "
+                             f"starting with 'epoch' (got {header!r})")
+        return header
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        import csv
+
+        self._columns = self._existing_header()
+        try:
+            self._file = open(self.filename, "a" if self.append else "w", newline="", encoding="utf-8")
+        except OSError as exc:
+            raise OSError(f"CSVLogger: cannot open {self.filename} for writing: "
+                          f"{exc.strerror or exc}") from exc
+        self._writer = csv.writer(self._file, delimiter=self.separator, lineterminator="\n")
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if self._writer is None:
+            raise RuntimeError("CSVLogger: on_epoch_end before on_train_begin")
+        logs = dict(logs or {})
+        if self._columns is None:
+            self._columns = ["epoch", *sorted(logs)]
+            self._writer.writerow(self._columns)
+        extra = sorted(set(logs) - set(self._columns))
+        if extra:
+            warnings.warn(f"CSVLogger: {self.filename} has no column for {', '.join(extra)}; not written",
+                          RuntimeWarning, stacklevel=2)
+        row = {"epoch": epoch, **logs}
+        self._writer.writerow([_csv_value(row.get(c, "")) for c in self._columns])
+        self._file.flush()
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        if self._file is not None:
+            self._file.close()
+        self._file, self._writer = None, None
+
+
+def _csv_value(value: Any) -> Any:
+    if isinstance(value, np.floating | np.integer):
+        return value.item()
+    return value
+
+
+class TensorBoard(Callback):
+    """Write the epoch logs as TensorBoard scalars (``tensorboard --logdir LOG_DIR``).
+
+    Needs the optional package tensorboardX (``pip install 'deepstep[tensorboard]'``); TensorFlow is
+    not needed. As in Keras, training values go to ``LOG_DIR/train`` and the ``val_`` values, under
+    the same tag, to ``LOG_DIR/validation``, so TensorBoard draws them on one chart; tags are
+    ``epoch_<key>`` (``epoch_loss``, ``epoch_accuracy``, ``epoch_lr``), the step is the epoch (0-based).
+
+    Parameters
+    ----------
+    log_dir : str or os.PathLike
+    """
+
+    def __init__(self, log_dir: str | os.PathLike = "logs") -> None:
+        super().__init__()
+        if not isinstance(log_dir, str | os.PathLike):
+            raise TypeError(f"log_dir must be a str or os.PathLike, got {type(log_dir).__name__}")
+        try:
+            import tensorboardX
+        except ImportError as exc:
+            raise ImportError("TensorBoard logging needs the optional package 'tensorboardX': "
+                              "pip install 'deepstep[tensorboard]'") from exc
+        self._module = tensorboardX
+        self.log_dir = os.fspath(log_dir)
+        self._writers: dict[str, Any] = {}
+
+    def _writer(self, split: str) -> Any:
+        if split not in self._writers:
+            self._writers[split] = self._module.SummaryWriter(os.path.join(self.log_dir, split))
+        return self._writers[split]
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        for key, value in (logs or {}).items():
+            if isinstance(value, bool) or not isinstance(value, int | float | np.floating | np.integer):
+                continue
+            split, tag = ("validation", key[4:]) if key.startswith("val_") else ("train", key)
+            self._writer(split).add_scalar(f"epoch_{tag}", float(value), epoch)
+        for writer in self._writers.values():
+            writer.flush()
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        for writer in self._writers.values():
+            writer.close()
+        self._writers = {}

@@ -4,6 +4,9 @@ Forward, for output pixel ``(oy, ox)`` and filter ``f`` (NHWC notation)::
 
     out[n, oy, ox, f] = b[f] + sum_{i, j, c} x_pad[n, sh*oy + i, sw*ox + j, c] * w[i, j, c, f]
 
+(with a dilation ``(dh, dw)`` the window reads ``x_pad[n, sh*oy + dh*i, sw*ox + dw*j, c]``: only
+the strides of the window view change, see :mod:`.im2col`)
+
 With the column buffer of :mod:`.im2col` viewed, per sample, as a ``(P, K)`` matrix
 ``col[n]`` (one receptive field per row; ``P = oh*ow`` windows of ``K = kh*kw*C``
 numbers) and the filters as a ``(K, F)`` matrix ``W``, this is one matrix product
@@ -100,6 +103,12 @@ class _Geometry:
     stride: Pair
     pads: Padding4  # (top, bottom, left, right)
     out_hw: Pair
+    dilation: Pair = (1, 1)  # spacing of the pixels a window reads
+
+    @property
+    def span(self) -> Pair:
+        """Extent of one (dilated) window in the padded input: ``d * (k - 1) + 1`` per axis."""
+        return dilated_span(self.kernel, self.dilation)
 
     @property
     def padded_hw(self) -> Pair:
@@ -132,6 +141,11 @@ class ConvCache:
     has_bias: bool
     need_dx: bool
     workspace_bytes: int
+
+
+def dilated_span(kernel: Pair, dilation: Pair) -> Pair:
+    """Extent ``d * (k - 1) + 1`` (per axis) of a ``kernel`` whose taps are ``dilation`` pixels apart."""
+    return (dilation[0] * (kernel[0] - 1) + 1, dilation[1] * (kernel[1] - 1) + 1)
 
 
 def _check_inputs(x: Any, w: Any, b: Any, data_format: Any) -> tuple[Layout, int, int, int, int, Pair]:
@@ -276,7 +290,7 @@ def _columns(x_part: np.ndarray, g: _Geometry, scratch: _Scratch, chunk: int) ->
         x_pad = scratch.get("x_pad", internal.image_shape(chunk, g.c, *g.padded_hw), nb, zeros=True)
         internal.interior(x_pad, g.pads, g.hw)[...] = internal.image_from(x_part, g.layout)
     col = scratch.get("col", internal.col_shape(chunk, g.c, g.kernel, g.out_hw), nb)
-    return im2col(x_pad, g.kernel, g.stride, g.out_hw, internal, col=col)
+    return im2col(x_pad, g.kernel, g.stride, g.out_hw, internal, col=col, dilation=g.dilation)
 
 
 def _convolve(x: np.ndarray, w_kf: np.ndarray, g: _Geometry, limit: int,
@@ -305,27 +319,28 @@ def _convolve(x: np.ndarray, w_kf: np.ndarray, g: _Geometry, limit: int,
 
 
 def _geometry(layout: Layout, n: int, c: int, hw: Pair, f: int, kernel: Pair, stride: Pair,
-              pads: Padding4, out_hw: Pair) -> _Geometry:
+              pads: Padding4, out_hw: Pair, dilation: Pair = (1, 1)) -> _Geometry:
     internal = choose_internal_layout(c, out_hw[1], stride[1])
-    return _Geometry(layout, internal, n, c, hw, f, kernel, stride, pads, out_hw)
+    return _Geometry(layout, internal, n, c, hw, f, kernel, stride, pads, out_hw, dilation)
 
 
 def _dx_as_convolution(g: _Geometry) -> _Geometry | None:
     """The geometry of ``dx`` computed as a convolution of ``dout``, or None where it does not apply.
 
-    For stride 1, ``dx[y, x] = sum_{i, j} dout_pad[y + i, x + j] . w[kh-1-i, kw-1-j]^T``: a
-    convolution of ``dout`` padded by ``k - 1 - pad`` with the flipped filters and the channel axes
+    For stride 1, ``dx[y, x] = sum_{i, j} dout_pad[y + d_h i, x + d_w j] . w[kh-1-i, kw-1-j]^T``: a
+    convolution (with the same dilation ``d``) of ``dout`` padded by ``s - 1 - pad``, where
+    ``s = d (k - 1) + 1`` is the window's span, with the flipped filters and the channel axes
     swapped. It replaces col2im's ``kh * kw`` scatter-adds by im2col's copies. A padding
-    larger than ``k - 1`` would need negative padding, so those fall back to col2im, as do inputs
+    larger than ``s - 1`` would need negative padding, so those fall back to col2im, as do inputs
     with few channels (see ``DX_BY_CONVOLUTION_MIN_CHANNELS``).
     """
-    (kh, kw), (top, bottom, left, right) = g.kernel, g.pads
+    (sh, sw), (top, bottom, left, right) = g.span, g.pads
     if not DX_BY_CONVOLUTION or g.c < DX_BY_CONVOLUTION_MIN_CHANNELS or g.stride != (1, 1):
         return None
-    if max(top, bottom) > kh - 1 or max(left, right) > kw - 1:
+    if max(top, bottom) > sh - 1 or max(left, right) > sw - 1:
         return None
-    pads = (kh - 1 - top, kh - 1 - bottom, kw - 1 - left, kw - 1 - right)
-    return _geometry(g.layout, g.n, g.f, g.out_hw, g.c, g.kernel, (1, 1), pads, g.hw)
+    pads = (sh - 1 - top, sh - 1 - bottom, sw - 1 - left, sw - 1 - right)
+    return _geometry(g.layout, g.n, g.f, g.out_hw, g.c, g.kernel, (1, 1), pads, g.hw, g.dilation)
 
 
 def _flipped_filter_matrix(w: np.ndarray, g: _Geometry, g_dx: _Geometry) -> np.ndarray:
@@ -344,6 +359,7 @@ def conv2d(
     data_format: str = "NHWC",
     need_dx: bool = True,
     workspace_bytes: int | None = None,
+    dilation: int | tuple[int, int] = 1,
 ) -> tuple[np.ndarray, ConvCache]:
     """2-D convolution (cross-correlation) of a batch of images with a bank of filters.
 
@@ -369,12 +385,18 @@ def conv2d(
     workspace_bytes : int, optional
         Memory budget of one chunk's scratch buffers; defaults to
         :func:`get_workspace_limit`.
+    dilation : int or (int, int)
+        Spacing ``(dh, dw)`` between the input pixels a window reads, >= 1 (PyTorch's
+        ``dilation``, Keras' ``dilation_rate``): ``out[n, oy, ox, f] = b[f] + sum_{i, j, c}
+        x_pad[n, sh*oy + dh*i, sw*ox + dw*j, c] * w[i, j, c, f]``. A window spans
+        ``d * (k - 1) + 1`` pixels per axis, which is the size SAME padding and the output
+        size use.
 
     Returns
     -------
     out : ndarray
         ``(N, oh, ow, C_out)`` or ``(N, C_out, oh, ow)``, dtype of ``x``, with
-        ``oh = (H + pad_top + pad_bottom - kh) // sh + 1`` (likewise ``ow``).
+        ``oh = (H + pad_top + pad_bottom - dh * (kh - 1) - 1) // sh + 1`` (likewise ``ow``).
     cache : ConvCache
         For :func:`conv2d_backward`.
 
@@ -383,12 +405,13 @@ def conv2d(
     TypeError
         Non-ndarray or non-float input, or mixed dtypes.
     ValueError
-        Wrong ranks, channel mismatch, bad bias shape, stride < 1, negative or
+        Wrong ranks, channel mismatch, bad bias shape, stride or dilation < 1, negative or
         unknown padding, a window that does not fit, unknown ``data_format``.
     """
     layout, n, c, h, wd, kernel = _check_inputs(x, w, b, data_format)
     stride_hw = as_pair(stride, "stride", 1)
-    pads, out_hw = resolve_padding(padding, (h, wd), kernel, stride_hw)
+    dilation_hw = as_pair(dilation, "dilation", 1)
+    pads, out_hw = resolve_padding(padding, (h, wd), dilated_span(kernel, dilation_hw), stride_hw)
     f_out = w.shape[3] if layout.channels_last else w.shape[0]
     padded_hw = (h + pads[0] + pads[1], wd + pads[2] + pads[3])
     check_buffers(padding, n, c, padded_hw, out_hw, kernel, f_out, x.dtype)
@@ -397,7 +420,7 @@ def conv2d(
     limit = _workspace_limit if workspace_bytes is None else check_int(workspace_bytes, "workspace_bytes", 1)
 
     f = w.shape[3] if layout.channels_last else w.shape[0]
-    g = _geometry(layout, n, c, (h, wd), f, kernel, stride_hw, pads, out_hw)
+    g = _geometry(layout, n, c, (h, wd), f, kernel, stride_hw, pads, out_hw, dilation_hw)
     w_kf = g.internal.filter_matrix(g.internal.filters_from(w, layout))
     out = _convolve(x, w_kf, g, limit, b)
     cache = ConvCache(x=x, w=w, w_kf=w_kf, geometry=g, has_bias=b is not None, need_dx=bool(need_dx),
@@ -457,7 +480,8 @@ def conv2d_backward(
             dcol = scratch.get("dcol", (chunk, *col.shape[1:]), nb)
             _matmul_into(dout_rows, cache.w_kf.T, internal.col_matrices(dcol))
             dx_pad = col2im(dcol, g.padded_hw, g.stride, internal,
-                            scratch.get("dx_pad", internal.image_shape(chunk, g.c, *g.padded_hw), nb))
+                            scratch.get("dx_pad", internal.image_shape(chunk, g.c, *g.padded_hw), nb),
+                            dilation=g.dilation)
             dx[part] = layout.image_from(internal.interior(dx_pad, g.pads, g.hw), internal)
         return _weight_grad(internal.col_matrices(col), dout_rows)
 

@@ -148,33 +148,36 @@ def layout_for(data_format: str) -> Layout:
     return NHWC if data_format == "NHWC" else NCHW
 
 
-def _window_slices(i: int, j: int, stride: Pair, out: Pair) -> tuple[slice, slice]:
-    """Rows and columns of the padded image read by kernel offset ``(i, j)``."""
+def _window_slices(i: int, j: int, stride: Pair, out: Pair, dilation: Pair = (1, 1)) -> tuple[slice, slice]:
+    """Rows and columns of the padded image read by kernel offset ``(i, j)`` (at ``(dh*i, dw*j)``)."""
     sh, sw = stride
     oh, ow = out
-    return slice(i, i + sh * (oh - 1) + 1, sh), slice(j, j + sw * (ow - 1) + 1, sw)
+    top, left = dilation[0] * i, dilation[1] * j
+    return slice(top, top + sh * (oh - 1) + 1, sh), slice(left, left + sw * (ow - 1) + 1, sw)
 
 
-def window_view(x_pad: np.ndarray, kernel: Pair, stride: Pair, out: Pair, layout: Layout) -> np.ndarray:
+def window_view(x_pad: np.ndarray, kernel: Pair, stride: Pair, out: Pair, layout: Layout,
+                dilation: Pair = (1, 1)) -> np.ndarray:
     """A read-only strided view of every receptive field, in the column-buffer shape (no copy).
 
-    ``view[n, oy, ox, i, j, c] = x_pad[n, sh*oy + i, sw*ox + j, c]`` (NHWC) or
-    ``view[n, c, i, j, oy, ox] = x_pad[n, c, sh*oy + i, sw*ox + j]`` (NCHW): the kernel
-    offset ``(i, j)`` steps one pixel, the output position ``(oy, ox)`` steps one stride.
-    Windows overlap, so the view must never be written to.
+    ``view[n, oy, ox, i, j, c] = x_pad[n, sh*oy + dh*i, sw*ox + dw*j, c]`` (NHWC) or
+    ``view[n, c, i, j, oy, ox] = x_pad[n, c, sh*oy + dh*i, sw*ox + dw*j]`` (NCHW): the kernel
+    offset ``(i, j)`` steps one dilation ``(dh, dw)`` (one pixel when undilated), the output
+    position ``(oy, ox)`` steps one stride. Windows overlap, so the view must never be written to.
     """
     kh, kw = kernel
     oh, ow = out
+    dh, dw = dilation
     if layout.channels_last:
         n, _, _, c = x_pad.shape
         s_n, s_h, s_w, s_c = x_pad.strides
         shape = (n, oh, ow, kh, kw, c)
-        strides = (s_n, stride[0] * s_h, stride[1] * s_w, s_h, s_w, s_c)
+        strides = (s_n, stride[0] * s_h, stride[1] * s_w, dh * s_h, dw * s_w, s_c)
     else:
         n, c, _, _ = x_pad.shape
         s_n, s_c, s_h, s_w = x_pad.strides
         shape = (n, c, kh, kw, oh, ow)
-        strides = (s_n, s_c, s_h, s_w, stride[0] * s_h, stride[1] * s_w)
+        strides = (s_n, s_c, dh * s_h, dw * s_w, stride[0] * s_h, stride[1] * s_w)
     return as_strided(x_pad, shape, strides, writeable=False)
 
 
@@ -185,6 +188,7 @@ def im2col(
     out: Pair,
     layout: Layout,
     col: np.ndarray | None = None,
+    dilation: Pair = (1, 1),
 ) -> np.ndarray:
     """Copy every receptive field of an already padded image into a column buffer.
 
@@ -200,19 +204,21 @@ def im2col(
         Padded image, ``(N, Hp, Wp, C)`` (NHWC) or ``(N, C, Hp, Wp)`` (NCHW).
     kernel, stride, out : (int, int)
         Kernel size ``(kh, kw)``, stride ``(sh, sw)`` and output size ``(oh, ow)``,
-        with ``oh = (Hp - kh) // sh + 1`` (likewise for ``ow``).
+        with ``oh = (Hp - dh * (kh - 1) - 1) // sh + 1`` (likewise for ``ow``).
     layout : Layout
     col : ndarray, optional
         A C-contiguous buffer of the column shape to fill (reused across calls).
+    dilation : (int, int)
+        Spacing ``(dh, dw)`` between the pixels a window reads (1: adjacent pixels).
 
     Returns
     -------
     col : ndarray
         ``(N, oh, ow, kh, kw, C)`` (NHWC) or ``(N, C, kh, kw, oh, ow)`` (NCHW), with
-        ``col[..., i, j, ...]`` holding ``x_pad`` at rows ``i + sh * oy`` and columns
-        ``j + sw * ox``.
+        ``col[..., i, j, ...]`` holding ``x_pad`` at rows ``dh * i + sh * oy`` and columns
+        ``dw * j + sw * ox``.
     """
-    windows = window_view(x_pad, kernel, stride, out, layout)
+    windows = window_view(x_pad, kernel, stride, out, layout, dilation)
     if col is None:
         return windows.copy()
     np.copyto(col, windows)
@@ -225,11 +231,12 @@ def col2im(
     stride: Pair,
     layout: Layout,
     dx_pad: np.ndarray | None = None,
+    dilation: Pair = (1, 1),
 ) -> np.ndarray:
     """Adjoint of :func:`im2col`: sum every column-buffer entry back onto its pixel.
 
-    ``dx_pad[n, y, x, c] = sum over (i, j, oy, ox) with i + sh*oy = y and
-    j + sw*ox = x of col[n, oy, ox, i, j, c]`` (NHWC; NCHW likewise).
+    ``dx_pad[n, y, x, c] = sum over (i, j, oy, ox) with dh*i + sh*oy = y and
+    dw*j + sw*ox = x of col[n, oy, ox, i, j, c]`` (NHWC; NCHW likewise).
 
     Parameters
     ----------
@@ -242,6 +249,8 @@ def col2im(
     layout : Layout
     dx_pad : ndarray, optional
         A buffer of the padded-image shape to write into (overwritten, reused across calls).
+    dilation : (int, int)
+        As in :func:`im2col`.
 
     Returns
     -------
@@ -259,6 +268,6 @@ def col2im(
         dx_pad.fill(0)
     for i in range(kh):
         for j in range(kw):
-            rows, cols = _window_slices(i, j, stride, (oh, ow))
+            rows, cols = _window_slices(i, j, stride, (oh, ow), dilation)
             dx_pad[layout.image_index(rows, cols)] += col[layout.col_index(i, j)]
     return dx_pad

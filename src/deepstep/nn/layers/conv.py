@@ -25,7 +25,7 @@ def check_padding_name(padding: Any) -> str:
 class Conv2D(KernelLayer):
     """2-D convolution (cross-correlation, as in every deep-learning framework).
 
-    ``out[n, i, j, f] = b[f] + sum_{p, q, c} x_pad[n, i*sh + p, j*sw + q, c] * W[p, q, c, f]``
+    ``out[n, i, j, f] = b[f] + sum_{p, q, c} x_pad[n, i*sh + p*dh, j*sw + q*dw, c] * W[p, q, c, f]``
 
     Parameters
     ----------
@@ -37,6 +37,10 @@ class Conv2D(KernelLayer):
         Step ``(sh, sw)`` (>= 1).
     padding : "valid" or "same"
         ``"same"`` pads as TensorFlow does, so that ``out = ceil(in / stride)``.
+    dilation_rate : int or (int, int)
+        Spacing ``(dh, dw)`` between the pixels a window reads (>= 1; 1 is an ordinary convolution).
+        A window spans ``d * (k - 1) + 1`` pixels per axis. Unlike Keras, strides > 1 may be
+        combined with dilation > 1 (as in PyTorch).
     activation : str, optional
         "relu", "leaky_relu", "sigmoid", "tanh", "softmax", "linear" or None.
     use_bias : bool
@@ -55,13 +59,20 @@ class Conv2D(KernelLayer):
     def __init__(self, filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
                  activation: str | None = None, use_bias: bool = True,
                  kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
-                 data_format: str = "channels_last", name: str | None = None) -> None:
+                 data_format: str = "channels_last", name: str | None = None, dilation_rate: Any = 1) -> None:
         super().__init__(activation, use_bias, kernel_initializer, bias_initializer, name)
         self.filters = check_int(filters, "filters", 1)
         self.kernel_size = as_pair(kernel_size, "kernel_size", 1)
         self.strides = as_pair(strides, "strides", 1)
         self.padding = check_padding_name(padding)
         self.data_format = check_data_format_name(data_format)
+        self.dilation_rate = as_pair(dilation_rate, "dilation_rate", 1)
+
+    @property
+    def _span(self) -> tuple[int, int]:
+        """Extent of one dilated window, ``d * (k - 1) + 1`` per axis."""
+        (kh, kw), (dh, dw) = self.kernel_size, self.dilation_rate
+        return (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
 
     def _split(self, shape: tuple[int, ...]) -> tuple[tuple[int, int], int]:
         if len(shape) != 3:
@@ -75,9 +86,10 @@ class Conv2D(KernelLayer):
     def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         hw, _ = self._split(tuple(input_shape))
         try:
-            _, (oh, ow) = resolve_padding(self.padding, hw, self.kernel_size, self.strides)
+            _, (oh, ow) = resolve_padding(self.padding, hw, self._span, self.strides)
         except ValueError as exc:
             raise ValueError(f"layer {self.name!r} (Conv2D, kernel_size={self.kernel_size}, "
+                             f"dilation_rate={self.dilation_rate}, "
                              f"padding={self.padding!r}) does not fit input_shape {tuple(input_shape)}: {exc}"
                              ) from exc
         if self.data_format == "channels_last":
@@ -98,7 +110,8 @@ class Conv2D(KernelLayer):
     def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
         out, self._cache = F.conv2d(
             x, self._weights_for_kernel(), self._bias_value, stride=self.strides, padding=self.padding,
-            data_format=kernel_data_format(self.data_format), need_dx=self.input_grad)
+            data_format=kernel_data_format(self.data_format), need_dx=self.input_grad,
+            dilation=self.dilation_rate)
         return self._activate(out, training)
 
     def _backward(self, dout: np.ndarray) -> np.ndarray | None:
@@ -111,5 +124,6 @@ class Conv2D(KernelLayer):
     def _config(self) -> dict[str, Any]:
         return {
             "filters": self.filters, "kernel_size": list(self.kernel_size), "strides": list(self.strides),
-            "padding": self.padding, **self._weights_config(), "data_format": self.data_format,
+            "padding": self.padding, "dilation_rate": list(self.dilation_rate), **self._weights_config(),
+            "data_format": self.data_format,
         }
