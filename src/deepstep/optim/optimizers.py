@@ -378,8 +378,9 @@ class Optimizer:
                 p = by_name.get(key)
                 if p is None or arr.shape != p.value.shape or arr.dtype != p.value.dtype:
                     want = "no such parameter" if p is None else f"{p.value.shape} {p.value.dtype}"
+                    where = f"params[{key}]" if key.isdigit() else f"parameter {key!r}"
                     raise ValueError(
-                        f"optimizer state {slot}/{key} has shape {arr.shape} {arr.dtype} but params has {want}: "
+                        f"optimizer state {slot}/{key} has shape {arr.shape} {arr.dtype} but {where} has {want}: "
                         "params must have the same layout (names, shapes and dtypes) at every step; was the "
                         "state made for another model?")
         return named
@@ -452,7 +453,7 @@ class Optimizer:
             slots[slot][name] = arr.copy()
         names = {slot: sorted(d) for slot, d in slots.items()}
         if len({tuple(v) for v in names.values()}) > 1:
-            raise ValueError(f"{self.name} state must hold every slot for the same parameters, got "
+            raise ValueError(f"{self.name} state must hold every slot for the same parameters, got names "
                              + ", ".join(f"{slot}: {v}" for slot, v in names.items()))
         self._slots = slots
         self.iterations = int(iterations)
