@@ -377,7 +377,7 @@ class Optimizer:
             for key, arr in states.items():
                 p = by_name.get(key)
                 if p is None or arr.shape != p.value.shape or arr.dtype != p.value.dtype:
-                    want = "no such parameter" if p is None else f"{p.value.shape} {p.value.dtype}"
+                    want = "no parameter" if p is None else f"{p.value.shape} {p.value.dtype}"
                     where = f"params[{key}]" if key.isdigit() else f"parameter {key!r}"
                     raise ValueError(
                         f"optimizer state {slot}/{key} has shape {arr.shape} {arr.dtype} but {where} has {want}: "
