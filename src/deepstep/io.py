@@ -35,7 +35,6 @@ from typing import Any
 import numpy as np
 
 from ._files import atomic_write
-
 from .nn import Model, Sequential, backend
 from .nn.module import check_unique_names
 

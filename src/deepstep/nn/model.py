@@ -19,7 +19,6 @@ from . import backend
 from .layers import Dropout, Layer, get_layer_class
 from .losses import Loss
 from .module import Module, as_float_array
-from .parameter import Parameter
 from .symbolic import Input, SymbolicTensor, call_symbolic
 
 __all__ = ["Model"]
