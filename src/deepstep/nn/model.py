@@ -118,13 +118,13 @@ class Model(Module):
             order.append(node)
 
         visit(outputs)
-        if sources:
-            users = [n.describe() for n in order if any(t is sources[0] for t in n.inputs)]
-            raise ValueError(f"model {self.name!r}: {users[0]} reads the Input {sources[0].name!r}, which is not "
-                             f"the model's input {inputs.name!r}; a model takes one input tensor")
         if not order or not any(t is inputs for n in order for t in n.inputs):
             raise ValueError(f"model {self.name!r}: the output does not depend on the input {inputs.name!r} "
                              "(disconnected graph)")
+        if sources:
+            users = [n.describe() for n in order if any(t is sources[0] for t in n.inputs)]
+            raise ValueError(f"model {self.name!r}: {users[0]} reads the Input {sources[0].name!r}, which is "
+                             f"not the model's input {inputs.name!r}; a model takes one input tensor")
         layers: list[Layer] = []
         for node in order:
             if all(node.layer is not lay for lay in layers):
