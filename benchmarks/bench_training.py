@@ -189,7 +189,7 @@ def bench_model(name: str, build, batch: int, args, torch, threads: int, chunk_t
         xt = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
         with torch.no_grad():
             twin_logits = net(xt).numpy()
-        if not np.allclose(twin_logits, twin_model.forward(x), rtol=1e-4, atol=1e-5):
+        if not np.allclose(twin_logits, twin_model(x), rtol=1e-4, atol=1e-5):
             raise RuntimeError(f"the PyTorch twin of {name} does not compute the same logits")
         opt = torch.optim.Adam(net.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-7)
         yt = torch.from_numpy(y)

@@ -9,9 +9,11 @@ nn.functional
 gradcheck
     Numerical gradient checking.
 nn
-    Keras-style layers, losses and ``Sequential`` (compile / fit / evaluate / predict / save).
+    The Module protocol, Keras-style layers, losses, ``Sequential`` and the functional ``Model``
+    (``Input``, merge layers; compile / fit / evaluate / predict / save).
 models
-    The model zoo: signs_convnet, cat_dnn, mnist_cnn, digits_cnn.
+    The model zoo: signs_convnet, cat_dnn, mnist_cnn, digits_cnn, resnet_small (identity_block,
+    convolutional_block).
 io
     Saving and loading models (one atomic ``.npz``); ``deepstep.load(path)``.
 optim
@@ -19,7 +21,8 @@ optim
 init
     Weight initializers (zeros, ones, course_normal, LeCun, Glorot and He).
 train
-    Metrics, callbacks (early stopping, checkpoints, schedules, progress bar) and ``TrainingError``.
+    The model-agnostic Trainer, metrics, callbacks (early stopping, checkpoints, schedules, progress
+    bar) and ``TrainingError``.
 data
     Dataset loaders (course HDF5, MNIST IDX, image folders, scikit-learn digits) and transforms.
 viz
@@ -33,17 +36,18 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .nn.sequential import Sequential
-
 __version__ = "0.1.0"
 
+# The training loop and the file format register themselves as the implementation of the
+# models' compile/fit/evaluate/predict/save (deepstep.nn.backend); a parent package is always
+# imported before deepstep.nn, so the methods work however deepstep.nn was reached.
+from . import io as _io  # noqa: E402
+from . import train as _train  # noqa: E402,F401
 
-def load(path: str | os.PathLike[str]) -> Sequential:
-    """Load a model saved with ``model.save(path)``; see :func:`deepstep.io.load_model`.
+if TYPE_CHECKING:  # pragma: no cover
+    from .nn.model import Model
 
-    Imported lazily so that ``import deepstep`` stays light.
-    """
-    from .io import load_model
 
-    return load_model(path)
+def load(path: str | os.PathLike[str]) -> Model:
+    """Load a model saved with ``model.save(path)``; see :func:`deepstep.io.load_model`."""
+    return _io.load_model(path)

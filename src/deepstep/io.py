@@ -1,16 +1,23 @@
 """Saving and loading models: one ``.npz`` file, written atomically.
 
-File layout (format version 1); every entry is a plain array (``allow_pickle=False``):
+File layout (format version 2); every entry is a plain array (``allow_pickle=False``):
 
 ==========================  ============================================================
-``format``                  the string ``"deepstep.Sequential"``
-``format_version``          int, currently 1
-``architecture``            JSON: ``Sequential.get_config()`` (layer class names + configs)
-``training_config``         JSON: optimizer config, loss, metrics, weight decay (``null`` if not compiled)
+``format``                  the string ``"deepstep.Model"``
+``format_version``          int, currently 2
+``architecture``            JSON: ``{"class_name": "Sequential" or "Model", "config": model.get_config()}``
+                            (layer class names and configs; for a graph also its nodes)
+``training_config``         JSON: optimizer config, loss, metrics, weight decay and the decayed
+                            parameter names (``null`` if not compiled)
 ``state``                   JSON: ``epoch`` (completed epochs), ``history``, ``class_names``
-``weights/<layer>/<name>``  every parameter value (trainable and not, e.g. BN running stats)
-``optimizer/<key>``         the optimizer's ``state_dict()`` (e.g. ``iterations``, ``m/3``)
+``weights/<path>``          every parameter value by its path, e.g. ``weights/block2/conv_a/kernel``
+                            (trainable and not, e.g. BN running stats)
+``optimizer/<key>``         the optimizer's ``state_dict()`` (``iterations``, ``m/<path>``, ...)
 ==========================  ============================================================
+
+Version 1 (deepstep 0.1: format ``"deepstep.Sequential"``, the Sequential config as
+``architecture``, optimizer state keyed by parameter position such as ``m/3``) still loads:
+positions are mapped to the parameter paths in model order.
 
 The file is written to a temporary file in the same folder, flushed and ``fsync``-ed,
 then moved over the target with ``os.replace``: a crash mid-save leaves the previous
@@ -23,19 +30,20 @@ import json
 import os
 import zipfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from ._files import atomic_write
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .nn.sequential import Sequential
+from .nn import Model, Sequential, backend
+from .nn.module import check_unique_names
 
 __all__ = ["ModelFormatError", "save_model", "load_model", "FORMAT_NAME", "FORMAT_VERSION"]
 
-FORMAT_NAME = "deepstep.Sequential"
-FORMAT_VERSION = 1
+FORMAT_NAME = "deepstep.Model"
+FORMAT_VERSION = 2
+_V1_NAME = "deepstep.Sequential"
+_MODEL_CLASSES: dict[str, type[Model]] = {"Sequential": Sequential, "Model": Model}
 _REQUIRED = ("format", "format_version", "architecture", "training_config", "state")
 
 
@@ -47,7 +55,7 @@ def _json_array(value: Any) -> np.ndarray:
     return np.array(json.dumps(value))
 
 
-def save_model(model: Sequential, path: str | os.PathLike[str]) -> None:
+def save_model(model: Model, path: str | os.PathLike[str]) -> None:
     """Write ``model`` (architecture, weights, optimizer state, epoch, history, class names) to ``path``.
 
     The write is atomic (:func:`deepstep._files.atomic_write`): a temporary file in the same
@@ -57,22 +65,27 @@ def save_model(model: Sequential, path: str | os.PathLike[str]) -> None:
     Raises
     ------
     ValueError
-        If the model is not built.
+        If the model is not built, or two parameters share a path (nothing is written).
     """
     if not model.built:
         raise ValueError(f"model {model.name!r} must be built before saving (give input_shape or call build)")
+    class_name = type(model).__name__ if type(model).__name__ in _MODEL_CLASSES else (
+        "Sequential" if isinstance(model, Sequential) else "Model")
+    named = model.named_parameters()
+    check_unique_names(named, f"cannot save model {model.name!r}")
     path = Path(path)
     arrays: dict[str, np.ndarray] = {
         "format": np.array(FORMAT_NAME),
         "format_version": np.array(FORMAT_VERSION, dtype=np.int64),
-        "architecture": _json_array(model.get_config()),
+        "architecture": _json_array({"class_name": class_name, "config": model.get_config()}),
         "training_config": _json_array(None if not model.compiled else {
             "optimizer": model.optimizer.get_config(), "loss": model.loss.name,
-            "metrics": list(model.metrics), "weight_decay": model.weight_decay}),
+            "metrics": list(model.metrics), "weight_decay": model.weight_decay,
+            "weight_decay_params": list(model.weight_decay_params)}),
         "state": _json_array({"epoch": model.epoch, "history": model.history,
                               "class_names": None if model.class_names is None else list(model.class_names)}),
     }
-    for name, param in model.named_parameters():
+    for name, param in named:
         arrays[f"weights/{name}"] = param.value
     if model.compiled:
         for key, value in model.optimizer.state_dict().items():
@@ -122,21 +135,49 @@ def _json(data: dict[str, np.ndarray], key: str, path: Path) -> Any:
         raise ModelFormatError(f"{path}: entry {key!r} is not valid JSON: {exc}") from exc
 
 
-def _check_optimizer_state(state: dict[str, np.ndarray], model: Sequential, path: Path) -> None:
+def _optimizer_state(data: dict[str, np.ndarray], model: Model, version: int, path: Path
+                     ) -> dict[str, np.ndarray]:
+    """The saved optimizer state keyed by parameter path (version 1: positions mapped to paths),
+    checked against the parameters' shapes."""
     params = model.named_parameters()
-    for key, value in state.items():
-        _, sep, index = key.partition("/")
-        if not sep or not index.isdigit():
+    by_name = dict(params)
+    state = {}
+    for key, value in data.items():
+        if not key.startswith("optimizer/"):
             continue
-        i = int(index)
-        if i >= len(params) or value.shape != params[i][1].value.shape:
-            want = ("no parameter" if i >= len(params)
-                    else f"{params[i][0]!r} of shape {params[i][1].value.shape}")
-            raise ModelFormatError(f"{path}: optimizer state {key!r} has shape {value.shape} but "
-                                   f"parameter {i} is {want}")
+        key = key[len("optimizer/"):]
+        slot, sep, name = key.partition("/")
+        if sep and version == 1:
+            if not name.isdigit() or int(name) >= len(params):
+                raise ModelFormatError(f"{path}: optimizer state {key!r} names parameter {name} but the model has "
+                                       f"{len(params)}")
+            name = params[int(name)][0]
+            key = f"{slot}/{name}"
+        if sep:
+            param = by_name.get(name)
+            if param is None or value.shape != param.value.shape:
+                want = "no parameter of that name" if param is None else f"shape {param.value.shape}"
+                raise ModelFormatError(f"{path}: optimizer state {key!r} has shape {value.shape} but the model has "
+                                       f"{want}")
+        state[key] = value
+    return state
 
 
-def load_model(path: str | os.PathLike[str]) -> Sequential:
+def _rebuild(architecture: Any, version: int, path: Path) -> Model:
+    if version == 1:
+        class_name, config = "Sequential", architecture
+    else:
+        if not isinstance(architecture, dict) or architecture.get("class_name") not in _MODEL_CLASSES:
+            got = architecture.get("class_name") if isinstance(architecture, dict) else architecture
+            raise ModelFormatError(f"{path}: architecture class {got!r} is not one of {sorted(_MODEL_CLASSES)}")
+        class_name, config = architecture["class_name"], architecture.get("config")
+    try:
+        return _MODEL_CLASSES[class_name].from_config(config)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ModelFormatError(f"{path}: cannot rebuild the architecture: {exc}") from exc
+
+
+def load_model(path: str | os.PathLike[str]) -> Model:
     """Rebuild a model saved by :func:`save_model` (compiled again if it was, optimizer state included).
 
     Raises
@@ -147,26 +188,24 @@ def load_model(path: str | os.PathLike[str]) -> Sequential:
         If the file is not an npz archive, is truncated, misses entries, has another format
         version, or holds weights whose shapes do not fit the architecture.
     """
-    from .nn.sequential import Sequential
-
     path = Path(path)
     data = _read_all(path)
     missing = [k for k in _REQUIRED if k not in data]
     if missing:
         raise ModelFormatError(f"{path}: not a deepstep model file: missing entries {missing}")
-    if str(data["format"]) != FORMAT_NAME:
-        raise ModelFormatError(f"{path}: format is {str(data['format'])!r}, expected {FORMAT_NAME!r}")
-    version = data["format_version"]
-    if version.shape != () or version.dtype.kind not in "iu" or int(version) != FORMAT_VERSION:
-        raise ModelFormatError(f"{path}: format_version is {version!r}, this deepstep reads version "
+    version_arr = data["format_version"]
+    if version_arr.shape != () or version_arr.dtype.kind not in "iu" or int(version_arr) not in (1, FORMAT_VERSION):
+        raise ModelFormatError(f"{path}: format_version is {version_arr!r}, this deepstep reads versions 1 and "
                                f"{FORMAT_VERSION}")
+    version = int(version_arr)
+    want_name = _V1_NAME if version == 1 else FORMAT_NAME
+    if str(data["format"]) != want_name:
+        raise ModelFormatError(f"{path}: format is {str(data['format'])!r}, expected {want_name!r} for version "
+                               f"{version}")
     architecture = _json(data, "architecture", path)
     training = _json(data, "training_config", path)
     state = _json(data, "state", path)
-    try:
-        model = Sequential.from_config(architecture)
-    except (ValueError, TypeError, KeyError) as exc:
-        raise ModelFormatError(f"{path}: cannot rebuild the architecture: {exc}") from exc
+    model = _rebuild(architecture, version, path)
     if not model.built:
         raise ModelFormatError(f"{path}: the architecture has no input_shape")
 
@@ -192,9 +231,9 @@ def load_model(path: str | os.PathLike[str]) -> Sequential:
 
             model.compile(optimizer=optimizer_from_config(training["optimizer"]), loss=training["loss"],
                           metrics=tuple(training.get("metrics", ())),
-                          weight_decay=training.get("weight_decay", 0.0))
-            opt_state = {k[len("optimizer/"):]: v for k, v in data.items() if k.startswith("optimizer/")}
-            _check_optimizer_state(opt_state, model, path)
+                          weight_decay=training.get("weight_decay", 0.0),
+                          weight_decay_params=tuple(training.get("weight_decay_params", ("kernel",))))
+            opt_state = _optimizer_state(data, model, version, path)
             if opt_state:
                 model.optimizer.load_state_dict(opt_state)
         except (ValueError, TypeError, KeyError) as exc:
@@ -210,3 +249,6 @@ def load_model(path: str | os.PathLike[str]) -> Sequential:
     except (TypeError, ValueError) as exc:
         raise ModelFormatError(f"{path}: entry 'state' is malformed: {exc}") from exc
     return model
+
+
+backend.register("save", save_model)

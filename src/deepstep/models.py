@@ -1,8 +1,11 @@
-"""The model zoo: the courses' networks and small ConvNets for MNIST and scikit-learn's digits.
+"""The model zoo: the courses' networks, small ConvNets for MNIST and scikit-learn's digits, and
+residual networks built with the functional API.
 
-Every builder returns an uncompiled, built :class:`~deepstep.nn.Sequential` whose last
-layer outputs logits, and accepts ``dtype`` ("float32"/"float64") and ``seed``.
-:data:`DEFAULT_LOSS` gives each model's usual loss.
+Every model builder returns an uncompiled, built model (:class:`~deepstep.nn.Sequential` or
+:class:`~deepstep.nn.Model`) whose last layer outputs logits, and accepts ``dtype``
+("float32"/"float64") and ``seed``. :data:`DEFAULT_LOSS` gives each model's usual loss.
+:func:`identity_block` and :func:`convolutional_block` are the Residual Networks notebook's blocks
+as reusable functions on symbolic tensors.
 """
 
 from __future__ import annotations
@@ -11,9 +14,24 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ._validation import check_int
-from .nn import Conv2D, Dense, Flatten, MaxPooling2D, Sequential
+from .nn import (
+    Activation,
+    Add,
+    BatchNormalization,
+    Conv2D,
+    Dense,
+    Flatten,
+    GlobalAveragePooling2D,
+    Input,
+    MaxPooling2D,
+    Model,
+    Sequential,
+    SymbolicTensor,
+    ZeroPadding2D,
+)
 
-__all__ = ["signs_convnet", "cat_dnn", "mnist_cnn", "digits_cnn", "get_model", "MODEL_NAMES", "DEFAULT_LOSS"]
+__all__ = ["signs_convnet", "signs_convnet_functional", "cat_dnn", "mnist_cnn", "digits_cnn", "identity_block",
+           "convolutional_block", "resnet_small", "resnet_mnist", "get_model", "MODEL_NAMES", "DEFAULT_LOSS"]
 
 
 def signs_convnet(dtype: Any = "float32", seed: int | None = None, num_classes: int = 6,
@@ -33,6 +51,117 @@ def signs_convnet(dtype: Any = "float32", seed: int | None = None, num_classes: 
         Flatten(),
         Dense(check_int(num_classes, "num_classes", 2)),
     ], input_shape=input_shape, name="signs_convnet", dtype=dtype, seed=seed)
+
+
+def signs_convnet_functional(dtype: Any = "float32", seed: int | None = None, num_classes: int = 6,
+                             input_shape: tuple[int, int, int] = (64, 64, 3)) -> Model:
+    """:func:`signs_convnet` written with the functional API, as the course's ConvNet notebook does
+    (``Input``, layer calls, ``Model(inputs, outputs)``); with the same seed, the same weights."""
+    inputs = Input(input_shape)
+    x = Conv2D(8, 4, strides=1, padding="same", activation="relu")(inputs)
+    x = MaxPooling2D(8, strides=8, padding="same")(x)
+    x = Conv2D(16, 2, strides=1, padding="same", activation="relu")(x)
+    x = MaxPooling2D(4, strides=4, padding="same")(x)
+    outputs = Dense(check_int(num_classes, "num_classes", 2))(Flatten()(x))
+    return Model(inputs, outputs, name="signs_convnet", dtype=dtype, seed=seed)
+
+
+def _conv_bn(x: SymbolicTensor, filters: int, kernel_size: int, strides: int, padding: str, name: str,
+             bn_momentum: float, kernel_initializer: Any, relu: bool) -> SymbolicTensor:
+    """CONV2D -> BatchNorm (channels last) -> optional ReLU, named ``<name>``, ``<name>_bn``, ``<name>_relu``."""
+    x = Conv2D(filters, kernel_size, strides=strides, padding=padding, kernel_initializer=kernel_initializer,
+               name=name)(x)
+    x = BatchNormalization(momentum=bn_momentum, axis=-1, name=f"{name}_bn")(x)
+    return Activation("relu", name=f"{name}_relu")(x) if relu else x
+
+
+def identity_block(x: SymbolicTensor, f: int, filters: Sequence[int], name: str, bn_momentum: float = 0.99,
+                   kernel_initializer: Any = "glorot_uniform") -> SymbolicTensor:
+    """The course's identity block: the main path and the unchanged input are added, then ReLU.
+
+    Main path: CONV 1x1 (F1, valid) -> BN -> ReLU -> CONV fxf (F2, same) -> BN -> ReLU ->
+    CONV 1x1 (F3, valid) -> BN. Output ``ReLU(main + x)``; ``x`` must have F3 channels.
+    Layers are named ``<name>_conv1``, ``<name>_conv1_bn``, ..., ``<name>_add``, ``<name>_out``.
+
+    Parameters
+    ----------
+    x : SymbolicTensor
+        ``(None, H, W, F3)``.
+    f : int
+        The middle convolution's window.
+    filters : (F1, F2, F3)
+    name : str
+        Prefix of the layer names (e.g. ``"stage2_b"``), which makes parameter paths stable.
+    """
+    f1, f2, f3 = _three(filters)
+    if x.shape[-1] != f3:
+        raise ValueError(f"identity_block {name!r}: the input has {x.shape[-1]} channels but filters[2] is {f3}; "
+                         "the shortcut needs them equal (use convolutional_block to change the channels)")
+    y = _conv_bn(x, f1, 1, 1, "valid", f"{name}_conv1", bn_momentum, kernel_initializer, True)
+    y = _conv_bn(y, f2, f, 1, "same", f"{name}_conv2", bn_momentum, kernel_initializer, True)
+    y = _conv_bn(y, f3, 1, 1, "valid", f"{name}_conv3", bn_momentum, kernel_initializer, False)
+    y = Add(name=f"{name}_add")([y, x])
+    return Activation("relu", name=f"{name}_out")(y)
+
+
+def convolutional_block(x: SymbolicTensor, f: int, filters: Sequence[int], name: str, s: int = 2,
+                        bn_momentum: float = 0.99, kernel_initializer: Any = "glorot_uniform") -> SymbolicTensor:
+    """The course's convolutional block: like :func:`identity_block`, with a CONV 1x1 (F3, stride s)
+    -> BN on the shortcut, so that the block can change the size (stride ``s``) and the channels.
+
+    Main path: CONV 1x1 (F1, stride s, valid) -> BN -> ReLU -> CONV fxf (F2, same) -> BN -> ReLU ->
+    CONV 1x1 (F3, valid) -> BN. Output ``ReLU(main + BN(CONV_1x1_s(x)))``.
+    """
+    f1, f2, f3 = _three(filters)
+    s = check_int(s, "s", 1)
+    y = _conv_bn(x, f1, 1, s, "valid", f"{name}_conv1", bn_momentum, kernel_initializer, True)
+    y = _conv_bn(y, f2, f, 1, "same", f"{name}_conv2", bn_momentum, kernel_initializer, True)
+    y = _conv_bn(y, f3, 1, 1, "valid", f"{name}_conv3", bn_momentum, kernel_initializer, False)
+    shortcut = _conv_bn(x, f3, 1, s, "valid", f"{name}_shortcut", bn_momentum, kernel_initializer, False)
+    y = Add(name=f"{name}_add")([y, shortcut])
+    return Activation("relu", name=f"{name}_out")(y)
+
+
+def _three(filters: Sequence[int]) -> tuple[int, int, int]:
+    if isinstance(filters, str) or not isinstance(filters, Sequence) or len(filters) != 3:
+        raise ValueError(f"filters must be three ints (F1, F2, F3), got {filters!r}")
+    f1, f2, f3 = (check_int(v, f"filters[{i}]", 1) for i, v in enumerate(filters))
+    return f1, f2, f3
+
+
+def resnet_small(dtype: Any = "float32", seed: int | None = None, num_classes: int = 6,
+                 input_shape: tuple[int, int, int] = (64, 64, 3), width: int = 8,
+                 name: str = "resnet_small") -> Model:
+    """A small residual network (the course's ResNet50 in miniature) that trains on a CPU in minutes.
+
+    ZEROPAD 1 -> CONV 3x3 (2w, stride 2) -> BN -> ReLU -> MAXPOOL 2 ->
+    convolutional block (w, w, 4w; s=1) -> identity block (w, w, 4w) ->
+    convolutional block (2w, 2w, 8w; s=2) -> identity block (2w, 2w, 8w) ->
+    GLOBAL AVERAGE POOL -> DENSE ``num_classes`` (logits). He-normal kernels; batch-norm momentum
+    0.9 (running statistics that settle within a few short epochs). ``width`` w = 8 gives 15,622
+    parameters for 64x64x3 inputs and 6 classes; a 64x64 image is 16x16 after the stem.
+    """
+    width = check_int(width, "width", 1)
+    init, mom = "he_normal", 0.9
+    inputs = Input(input_shape)
+    x = ZeroPadding2D(1, name="stem_pad")(inputs)
+    x = _conv_bn(x, 2 * width, 3, 2, "valid", "stem_conv", mom, init, True)
+    x = MaxPooling2D(2, name="stem_pool")(x)
+    x = convolutional_block(x, 3, (width, width, 4 * width), "stage1_a", s=1, bn_momentum=mom,
+                            kernel_initializer=init)
+    x = identity_block(x, 3, (width, width, 4 * width), "stage1_b", bn_momentum=mom, kernel_initializer=init)
+    x = convolutional_block(x, 3, (2 * width, 2 * width, 8 * width), "stage2_a", s=2, bn_momentum=mom,
+                            kernel_initializer=init)
+    x = identity_block(x, 3, (2 * width, 2 * width, 8 * width), "stage2_b", bn_momentum=mom,
+                       kernel_initializer=init)
+    x = GlobalAveragePooling2D(name="pool")(x)
+    outputs = Dense(check_int(num_classes, "num_classes", 2), name="logits")(x)
+    return Model(inputs, outputs, name=name, dtype=dtype, seed=seed)
+
+
+def resnet_mnist(dtype: Any = "float32", seed: int | None = None) -> Model:
+    """:func:`resnet_small` for 28x28x1 digits and 10 classes (7x7 after the stem)."""
+    return resnet_small(dtype=dtype, seed=seed, num_classes=10, input_shape=(28, 28, 1), name="resnet_mnist")
 
 
 def cat_dnn(layers_dims: Sequence[int] = (12288, 20, 7, 5, 1), dtype: Any = "float32",
@@ -85,11 +214,13 @@ def digits_cnn(dtype: Any = "float32", seed: int | None = None) -> Sequential:
     return _two_conv_cnn((16, 32), 3, (8, 8, 1), "digits_cnn", dtype, seed)
 
 
-_BUILDERS: dict[str, Callable[..., Sequential]] = {
+_BUILDERS: dict[str, Callable[..., Model]] = {
     "signs_convnet": signs_convnet,
     "cat_dnn": cat_dnn,
     "mnist_cnn": mnist_cnn,
     "digits_cnn": digits_cnn,
+    "resnet_small": resnet_small,
+    "resnet_mnist": resnet_mnist,
 }
 
 #: names accepted by :func:`get_model`
@@ -101,10 +232,12 @@ DEFAULT_LOSS: dict[str, str] = {
     "cat_dnn": "binary_crossentropy",
     "mnist_cnn": "sparse_categorical_crossentropy",
     "digits_cnn": "sparse_categorical_crossentropy",
+    "resnet_small": "sparse_categorical_crossentropy",
+    "resnet_mnist": "sparse_categorical_crossentropy",
 }
 
 
-def get_model(name: str, **kwargs: Any) -> Sequential:
+def get_model(name: str, **kwargs: Any) -> Model:
     """Build the zoo model ``name`` (one of :data:`MODEL_NAMES`) with the builder's keyword arguments."""
     if not isinstance(name, str) or name not in _BUILDERS:
         raise ValueError(f"name must be one of {', '.join(repr(n) for n in MODEL_NAMES)}; got {name!r}")

@@ -41,7 +41,7 @@ def test_save_load_predict_is_identical(tmp_path):
     loaded = deepstep.load(path)
     assert_same_weights(model, loaded)
     np.testing.assert_array_equal(loaded.predict_proba(x), model.predict_proba(x))
-    np.testing.assert_array_equal(loaded.forward(x), model.forward(x))
+    np.testing.assert_array_equal(loaded(x), model(x))
     assert loaded.get_config() == model.get_config()
     assert loaded.epoch == 2 and loaded.history == model.history
     assert loaded.class_names == ["zero", "one", "two"]
@@ -162,14 +162,15 @@ def rewrite(src, dst, **changes) -> None:
 @pytest.mark.parametrize("changes,match", [
     ({"architecture": None}, r"missing entries \['architecture'\]"),
     ({"format": np.array("something.else")}, "format is 'something.else'"),
-    ({"format_version": np.array(2)}, "format_version is .*this deepstep reads version 1"),
+    ({"format_version": np.array(3)}, "format_version is .*this deepstep reads versions 1 and 2"),
     ({"weights__dense_1__kernel": None}, "missing weight 'weights/dense_1/kernel'"),
     ({"weights__dense_1__kernel": np.zeros((5, 3), np.float32)},
      r"weight 'weights/dense_1/kernel' has shape \(5, 3\), the architecture needs \(36, 3\)"),
     ({"weights__dense_9__kernel": np.zeros(3, np.float32)}, "do not belong to the architecture"),
     ({"architecture": np.array("{not json")}, "entry 'architecture' is not valid JSON"),
-    ({"architecture": np.array(json.dumps({"layers": [{"class_name": "Conv9D"}], "input_shape": [3]}))},
-     "cannot rebuild the architecture: .*unknown layer class 'Conv9D'"),
+    ({"architecture": np.array(json.dumps({"class_name": "Sequential", "config": {
+        "layers": [{"class_name": "Conv9D", "config": {"name": "c9"}}], "input_shape": [3]}}))},
+     r"cannot rebuild the architecture: config\['layers'\]\[0\] \(layer 'c9'\): unknown layer class 'Conv9D'"),
     ({"optimizer__m__0": np.zeros(7, np.float32)}, r"optimizer state 'm/0' has shape \(7,\)"),
     ({"training_config": np.array(json.dumps({"optimizer": {"name": "adam"}, "loss": "hinge"}))},
      "cannot restore the training configuration"),

@@ -45,12 +45,14 @@ def gradcheck_layer(layer: Layer, x: np.ndarray, rng: np.random.Generator, train
     def f():
         if before_forward is not None:
             before_forward()
-        return layer.forward(x, training)
+        return layer.forward(x, training)[0]
 
-    out = f()
+    if before_forward is not None:
+        before_forward()
+    out, cache = layer.forward(x, training)
     dout = rng.standard_normal(out.shape)
     layer.zero_grad()
-    dx = layer.backward(dout)
+    dx = layer.backward(dout, cache)
     params = layer.trainable_parameters()
     analytic = [dx] + [p.grad.copy() for p in params]
     numeric = numerical_gradients(f, [x] + [p.value for p in params], dout)
@@ -91,8 +93,8 @@ def test_conv2d_channels_first_matches_channels_last(rng):
     assert first.kernel.shape == last.kernel.shape == (3, 3, 3, 5)  # Keras layout for both
     first.bias.value[...] = last.bias.value = rng.standard_normal(5)
     x = rng.standard_normal((2, 7, 8, 3))
-    out_last = last.forward(x)
-    out_first = first.forward(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
+    out_last = last(x)
+    out_first = first(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
     np.testing.assert_allclose(out_first, out_last.transpose(0, 3, 1, 2), rtol=1e-12, atol=1e-12)
 
 
@@ -103,7 +105,7 @@ def test_conv2d_matches_torch(rng):
     want = torch.nn.functional.conv2d(torch.from_numpy(x.transpose(0, 3, 1, 2)),
                                       torch.from_numpy(layer.kernel.value.transpose(3, 2, 0, 1).copy()),
                                       torch.from_numpy(layer.bias.value), stride=(2, 1)).numpy()
-    np.testing.assert_allclose(layer.forward(x), want.transpose(0, 2, 3, 1), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(layer(x), want.transpose(0, 2, 3, 1), rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("cls", [MaxPooling2D, AveragePooling2D])
@@ -148,24 +150,24 @@ def test_flatten_gradcheck_and_shape(rng):
     layer = build(Flatten(), (2, 3, 4))
     assert layer.output_shape == (24,)
     x = rng.standard_normal((2, 2, 3, 4))
-    np.testing.assert_array_equal(layer.forward(x), x.reshape(2, 24))
+    np.testing.assert_array_equal(layer(x), x.reshape(2, 24))
     gradcheck_layer(layer, x, rng)
 
 
 def test_dropout_training_and_inference(rng):
     layer = build(Dropout(0.25), (1000,))
     x = np.ones((4, 1000))
-    np.testing.assert_array_equal(layer.forward(x, training=False), x)
+    np.testing.assert_array_equal(layer(x, training=False), x)
     layer.rng = np.random.default_rng(3)
-    out = layer.forward(x, training=True)
+    out, cache = layer.forward(x, training=True)
     kept = out != 0
     assert set(np.unique(out)) <= {0.0, 1 / 0.75}
     assert 0.70 < kept.mean() < 0.80
     dout = rng.standard_normal(out.shape)
-    np.testing.assert_array_equal(layer.backward(dout), dout * (kept * (1 / 0.75)))
+    np.testing.assert_array_equal(layer.backward(dout, cache), dout * (kept * (1 / 0.75)))
     # rate 0: identity even in training
     zero = build(Dropout(0.0), (5,))
-    np.testing.assert_array_equal(zero.forward(x[:, :5], training=True), x[:, :5])
+    np.testing.assert_array_equal(zero(x[:, :5], training=True), x[:, :5])
 
 
 def test_dropout_gradcheck(rng):
@@ -192,7 +194,7 @@ def test_batchnorm_gradcheck(rng, shape, axis, training):
 def test_batchnorm_statistics_and_running_update(rng):
     layer = build(BatchNormalization(momentum=0.9, epsilon=1e-3), (3, 3, 2))
     x = rng.standard_normal((5, 3, 3, 2)) * 3 + 2
-    out = layer.forward(x, training=True)
+    out = layer(x, training=True)
     # training: per-channel zero mean, unit variance (up to epsilon)
     np.testing.assert_allclose(out.mean(axis=(0, 1, 2)), 0, atol=1e-12)
     var = x.var(axis=(0, 1, 2))
@@ -202,7 +204,7 @@ def test_batchnorm_statistics_and_running_update(rng):
     np.testing.assert_allclose(layer.moving_variance.value, 0.9 + 0.1 * x.var(axis=(0, 1, 2)) * m / (m - 1))
     # inference: the running statistics
     want = (x - layer.moving_mean.value) / np.sqrt(layer.moving_variance.value + 1e-3)
-    np.testing.assert_allclose(layer.forward(x, training=False), want, rtol=1e-12)
+    np.testing.assert_allclose(layer(x, training=False), want, rtol=1e-12)
     assert [(p.name, p.trainable) for p in layer.parameters()] == [
         ("gamma", True), ("beta", True), ("moving_mean", False), ("moving_variance", False)]
 
@@ -213,7 +215,7 @@ def test_batchnorm_channels_first_matches_torch(rng):
     x = rng.standard_normal((6, 3, 4, 5))
     rm, rv = torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64)
     want = torch.nn.functional.batch_norm(torch.from_numpy(x), rm, rv, training=True, momentum=0.1, eps=1e-3)
-    np.testing.assert_allclose(layer.forward(x, training=True), want.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(layer(x, training=True), want.numpy(), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(layer.moving_mean.value, rm.numpy(), rtol=1e-12)
     np.testing.assert_allclose(layer.moving_variance.value, rv.numpy(), rtol=1e-12)
 
@@ -223,9 +225,9 @@ def test_float32_layers_keep_dtype(rng):
     layers = (Conv2D(2, 3), MaxPooling2D(2), AveragePooling2D(2), BatchNormalization(), ReLU(), Flatten())
     for layer in layers:
         layer.build((6, 6, 3), rng=np.random.default_rng(0), dtype="float32")
-        out = layer.forward(x, training=True)
+        out, cache = layer.forward(x, training=True)
         assert out.dtype == np.float32
-        assert layer.backward(np.ones_like(out)).dtype == np.float32
+        assert layer.backward(np.ones_like(out), cache).dtype == np.float32
         assert all(p.value.dtype == np.float32 for p in layer.parameters())
 
 
@@ -245,7 +247,7 @@ def test_initializers_get_fan_in_and_fan_out_from_the_input_shape():
 
 def test_layers_build_themselves_from_the_first_input(rng):
     layer = Dense(3)
-    out = layer.forward(rng.standard_normal((2, 5)))
+    out = layer(rng.standard_normal((2, 5)))
     assert layer.built and layer.input_shape == (5,) and layer.kernel.shape == (5, 3) and out.shape == (2, 3)
     assert out.dtype == np.float64 and layer.kernel.value.dtype == np.float64
 
@@ -270,8 +272,8 @@ def test_config_round_trip(make):
 
 def test_zero_grad_and_parameters(rng):
     layer = build(Conv2D(2, 3), (5, 5, 1))
-    out = layer.forward(rng.standard_normal((1, 5, 5, 1)))
-    layer.backward(np.ones_like(out))
+    out, cache = layer.forward(rng.standard_normal((1, 5, 5, 1)))
+    layer.backward(np.ones_like(out), cache)
     assert np.any(layer.kernel.grad != 0)
     layer.zero_grad()
     assert all(np.all(p.grad == 0) for p in layer.parameters())
@@ -337,12 +339,12 @@ def test_bad_input_shapes(rng):
         layer.forward(rng.standard_normal((2, 6, 6, 3)).astype(np.float32))
     with pytest.raises(TypeError, match="input must be a numpy.ndarray"):
         layer.forward([[1.0]])
-    with pytest.raises(RuntimeError, match="backward called before forward"):
-        layer.backward(np.zeros((2, 4, 4, 2)))
-    out = layer.forward(rng.standard_normal((2, 6, 6, 3)))
+    with pytest.raises(TypeError, match="cache must be the second value returned by its forward"):
+        layer.backward(np.zeros((2, 4, 4, 2)), None)
+    out, cache = layer.forward(rng.standard_normal((2, 6, 6, 3)))
     with pytest.raises(ValueError, match=r"dout must have the forward output's shape \(2, 4, 4, 2\)"):
-        layer.backward(np.zeros((2, 4, 4, 3)))
-    assert layer.backward(np.ones_like(out)).shape == (2, 6, 6, 3)
+        layer.backward(np.zeros((2, 4, 4, 3)), cache)
+    assert layer.backward(np.ones_like(out), cache).shape == (2, 6, 6, 3)
     with pytest.raises(TypeError, match="dtype must be 'float32' or 'float64'"):
         Dense(2).build((3,), dtype="int32")
 
@@ -357,7 +359,7 @@ def test_fused_relu_overwrites_only_the_layers_own_output(rng, make):
     assert fused.activation.overwrite_input and not ReLU().overwrite_input
     x = rng.standard_normal((2, *shape))
     x_before = x.copy()
-    np.testing.assert_array_equal(fused.forward(x), np.maximum(plain.forward(x), 0))
+    np.testing.assert_array_equal(fused(x), np.maximum(plain(x), 0))
     np.testing.assert_array_equal(x, x_before)
     standalone = build(ReLU(), shape)
     standalone.forward(x)
@@ -371,14 +373,14 @@ def test_fused_relu_reuses_its_gradient_buffer_with_unchanged_results(rng):
     grads = []
     for _ in range(2):
         fused.zero_grad()
-        out = fused.forward(x)
-        dx = fused.backward(dout)
+        out, cache = fused.forward(x)
+        dx = fused.backward(dout, cache)
         grads.append((out.copy(), dx.copy(), fused.kernel.grad.copy(), fused.bias.grad.copy()))
     buffer = fused.activation._grad_buffer
     assert buffer is not None and buffer.shape == dout.shape
     for first, second in zip(*grads, strict=True):
         np.testing.assert_array_equal(first, second)
     np.testing.assert_array_equal(buffer, dout * (grads[0][0] > 0))
-    fused.forward(x[:1])
-    fused.backward(dout[:1])  # another batch size: a new buffer
+    _, cache = fused.forward(x[:1])
+    fused.backward(dout[:1], cache)  # another batch size: a new buffer
     assert fused.activation._grad_buffer.shape == (1, 4, 4, 3)

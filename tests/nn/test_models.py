@@ -63,14 +63,14 @@ def test_every_model_builds_runs_and_round_trips(name, tmp_path):
     model = get_model(name, seed=3, dtype="float64")
     assert model.dtype == np.float64 and model.built and name in DEFAULT_LOSS
     x = np.random.default_rng(0).random((2, *model.input_shape))
-    out = model.forward(x)
+    out = model(x)
     assert out.shape == (2, *model.output_shape) and out.dtype == np.float64
     same = get_model(name, seed=3, dtype="float64")
     for a, b in zip(model.get_weights(), same.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
     model.compile("adam", DEFAULT_LOSS[name])
     model.save(tmp_path / f"{name}.npz")
-    np.testing.assert_array_equal(deepstep.load(tmp_path / f"{name}.npz").forward(x), out)
+    np.testing.assert_array_equal(deepstep.load(tmp_path / f"{name}.npz")(x), out)
     assert get_model(name, dtype="float32").layers[0].kernel.value.dtype == np.float32
 
 

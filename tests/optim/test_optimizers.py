@@ -428,13 +428,13 @@ def test_load_state_dict_errors(rng):
     with pytest.raises(ValueError,
                        match=r"unexpected key 'velocity/0' in adam state \(expected 'iterations'"):
         opt.load_state_dict({"iterations": np.array(1), "velocity/0": np.zeros(3)})
-    with pytest.raises(ValueError, match="unexpected key 'm/x'"):
-        opt.load_state_dict({"iterations": np.array(1), "m/x": np.zeros(3)})
+    with pytest.raises(ValueError, match="unexpected key 'm/'"):
+        opt.load_state_dict({"iterations": np.array(1), "m/": np.zeros(3)})
     with pytest.raises(TypeError, match=r"state\['m/0'\] must be a float32/float64 ndarray"):
         opt.load_state_dict({"iterations": np.array(1), "m/0": [0.0, 0.0]})
     uneven = {"iterations": np.array(1), "m/0": np.zeros(3), "m/1": np.zeros(3), "v/0": np.zeros(3)}
     with pytest.raises(ValueError, match=r"adam state must hold every slot for the same parameters, "
-                                         r"got indices m: \[0, 1\], v: \[0\]"):
+                                         r"got names m: \['0', '1'\], v: \['0'\]"):
         opt.load_state_dict(uneven)
     with pytest.raises(ValueError,
                        match=r"unexpected key 'velocity/0' in sgd state \(expected 'iterations' and none"):

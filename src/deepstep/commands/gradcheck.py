@@ -61,11 +61,9 @@ def to_float64(model: Any) -> Any:
     """A float64 copy of ``model`` (same architecture and weights)."""
     if str(getattr(model, "dtype", "float64")) == "float64":
         return model
-    from ..nn import Sequential
-
     config = model.get_config()
     config["dtype"] = "float64"
-    copy = Sequential.from_config(config)
+    copy = type(model).from_config(config)
     for target, source in zip(copy.parameters(), model.parameters(), strict=True):
         target.value[...] = source.value
     return copy
@@ -88,14 +86,15 @@ def check_model_gradients(model: Any, x: np.ndarray, y: np.ndarray, entries: int
     loss_fn = _loss(model)
 
     def loss_value() -> float:
-        return float(loss_fn(model.forward(x, training=False), y)[0])
+        return float(loss_fn(model.forward(x, training=False)[0], y)[0])
 
     model.zero_grad()
-    _, dlogits = loss_fn(model.forward(x, training=False), y)
-    model.backward(dlogits)
+    logits, cache = model.forward(x, training=False)
+    _, dlogits = loss_fn(logits, y)
+    model.backward(dlogits, cache)
     results = []
     for layer in model.layers:
-        for param in layer.parameters():
+        for name, param in layer.named_parameters():
             if not param.trainable:
                 continue
             analytic = param.grad.copy().ravel()
@@ -116,7 +115,6 @@ def check_model_gradients(model: Any, x: np.ndarray, y: np.ndarray, entries: int
             a = analytic[picked]
             denominator = np.linalg.norm(a) + np.linalg.norm(numeric)
             error = 0.0 if denominator == 0 else float(np.linalg.norm(a - numeric) / denominator)
-            name = str(param.name).split("/")[-1]
             results.append(ParameterCheck(str(layer.name), name, tuple(param.value.shape), count, error))
     return results
 

@@ -46,10 +46,8 @@ def run(args: argparse.Namespace) -> int:
     written = [plot_filters(convs[0].kernel.value, out / "filters.png",
                             title=f"Filters of {convs[0].name}")]
     wanted = {id(layer) for layer in convs}
-    activation = x
     index = 0
-    for layer in model.layers:
-        activation = layer.forward(activation, training=False)
+    for layer, activation in model.layer_outputs(x):
         if id(layer) in wanted:
             index += 1
             maps = activation[0]

@@ -182,17 +182,20 @@ def get_loss(loss: str | Loss) -> Loss:
     return LOSSES[loss]()
 
 
-def l2_penalty(params: Sequence[Parameter], weight_decay: float, add_grad: bool = True) -> float:
-    """L2 weight decay on kernels: ``(weight_decay / 2) * sum ||W||^2`` over parameters named "kernel".
+def l2_penalty(params: Sequence[Parameter] | Sequence[tuple[str, Parameter]], weight_decay: float,
+               add_grad: bool = True, names: Sequence[str] = ("kernel",)) -> float:
+    """L2 weight decay ``(weight_decay / 2) * sum ||W||^2`` over the trainable parameters whose name
+    (the last component of their path) is in ``names`` (default: kernels only).
 
-    With ``add_grad`` the gradient ``weight_decay * W`` is added to each kernel's ``grad``.
-    Biases and normalization parameters are not decayed.
+    ``params``: Parameters or ``(path, Parameter)`` pairs. With ``add_grad`` the gradient
+    ``weight_decay * W`` is added to each decayed parameter's ``grad``.
     """
     if weight_decay == 0.0:
         return 0.0
     total = 0.0
-    for p in params:
-        if p.name == "kernel" and p.trainable:
+    for item in params:
+        p = item[1] if isinstance(item, tuple) else item
+        if p.name in names and p.trainable:
             total += float(np.sum(np.square(p.value, dtype=np.float64)))
             if add_grad:
                 p.grad += p.value.dtype.type(weight_decay) * p.value

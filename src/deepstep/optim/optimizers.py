@@ -305,14 +305,16 @@ def adamw_update(
 # ----------------------------------------------------------------------------------------------
 
 class Optimizer:
-    """Base class: applies an update rule to each trainable parameter of a list, in place.
+    """Base class: applies an update rule to each trainable parameter, in place.
 
-    State (velocities, moments) is kept per *position* in the list passed to :meth:`step`, so the
-    same list (same shapes and dtypes, in the same order) must be passed at every step. Parameters
-    whose ``trainable`` flag is False are skipped (no state is created for them).
+    :meth:`step` takes ``(name, Parameter)`` pairs (what ``model.named_parameters()`` returns) or
+    plain Parameters, which are then named by their position (``"0"``, ``"1"``, ...). State
+    (velocities, moments) is kept per name: ``state_dict()`` holds ``"m/block2/conv_1/kernel"``
+    and so on, so checkpoints do not depend on the order of the parameters. Parameters whose
+    ``trainable`` flag is False are skipped (no state is created for them).
 
-    Subclasses set ``name``, ``slot_names`` and implement ``_update(index, w, g, t)``, which updates
-    ``w`` (the parameter's value) and the slot arrays ``self._slots[slot][index]`` in place with the
+    Subclasses set ``name``, ``slot_names`` and implement ``_update(key, w, g, t)``, which updates
+    ``w`` (the parameter's value) and the slot arrays ``self._slots[slot][key]`` in place with the
     same kernels as the pure functions.
     """
 
@@ -322,8 +324,7 @@ class Optimizer:
     def __init__(self, learning_rate: float) -> None:
         self.learning_rate = learning_rate
         self.iterations = 0
-        self._slots: dict[str, dict[int, np.ndarray]] = {s: {} for s in self.slot_names}
-        self._layout: tuple[tuple[tuple[int, ...], np.dtype], ...] | None = None
+        self._slots: dict[str, dict[str, np.ndarray]] = {s: {} for s in self.slot_names}
 
     # -- learning rate ------------------------------------------------------------------------
     @property
@@ -345,88 +346,86 @@ class Optimizer:
         self._iterations = check_int(value, "iterations", minimum=0)
 
     # -- stepping -----------------------------------------------------------------------------
-    def _check_params(self, params: Sequence[Any]) -> None:
+    def _named(self, params: Sequence[Any]) -> list[tuple[str, Any]]:
+        """Validate ``params`` and return ``(name, Parameter)`` pairs; check the state fits them."""
         if isinstance(params, np.ndarray) or not isinstance(params, Sequence):
-            raise TypeError(f"params must be a list of Parameter objects, got {type(params).__name__}")
-        layout = []
-        for i, p in enumerate(params):
+            raise TypeError(f"params must be a list of Parameter objects or (name, Parameter) pairs, "
+                            f"got {type(params).__name__}")
+        named = []
+        for i, item in enumerate(params):
+            if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str):
+                key, p = item
+            else:
+                key, p = str(i), item
             value, grad = getattr(p, "value", None), getattr(p, "grad", None)
+            label = f"params[{i}] ({getattr(p, 'name', '?')!r})"
             if not isinstance(value, np.ndarray) or value.dtype not in (np.float32, np.float64):
-                raise TypeError(
-                    f"params[{i}] must be a Parameter with a float32/float64 ndarray value, "
-                    f"got {type(p).__name__}"
-                )
+                raise TypeError(f"params[{i}] must be a Parameter with a float32/float64 ndarray value, "
+                                f"got {type(p).__name__}")
             if not isinstance(grad, np.ndarray):
                 raise TypeError(f"params[{i}].grad must be a numpy.ndarray, got {type(grad).__name__}")
             if grad.shape != value.shape:
-                raise ValueError(
-                    f"params[{i}] ({getattr(p, 'name', '?')!r}): grad shape {grad.shape} does not match "
-                    f"value shape {value.shape}"
-                )
+                raise ValueError(f"{label}: grad shape {grad.shape} does not match value shape {value.shape}")
             if grad.dtype != value.dtype:
-                raise TypeError(
-                    f"params[{i}] ({getattr(p, 'name', '?')!r}): grad dtype {grad.dtype} does not match "
-                    f"value dtype {value.dtype}"
-                )
-            layout.append((value.shape, value.dtype))
-        layout_t = tuple(layout)
-        if self._layout is not None and layout_t != self._layout:
-            raise ValueError(
-                "params must have the same layout (number, order, shapes and dtypes) at every step: "
-                f"expected {_describe_layout(self._layout)}, got {_describe_layout(layout_t)}"
-            )
-        # State loaded with load_state_dict (or created earlier) must fit the parameters.
+                raise TypeError(f"{label}: grad dtype {grad.dtype} does not match value dtype {value.dtype}")
+            named.append((key, p))
+        by_name = dict(named)
+        if len(by_name) != len(named):
+            raise ValueError("params name two parameters alike; every parameter needs its own name")
+        # State made earlier (or loaded with load_state_dict) must fit the parameters of that name.
         for slot, states in self._slots.items():
-            for i, arr in states.items():
-                if i >= len(layout_t) or arr.shape != layout_t[i][0] or arr.dtype != layout_t[i][1]:
-                    want = "no parameter" if i >= len(layout_t) else f"{layout_t[i][0]} {layout_t[i][1]}"
+            for key, arr in states.items():
+                p = by_name.get(key)
+                if p is None or arr.shape != p.value.shape or arr.dtype != p.value.dtype:
+                    want = "no parameter" if p is None else f"{p.value.shape} {p.value.dtype}"
+                    where = f"params[{key}]" if key.isdigit() else f"parameter {key!r}"
                     raise ValueError(
-                        f"optimizer state {slot}/{i} has shape {arr.shape} {arr.dtype} but params[{i}] has "
-                        f"{want}: was the state made for another model?"
-                    )
-        self._layout = layout_t
+                        f"optimizer state {slot}/{key} has shape {arr.shape} {arr.dtype} but {where} has {want}: "
+                        "params must have the same layout (names, shapes and dtypes) at every step; was the "
+                        "state made for another model?")
+        return named
 
     def step(self, params: Sequence[Any]) -> None:
         """Update every trainable parameter's ``value`` in place from its ``grad``.
 
         Parameters
         ----------
-        params : sequence of Parameter
-            The same list (layout) at every call. ``trainable=False`` entries are skipped.
+        params : sequence of (str, Parameter) or of Parameter
+            ``trainable=False`` entries are skipped. Plain Parameters are named by position.
 
         Raises
         ------
         TypeError, ValueError
             If an entry is not a Parameter-like object, a gradient's shape/dtype differs from its
-            value's, or the list layout differs from the previous call's.
+            value's, two entries share a name, or existing state does not fit the parameters.
         """
-        self._check_params(params)
+        named = self._named(params)
         t = self.iterations + 1
-        for i, p in enumerate(params):
+        for key, p in named:
             if not getattr(p, "trainable", True):
                 continue
             for slot in self.slot_names:
-                if i not in self._slots[slot]:
-                    self._slots[slot][i] = np.zeros_like(p.value)
-            self._update(i, p.value, p.grad, t)
+                if key not in self._slots[slot]:
+                    self._slots[slot][key] = np.zeros_like(p.value)
+            self._update(key, p.value, p.grad, t)
         self.iterations = t
 
-    def _update(self, index: int, w: np.ndarray, g: np.ndarray, t: int) -> None:  # pragma: no cover
+    def _update(self, key: str, w: np.ndarray, g: np.ndarray, t: int) -> None:  # pragma: no cover
         raise NotImplementedError
 
     # -- serialisation --------------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
-        """A flat, npz-friendly copy of the state: ``"iterations"`` and ``"<slot>/<index>"`` arrays."""
+        """A flat, npz-friendly copy of the state: ``"iterations"`` and ``"<slot>/<name>"`` arrays."""
         out: dict[str, np.ndarray] = {"iterations": np.array(self.iterations, dtype=np.int64)}
         for slot in self.slot_names:
-            for i in sorted(self._slots[slot]):
-                out[f"{slot}/{i}"] = self._slots[slot][i].copy()
+            for key, arr in self._slots[slot].items():
+                out[f"{slot}/{key}"] = arr.copy()
         return out
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore a state made by :meth:`state_dict` (arrays are copied).
 
-        The parameter list layout is checked against the loaded arrays at the next :meth:`step`.
+        The state is checked against the parameters (by name) at the next :meth:`step`.
         """
         if not isinstance(state, Mapping):
             raise TypeError(f"state must be a dict, got {type(state).__name__}")
@@ -439,26 +438,25 @@ class Optimizer:
             raise ValueError(
                 f"state['iterations'] must be a non-negative integer scalar, got {state['iterations']!r}"
             )
-        slots: dict[str, dict[int, np.ndarray]] = {s: {} for s in self.slot_names}
+        slots: dict[str, dict[str, np.ndarray]] = {s: {} for s in self.slot_names}
         for key, arr in state.items():
             if key == "iterations":
                 continue
-            slot, sep, index = str(key).partition("/")
-            if not sep or slot not in slots or not index.isdigit():
-                allowed = ", ".join(f"'{s}/<index>'" for s in self.slot_names) or "none"
+            slot, sep, name = str(key).partition("/")
+            if not sep or slot not in slots or not name:
+                allowed = ", ".join(f"'{s}/<name>'" for s in self.slot_names) or "none"
                 raise ValueError(
                     f"unexpected key {key!r} in {self.name} state (expected 'iterations' and {allowed})"
                 )
             if not isinstance(arr, np.ndarray) or arr.dtype not in (np.float32, np.float64):
                 raise TypeError(f"state[{key!r}] must be a float32/float64 ndarray, got {type(arr).__name__}")
-            slots[slot][int(index)] = arr.copy()
-        indices = {slot: sorted(d) for slot, d in slots.items()}
-        if len({tuple(v) for v in indices.values()}) > 1:
-            raise ValueError(f"{self.name} state must hold every slot for the same parameters, got indices "
-                             + ", ".join(f"{slot}: {v}" for slot, v in indices.items()))
+            slots[slot][name] = arr.copy()
+        names = {slot: sorted(d) for slot, d in slots.items()}
+        if len({tuple(v) for v in names.values()}) > 1:
+            raise ValueError(f"{self.name} state must hold every slot for the same parameters, got names "
+                             + ", ".join(f"{slot}: {v}" for slot, v in names.items()))
         self._slots = slots
         self.iterations = int(iterations)
-        self._layout = None
 
     def get_config(self) -> dict[str, Any]:
         """JSON-able hyper-parameters, including ``"name"``; see :func:`optimizer_from_config`."""
@@ -467,11 +465,6 @@ class Optimizer:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
         return f"{type(self).__name__}({args})"
-
-
-def _describe_layout(layout: tuple[tuple[tuple[int, ...], np.dtype], ...]) -> str:
-    items = ", ".join(f"{shape} {dtype}" for shape, dtype in layout)
-    return f"{len(layout)} parameter(s) [{items}]"
 
 
 class SGD(Optimizer):

@@ -1,7 +1,12 @@
-"""Training utilities: metrics, callbacks and the errors of the fit loop.
+"""Training: the model-agnostic trainer, metrics, callbacks and the errors of the fit loop.
+
+Importing this package registers the trainer as the implementation of the models'
+``compile/fit/evaluate/predict/predict_proba/train_on_batch`` (:mod:`deepstep.nn.backend`).
 
 Submodules
 ----------
+trainer
+    Trainer (fit, evaluate, predict; extension points for data-parallel training), compile_model.
 metrics
     accuracy, confusion_matrix, precision_recall, classification_report, top_k_accuracy,
     precision_score, recall_score, f1_score, roc_auc.
@@ -40,8 +45,27 @@ from .metrics import (
     roc_auc,
     top_k_accuracy,
 )
+from .trainer import History, Trainer, compile_model, trainer_for
+
+
+def _register() -> None:
+    from ..nn import backend
+
+    backend.register("compile", compile_model)
+    backend.register("fit", lambda model, x, y, **kw: trainer_for(model).fit(x, y, **kw))
+    backend.register("evaluate", lambda model, x, y, **kw: trainer_for(model).evaluate(x, y, **kw))
+    backend.register("predict_proba", lambda model, x, **kw: trainer_for(model).predict_proba(x, **kw))
+    backend.register("predict", lambda model, x, **kw: trainer_for(model).predict(x, **kw))
+    backend.register("train_on_batch", lambda model, x, y: trainer_for(model).train_on_batch(x, y))
+
+
+_register()
 
 __all__ = [
+    "Trainer",
+    "History",
+    "compile_model",
+    "trainer_for",
     "TrainingError",
     "metrics",
     "metric_objects",

@@ -23,17 +23,16 @@ class ReLU(Layer):
     overwrite_input = False
     _grad_buffer: np.ndarray | None = None
 
-    def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
-        out, self._cache = F.relu(x, overwrite_x=self.overwrite_input)
-        return out
+    def _forward(self, x: np.ndarray, training: bool) -> tuple[np.ndarray, Any]:
+        return F.relu(x, overwrite_x=self.overwrite_input)
 
-    def _backward(self, dout: np.ndarray) -> np.ndarray:
+    def _backward(self, dout: np.ndarray, cache: Any) -> np.ndarray:
         buffer = None
         if self.overwrite_input:
             buffer = self._grad_buffer
             if buffer is None or buffer.shape != dout.shape or buffer.dtype != dout.dtype:
                 buffer = self._grad_buffer = np.empty_like(dout)
-        return F.relu_backward(dout, self._cache, out=buffer)
+        return F.relu_backward(dout, cache, out=buffer)
 
 
 class LeakyReLU(Layer):
@@ -51,12 +50,11 @@ class LeakyReLU(Layer):
         super().__init__(name)
         self.alpha = check_real(alpha, "alpha", 0.0, 1.0, inclusive_max=False)
 
-    def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
-        out, self._cache = F.leaky_relu(x, self.alpha)
-        return out
+    def _forward(self, x: np.ndarray, training: bool) -> tuple[np.ndarray, Any]:
+        return F.leaky_relu(x, self.alpha)
 
-    def _backward(self, dout: np.ndarray) -> np.ndarray:
-        return F.leaky_relu_backward(dout, self._cache)
+    def _backward(self, dout: np.ndarray, cache: Any) -> np.ndarray:
+        return F.leaky_relu_backward(dout, cache)
 
     def _config(self) -> dict[str, Any]:
         return {"alpha": self.alpha}
@@ -67,12 +65,11 @@ class Sigmoid(Layer):
 
     kind = "sigmoid"
 
-    def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
-        out, self._cache = F.sigmoid(x)
-        return out
+    def _forward(self, x: np.ndarray, training: bool) -> tuple[np.ndarray, Any]:
+        return F.sigmoid(x)
 
-    def _backward(self, dout: np.ndarray) -> np.ndarray:
-        return F.sigmoid_backward(dout, self._cache)
+    def _backward(self, dout: np.ndarray, cache: Any) -> np.ndarray:
+        return F.sigmoid_backward(dout, cache)
 
 
 class Tanh(Layer):
@@ -80,12 +77,11 @@ class Tanh(Layer):
 
     kind = "tanh"
 
-    def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
-        out, self._cache = F.tanh(x)
-        return out
+    def _forward(self, x: np.ndarray, training: bool) -> tuple[np.ndarray, Any]:
+        return F.tanh(x)
 
-    def _backward(self, dout: np.ndarray) -> np.ndarray:
-        return F.tanh_backward(dout, self._cache)
+    def _backward(self, dout: np.ndarray, cache: Any) -> np.ndarray:
+        return F.tanh_backward(dout, cache)
 
 
 class Softmax(Layer):
@@ -107,12 +103,11 @@ class Softmax(Layer):
             raise ValueError(f"Softmax axis must name a non-batch axis of a {ndim}-D input, got {self.axis}")
         return tuple(input_shape)
 
-    def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
-        out, self._cache = F.softmax(x, axis=self.axis)
-        return out
+    def _forward(self, x: np.ndarray, training: bool) -> tuple[np.ndarray, Any]:
+        return F.softmax(x, axis=self.axis)
 
-    def _backward(self, dout: np.ndarray) -> np.ndarray:
-        return F.softmax_backward(dout, self._cache)
+    def _backward(self, dout: np.ndarray, cache: Any) -> np.ndarray:
+        return F.softmax_backward(dout, cache)
 
     def _config(self) -> dict[str, Any]:
         return {"axis": self.axis}
@@ -139,3 +134,30 @@ def get_activation(activation: str | None) -> Layer | None:
         allowed = ", ".join(repr(k) for k in ("linear", *ACTIVATIONS))
         raise ValueError(f"activation must be None or one of {allowed}; got {activation!r}")
     return ACTIVATIONS[activation]()
+
+
+class Activation(Layer):
+    """Keras' ``Activation(name)``: the activation layer named by ``activation`` ("relu", "tanh", ...)."""
+
+    kind = "activation"
+
+    def __init__(self, activation: str, name: str | None = None) -> None:
+        super().__init__(name)
+        inner = get_activation(activation)
+        if inner is None:
+            raise ValueError(f"activation must be one of {', '.join(repr(k) for k in ACTIVATIONS)}; "
+                             f"got {activation!r}")
+        self.activation_name = activation
+        self.inner = inner
+
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        return self.inner.compute_output_shape(input_shape)
+
+    def _forward(self, x: np.ndarray, training: bool) -> tuple[np.ndarray, Any]:
+        return self.inner._forward(x, training)
+
+    def _backward(self, dout: np.ndarray, cache: Any) -> np.ndarray:
+        return self.inner._backward(dout, cache)
+
+    def _config(self) -> dict[str, Any]:
+        return {"activation": self.activation_name}

@@ -1,4 +1,4 @@
-"""The Layer base class: state (parameters, caches) around stateless functional kernels."""
+"""The Layer base class: parameters around stateless functional kernels (Module protocol)."""
 
 from __future__ import annotations
 
@@ -7,27 +7,15 @@ from typing import Any
 import numpy as np
 
 from ..._validation import check_choice, check_float_dtype
+from ..module import Module
 from ..parameter import Parameter
+from ..shapes import as_shape
+from ..symbolic import call_symbolic, is_symbolic
 
 __all__ = ["Layer", "as_shape", "DATA_FORMATS"]
 
 DATA_FORMATS = ("channels_last", "channels_first")
 _KERNEL_FORMATS = {"channels_last": "NHWC", "channels_first": "NCHW"}
-
-
-def as_shape(shape: Any, name: str = "input_shape") -> tuple[int, ...]:
-    """Validate a shape without the batch axis: a non-empty tuple of positive ints."""
-    if isinstance(shape, int | np.integer) and not isinstance(shape, bool):
-        shape = (shape,)
-    if not isinstance(shape, tuple | list) or len(shape) == 0:
-        raise TypeError(f"{name} must be a non-empty tuple of positive ints (batch axis excluded), "
-                        f"got {shape!r}")
-    out = []
-    for dim in shape:
-        if isinstance(dim, bool) or not isinstance(dim, int | np.integer) or dim < 1:
-            raise ValueError(f"{name} must hold positive ints (batch axis excluded), got {tuple(shape)!r}")
-        out.append(int(dim))
-    return tuple(out)
 
 
 def check_data_format_name(data_format: Any) -> str:
@@ -40,58 +28,63 @@ def kernel_data_format(data_format: str) -> str:
     return _KERNEL_FORMATS[data_format]
 
 
-class Layer:
+class Layer(Module):
     """Base class of every layer.
 
-    A layer holds state only: its :class:`~deepstep.nn.Parameter` objects and the cache
-    of its last forward pass. The maths lives in :mod:`deepstep.nn.functional`.
+    A layer holds its :class:`~deepstep.nn.Parameter` objects and no per-call state: the
+    maths lives in :mod:`deepstep.nn.functional` and each call's cache is returned to the caller.
 
-    Life cycle: ``build(input_shape)`` creates the parameters from the input shape
-    (batch axis excluded); ``forward(x, training)`` computes the output and keeps one
-    cache; ``backward(dout)`` consumes that cache, accumulates parameter gradients into
-    ``param.grad`` and returns the gradient with respect to the input.
+    Life cycle: ``build(input_shape)`` creates the parameters from the input shape (batch
+    axis excluded); ``forward(x, training) -> (out, cache)``; ``backward(dout, cache) -> dx``
+    adds the parameter gradients into ``param.grad`` and returns the gradient with respect to
+    the input. ``layer(x)`` on an array is ``forward(x)[0]`` (inference); on a symbolic tensor
+    (:func:`deepstep.nn.Input`) it records a node of a functional model.
 
-    Subclasses implement ``_build``, ``_forward``, ``_backward``,
-    ``compute_output_shape`` and ``_config`` (their constructor arguments).
+    Subclasses implement ``_build``, ``_forward(x, training) -> (out, cache)``,
+    ``_backward(dout, cache)``, ``compute_output_shape`` and ``_config`` (their constructor
+    arguments). A custom layer may hold other layers as attributes (e.g. ``self.conv_a =
+    Conv2D(...)``), build them in ``_build`` and call their ``forward``/``backward`` from its own;
+    their parameters are then named ``"conv_a/kernel"`` and so on.
 
     Parameters
     ----------
     name : str, optional
-        Unique within a model; :class:`~deepstep.nn.Sequential` assigns ``"<kind>_<k>"``
-        (e.g. ``"conv2d_1"``) when omitted.
+        Unique within a model; models assign ``"<kind>_<k>"`` (e.g. ``"conv2d_1"``) when omitted.
     """
 
     #: prefix of automatic names, e.g. "conv2d"
     kind = "layer"
+    #: merge layers (Add, Concatenate, ...) take a list of inputs
+    takes_list = False
 
     def __init__(self, name: str | None = None) -> None:
-        if name is not None and (not isinstance(name, str) or not name or "/" in name):
-            raise ValueError(f"name must be a non-empty string without '/', got {name!r}")
+        if name is not None and (not isinstance(name, str) or not name or "/" in name or ":" in name):
+            raise ValueError(f"name must be a non-empty string without '/' or ':', got {name!r}")
         self.name = name
         self.built = False
-        self.input_shape: tuple[int, ...] | None = None
+        self.input_shape: Any = None
         self.output_shape: tuple[int, ...] | None = None
         self.dtype = np.dtype(np.float32)
         self._params: list[Parameter] = []
-        self._cache: Any = None
-        self._has_cache = False
-        self._out_shape_seen: tuple[int, ...] | None = None
 
     # ------------------------------------------------------------------ building
+    def _check_input_shape(self, input_shape: Any) -> Any:
+        return as_shape(input_shape)
+
     def build(self, input_shape: Any, rng: np.random.Generator | None = None,
               dtype: Any = None) -> None:
         """Create the parameters for inputs of shape ``(batch, *input_shape)``.
 
         Parameters
         ----------
-        input_shape : tuple of int
+        input_shape : tuple of int (a list of them for merge layers)
             The input shape without the batch axis, e.g. ``(64, 64, 3)``.
         rng : numpy.random.Generator, optional
             Source of the random initial weights (the model passes its seeded generator).
         dtype : "float32" or "float64", optional
             The parameters' dtype (default: the layer's, float32).
         """
-        shape = as_shape(input_shape)
+        shape = self._check_input_shape(input_shape)
         if self.name is None:
             self.name = self.kind
         if dtype is not None:
@@ -102,83 +95,89 @@ class Layer:
         self._params = []
         self._build(shape, rng)
         self.input_shape = shape
-        self.output_shape = out_shape
+        self.output_shape = tuple(out_shape)
         self.built = True
-        self._has_cache = False
-        self._cache = None
 
-    def _build(self, input_shape: tuple[int, ...], rng: np.random.Generator) -> None:
+    def _build(self, input_shape: Any, rng: np.random.Generator) -> None:
         """Create parameters (subclasses with weights override)."""
 
     def add_parameter(self, value: np.ndarray, name: str, trainable: bool = True) -> Parameter:
-        """Register a parameter created in ``_build`` (its order fixes the save and optimizer order)."""
+        """Register a parameter created in ``_build`` (its order fixes the save and optimizer order).
+
+        Raises ValueError if the layer already has a parameter called ``name``.
+        """
+        if not isinstance(name, str) or not name or "/" in name:
+            raise ValueError(f"parameter name must be a non-empty string without '/', got {name!r}")
+        if any(p.name == name for p in self._params):
+            raise ValueError(f"layer {self.name!r} ({type(self).__name__}) already has a parameter named "
+                             f"{name!r}; parameter names must be unique within a layer")
         param = Parameter(np.ascontiguousarray(value, dtype=self.dtype), name, trainable)
         self._params.append(param)
         return param
 
-    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+    def compute_output_shape(self, input_shape: Any) -> tuple[int, ...]:
         """Output shape (batch axis excluded) for ``input_shape``; raises if the input does not fit."""
         return tuple(input_shape)
 
+    def own_parameters(self) -> list[Parameter]:
+        return list(self._params)
+
     # ------------------------------------------------------------------ passes
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        """Output of the layer for ``x`` of shape ``(batch, *input_shape)``.
+    def __call__(self, x: Any, training: bool = False) -> Any:
+        """``forward(x, training)[0]`` for arrays; a symbolic output for symbolic tensors."""
+        if is_symbolic(x):
+            return call_symbolic(self, x)
+        return self.forward(x, training)[0]
+
+    def _label(self) -> str:
+        return f"layer {self.name!r} ({type(self).__name__})"
+
+    def _check_array(self, x: Any, shape: tuple[int, ...] | None, what: str = "input") -> None:
+        if not isinstance(x, np.ndarray):
+            raise TypeError(f"{self._label()}: {what} must be a numpy.ndarray, got {type(x).__name__}")
+        if x.dtype != self.dtype:
+            raise TypeError(f"{self._label()} expects {self.dtype} {what}, got {x.dtype}")
+        if shape is not None and (x.ndim != len(shape) + 1 or x.shape[1:] != shape):
+            raise ValueError(f"{self._label()} expects {what} of shape (batch, {', '.join(map(str, shape))}), "
+                             f"got {x.shape}")
+
+    def _prepare(self, x: Any) -> Any:
+        """Build from the first input if needed and check its dtype and shape."""
+        if not isinstance(x, np.ndarray):
+            raise TypeError(f"{self._label()}: input must be a numpy.ndarray, got {type(x).__name__}")
+        if not self.built:
+            if x.ndim < 2:
+                raise ValueError(f"{self._label()}: input must have a batch axis, got shape {x.shape}")
+            self.build(x.shape[1:], dtype=x.dtype if x.dtype in (np.float32, np.float64) else None)
+        self._check_array(x, self.input_shape)
+        return x
+
+    def forward(self, x: Any, training: bool = False) -> tuple[Any, Any]:
+        """``(output, cache)`` for ``x`` of shape ``(batch, *input_shape)``.
 
         An unbuilt layer builds itself from ``x.shape[1:]`` and ``x.dtype``.
         """
-        if not isinstance(x, np.ndarray):
-            raise TypeError(f"layer {self.name!r}: input must be a numpy.ndarray, got {type(x).__name__}")
-        if not self.built:
-            if x.ndim < 2:
-                raise ValueError(f"layer {self.name!r}: input must have a batch axis, got shape {x.shape}")
-            self.build(x.shape[1:], dtype=x.dtype if x.dtype in (np.float32, np.float64) else None)
-        if x.dtype != self.dtype:
-            raise TypeError(f"layer {self.name!r} ({type(self).__name__}) expects {self.dtype} input, "
-                            f"got {x.dtype}")
-        if x.ndim != len(self.input_shape) + 1 or x.shape[1:] != self.input_shape:
-            raise ValueError(
-                f"layer {self.name!r} ({type(self).__name__}) expects input of shape "
-                f"(batch, {', '.join(map(str, self.input_shape))}), got {x.shape}"
-            )
-        out = self._forward(x, bool(training))
-        self._has_cache = True
-        self._out_shape_seen = out.shape
-        return out
+        x = self._prepare(x)
+        out, cache = self._forward(x, bool(training))
+        return out, (out.shape, cache)
 
-    def backward(self, dout: np.ndarray) -> np.ndarray | None:
-        """Gradient with respect to the last forward's input; accumulates parameter gradients."""
-        if not self._has_cache:
-            raise RuntimeError(f"layer {self.name!r}: backward called before forward")
-        if not isinstance(dout, np.ndarray) or dout.shape != self._out_shape_seen:
+    def backward(self, dout: np.ndarray, cache: Any) -> Any:
+        """Gradient with respect to the input of the forward call that returned ``cache``;
+        adds the parameter gradients into ``param.grad``."""
+        if not isinstance(cache, tuple) or len(cache) != 2 or not isinstance(cache[0], tuple):
+            raise TypeError(f"{self._label()}: cache must be the second value returned by its forward, "
+                            f"got {type(cache).__name__}")
+        out_shape, inner = cache
+        if not isinstance(dout, np.ndarray) or dout.shape != out_shape:
             got = dout.shape if isinstance(dout, np.ndarray) else type(dout).__name__
-            raise ValueError(f"layer {self.name!r}: dout must have the forward output's shape "
-                             f"{self._out_shape_seen}, got {got}")
-        dx = self._backward(dout)
-        self._has_cache = False
-        self._cache = None
-        return dx
+            raise ValueError(f"{self._label()}: dout must have the forward output's shape {out_shape}, got {got}")
+        return self._backward(dout, inner)
 
-    def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
+    def _forward(self, x: Any, training: bool) -> tuple[Any, Any]:
         raise NotImplementedError
 
-    def _backward(self, dout: np.ndarray) -> np.ndarray | None:
+    def _backward(self, dout: np.ndarray, cache: Any) -> Any:
         raise NotImplementedError
-
-    # ------------------------------------------------------------------ parameters
-    def parameters(self) -> list[Parameter]:
-        """Every parameter, trainable and not, in a fixed order."""
-        return list(self._params)
-
-    def trainable_parameters(self) -> list[Parameter]:
-        return [p for p in self._params if p.trainable]
-
-    def zero_grad(self) -> None:
-        for param in self._params:
-            param.zero_grad()
-
-    def count_params(self) -> int:
-        """Number of scalars in all parameters (trainable and not)."""
-        return sum(p.size for p in self._params)
 
     # ------------------------------------------------------------------ config
     def _config(self) -> dict[str, Any]:

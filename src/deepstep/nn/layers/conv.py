@@ -107,15 +107,16 @@ class Conv2D(KernelLayer):
             return self.kernel.value
         return self.kernel.value.transpose(3, 2, 0, 1)
 
-    def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
-        out, self._cache = F.conv2d(
+    def _forward(self, x: np.ndarray, training: bool) -> tuple[np.ndarray, Any]:
+        out, cache = F.conv2d(
             x, self._weights_for_kernel(), self._bias_value, stride=self.strides, padding=self.padding,
             data_format=kernel_data_format(self.data_format), need_dx=self.input_grad,
             dilation=self.dilation_rate)
-        return self._activate(out, training)
+        return self._activate(out, cache, training)
 
-    def _backward(self, dout: np.ndarray) -> np.ndarray | None:
-        dx, dw, db = F.conv2d_backward(self._deactivate(dout), self._cache)
+    def _backward(self, dout: np.ndarray, cache: Any) -> np.ndarray | None:
+        dout, cache = self._deactivate(dout, cache)
+        dx, dw, db = F.conv2d_backward(dout, cache)
         if self.data_format == "channels_first":
             dw = dw.transpose(2, 3, 1, 0)
         self._accumulate(dw, db)

@@ -23,12 +23,11 @@ class Flatten(Layer):
     def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         return (int(np.prod(input_shape)),)
 
-    def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
-        self._cache = x.shape
-        return x.reshape(x.shape[0], -1)
+    def _forward(self, x: np.ndarray, training: bool) -> tuple[np.ndarray, tuple[int, ...]]:
+        return x.reshape(x.shape[0], -1), x.shape
 
-    def _backward(self, dout: np.ndarray) -> np.ndarray:
-        return dout.reshape(self._cache)
+    def _backward(self, dout: np.ndarray, cache: tuple[int, ...]) -> np.ndarray:
+        return dout.reshape(cache)
 
 
 class Dense(KernelLayer):
@@ -64,12 +63,13 @@ class Dense(KernelLayer):
         din = input_shape[0]
         self._build_weights((din, self.units), self.units, din, self.units, (self.units,), rng)
 
-    def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
-        out, self._cache = F.dense(x, self.kernel.value, self._bias_value, need_dx=self.input_grad)
-        return self._activate(out, training)
+    def _forward(self, x: np.ndarray, training: bool) -> tuple[np.ndarray, Any]:
+        out, cache = F.dense(x, self.kernel.value, self._bias_value, need_dx=self.input_grad)
+        return self._activate(out, cache, training)
 
-    def _backward(self, dout: np.ndarray) -> np.ndarray | None:
-        dx, dw, db = F.dense_backward(self._deactivate(dout), self._cache)
+    def _backward(self, dout: np.ndarray, cache: Any) -> np.ndarray | None:
+        dout, cache = self._deactivate(dout, cache)
+        dx, dw, db = F.dense_backward(dout, cache)
         self._accumulate(dw, db)
         return dx
 
@@ -97,19 +97,17 @@ class Dropout(Layer):
         self.rate = check_real(rate, "rate", 0.0, 1.0, inclusive_max=False)
         self.rng: np.random.Generator | None = None
 
-    def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
+    def _forward(self, x: np.ndarray, training: bool) -> tuple[np.ndarray, Any]:
         if not training or self.rate == 0.0:
-            self._cache = None
-            return x
+            return x, None
         if self.rng is None:
             self.rng = np.random.default_rng()
-        out, self._cache = dropout(x, self.rate, self.rng)
-        return out
+        return dropout(x, self.rate, self.rng)
 
-    def _backward(self, dout: np.ndarray) -> np.ndarray:
-        if self._cache is None:
+    def _backward(self, dout: np.ndarray, cache: Any) -> np.ndarray:
+        if cache is None:
             return dout
-        return dropout_backward(dout, self._cache)
+        return dropout_backward(dout, cache)
 
     def _config(self) -> dict[str, Any]:
         return {"rate": self.rate}

@@ -67,23 +67,22 @@ class BatchNormalization(Layer):
         self.moving_mean = self.add_parameter(np.zeros(c), "moving_mean", trainable=False)
         self.moving_variance = self.add_parameter(np.ones(c), "moving_variance", trainable=False)
 
-    def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
+    def _forward(self, x: np.ndarray, training: bool) -> tuple[np.ndarray, Any]:
         if not training:
-            out, self._cache = batch_norm(x, self.gamma.value, self.beta.value, self.axis, self.epsilon,
-                                          self.moving_mean.value, self.moving_variance.value)
-            return out
-        out, self._cache = batch_norm(x, self.gamma.value, self.beta.value, self.axis, self.epsilon)
-        m = self._cache["count"]
-        unbiased = self._cache["batch_var"] * (m / (m - 1) if m > 1 else 1.0)
+            return batch_norm(x, self.gamma.value, self.beta.value, self.axis, self.epsilon,
+                              self.moving_mean.value, self.moving_variance.value)
+        out, cache = batch_norm(x, self.gamma.value, self.beta.value, self.axis, self.epsilon)
+        m = cache["count"]
+        unbiased = cache["batch_var"] * (m / (m - 1) if m > 1 else 1.0)
         mom = self.dtype.type(self.momentum)
         self.moving_mean.value *= mom
-        self.moving_mean.value += (1 - mom) * self._cache["batch_mean"]
+        self.moving_mean.value += (1 - mom) * cache["batch_mean"]
         self.moving_variance.value *= mom
         self.moving_variance.value += (1 - mom) * unbiased.astype(self.dtype)
-        return out
+        return out, cache
 
-    def _backward(self, dout: np.ndarray) -> np.ndarray:
-        dx, dgamma, dbeta = batch_norm_backward(dout, self._cache)
+    def _backward(self, dout: np.ndarray, cache: Any) -> np.ndarray:
+        dx, dgamma, dbeta = batch_norm_backward(dout, cache)
         self.gamma.grad += dgamma
         self.beta.grad += dbeta
         return dx

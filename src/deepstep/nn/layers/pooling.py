@@ -42,13 +42,12 @@ class _Pooling2D(Layer):
             return (oh, ow, shape[2])
         return (shape[0], oh, ow)
 
-    def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
-        out, self._cache = F.pool2d(x, self.pool_size, stride=self.strides, padding=self.padding,
-                                    mode=self.mode, data_format=kernel_data_format(self.data_format))
-        return out
+    def _forward(self, x: np.ndarray, training: bool) -> tuple[np.ndarray, Any]:
+        return F.pool2d(x, self.pool_size, stride=self.strides, padding=self.padding, mode=self.mode,
+                        data_format=kernel_data_format(self.data_format))
 
-    def _backward(self, dout: np.ndarray) -> np.ndarray:
-        return F.pool2d_backward(dout, self._cache)
+    def _backward(self, dout: np.ndarray, cache: Any) -> np.ndarray:
+        return F.pool2d_backward(dout, cache)
 
     def _config(self) -> dict[str, Any]:
         return {"pool_size": list(self.pool_size), "strides": list(self.strides), "padding": self.padding,

@@ -56,11 +56,23 @@ class KernelLayer(Layer):
     def _bias_value(self) -> np.ndarray | None:
         return self.bias.value if self.use_bias else None
 
-    def _activate(self, out: np.ndarray, training: bool) -> np.ndarray:
-        return out if self.activation is None else self.activation.forward(out, training)
+    def _activate(self, out: np.ndarray, cache: Any, training: bool) -> tuple[np.ndarray, Any]:
+        """Apply the fused activation: returns ``(output, (op cache, activation cache))``.
 
-    def _deactivate(self, dout: np.ndarray) -> np.ndarray:
-        return dout if self.activation is None else self.activation.backward(dout)
+        A fused ReLU overwrites ``out`` in place: ``out`` is this call's fresh result of the
+        op, read by nobody else, so this is safe wherever the layer sits in a graph.
+        """
+        if self.activation is None:
+            return out, (cache, None)
+        act_out, act_cache = self.activation._forward(out, training)
+        return act_out, (cache, act_cache)
+
+    def _deactivate(self, dout: np.ndarray, cache: Any) -> tuple[np.ndarray, Any]:
+        """Undo :meth:`_activate`: ``(gradient w.r.t. the op's output, op cache)``."""
+        op_cache, act_cache = cache
+        if self.activation is None:
+            return dout, op_cache
+        return self.activation._backward(dout, act_cache), op_cache
 
     def _accumulate(self, dw: np.ndarray, db: np.ndarray | None) -> None:
         self.kernel.grad += dw
