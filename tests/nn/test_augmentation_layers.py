@@ -23,13 +23,14 @@ LAYERS = [
 def test_training_applies_the_seeded_transform_and_inference_is_the_identity(make, transform, rng):
     x = rng.uniform(0, 1, (8, 6, 5, 2)).astype(np.float32)
     layer = make(4)
-    assert layer.forward(x, training=False) is x
-    np.testing.assert_array_equal(layer.backward(np.ones_like(x)), np.ones_like(x))
-    got = layer.forward(x, training=True)
+    same, cache = layer.forward(x, training=False)
+    assert same is x
+    np.testing.assert_array_equal(layer.backward(np.ones_like(x), cache), np.ones_like(x))
+    got, cache = layer.forward(x, training=True)
     np.testing.assert_array_equal(got, transform(x, np.random.default_rng(4)))
     assert got.dtype == np.float32 and not np.array_equal(got, x)
     with pytest.raises(RuntimeError, match="before the first layer with weights"):
-        layer.backward(np.ones_like(x))
+        layer.backward(np.ones_like(x), cache)
     clone = type(layer).from_config(layer.get_config())
     assert clone.get_config() == layer.get_config()
 

@@ -202,13 +202,13 @@ def test_conv2d_layer_dilation_rate_matches_the_kernel(data_format, rng):
     shape = (9, 10, 2) if data_format == "channels_last" else (2, 9, 10)
     layer.build(shape, rng)
     x = rng.standard_normal((2, *shape)).astype(np.float32)
-    out = layer.forward(x, training=True)
+    out, cache = layer.forward(x, training=True)
     assert out.shape[1:] == layer.compute_output_shape(shape)
     w = layer.kernel.value if data_format == "channels_last" else layer.kernel.value.transpose(3, 2, 0, 1)
     fmt = "NHWC" if data_format == "channels_last" else "NCHW"
     want, _ = conv2d(x, w, layer.bias.value, 1, "same", fmt, dilation=(2, 3))
     np.testing.assert_allclose(out, want, rtol=1e-6, atol=1e-6)
-    dx = layer.backward(np.ones_like(out))
+    dx = layer.backward(np.ones_like(out), cache)
     assert dx.shape == x.shape
 
 

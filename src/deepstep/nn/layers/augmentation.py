@@ -41,17 +41,16 @@ class _AugmentationLayer(Layer):
         self._kwargs = kwargs
         self.rng: np.random.Generator | None = None
 
-    def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
+    def _forward(self, x: np.ndarray, training: bool) -> tuple[np.ndarray, Any]:
+        """The identity (cache None) at inference; the seeded transform (cache True) in training."""
         if not training:
-            self._cache = None
-            return x
+            return x, None
         if self.rng is None:
             self.rng = np.random.default_rng(self.seed)
-        self._cache = True
-        return self.transform(x, self.rng)
+        return self.transform(x, self.rng), True
 
-    def _backward(self, dout: np.ndarray) -> np.ndarray:
-        if self._cache is None:
+    def _backward(self, dout: np.ndarray, cache: Any) -> np.ndarray:
+        if cache is None:
             return dout
         raise RuntimeError(f"layer {self.name!r} ({type(self).__name__}) has no gradient in training: put "
                            "augmentation layers before the first layer with weights, where the backward "
