@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import deepstep
+from cli_helpers import cli_env
 from deepstep.distributed import (
     DistributedError,
     DistributedTrainer,
@@ -24,8 +25,6 @@ from deepstep.distributed import (
     launched_by_mpi,
     shard,
 )
-
-from cli_helpers import cli_env
 
 JOB = Path(__file__).with_name("mpi_job.py")
 sys.path.insert(0, str(JOB.parent))

@@ -106,7 +106,8 @@ class DistributedTrainer(Trainer):
             self._buffer = np.empty(size, dtype=dtype)
         return self._buffer
 
-    def train_step(self, xb: np.ndarray, tb: np.ndarray, named: list[tuple[str, Any]]) -> tuple[float, np.ndarray]:
+    def train_step(self, xb: np.ndarray, tb: np.ndarray,
+                   named: list[tuple[str, Any]]) -> tuple[float, np.ndarray]:
         """Forward and backward on this rank's shard, one fused Allreduce, the same step everywhere.
 
         Returns this rank's shard loss (the epoch totals are reduced by :meth:`reduce_totals`).
