@@ -129,6 +129,11 @@ class Trainer:
         """Called after backward and weight decay, before the NaN check and the optimizer step,
         with ``(path, Parameter)`` pairs: e.g. average ``param.grad`` over processes. Default: nothing."""
 
+    def reduce_totals(self, totals: np.ndarray) -> np.ndarray:
+        """The epoch's running totals ``[sum of loss x batch size, correct, samples]`` (float64) of this
+        process, before the epoch's logs are computed: e.g. sum them over processes. Default: as is."""
+        return totals
+
     # ------------------------------------------------------------------ one step
     def _require_compiled(self, what: str) -> None:
         if not getattr(self.model, "compiled", False):
@@ -379,9 +384,10 @@ class Trainer:
                     correct += batch_correct
                     batch_logs["accuracy"] = batch_correct / size
                 cbs.on_batch_end(step, batch_logs)
-            logs: dict[str, float] = {"loss": total_loss / seen}
+            total_loss, correct, seen = self.reduce_totals(np.array([total_loss, correct, seen], dtype=np.float64))
+            logs: dict[str, float] = {"loss": float(total_loss / seen)}
             if model.metrics:
-                logs["accuracy"] = correct / seen
+                logs["accuracy"] = float(correct / seen)
             if xv is not None:
                 val = self.loss_and_metrics(xv, tv, max(batch_size, 256))
                 logs.update({f"val_{k}": v for k, v in val.items()})

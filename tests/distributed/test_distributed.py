@@ -1,0 +1,149 @@
+"""Data-parallel training: sharding, the fused reduction, and real 2-rank MPI jobs.
+
+The MPI tests start ``mpiexec -n 2`` (MPICH from the ``[mpi]`` extra, part of the test
+install) on the small job in ``mpi_job.py`` and compare with the same job in one process.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import deepstep
+from cli_helpers import cli_env
+from deepstep.distributed import (
+    DistributedError,
+    DistributedTrainer,
+    LocalCommunicator,
+    get_communicator,
+    launched_by_mpi,
+    shard,
+)
+
+JOB = Path(__file__).with_name("mpi_job.py")
+sys.path.insert(0, str(JOB.parent))
+import mpi_job  # noqa: E402
+
+
+def mpiexec() -> str:
+    """The mpiexec beside the test interpreter (the [mpi] extra's MPICH), else the one on PATH."""
+    local = Path(sys.executable).with_name("mpiexec")
+    found = str(local) if local.exists() else shutil.which("mpiexec")
+    if found is None:
+        pytest.fail("mpiexec not found: the [test] extra installs mpich (pip install -e '.[test]')")
+    return found
+
+
+def run_job(mode: str, out: Path, ranks: int = 2, timeout: float = 120) -> subprocess.CompletedProcess:
+    env = cli_env()
+    env["OMP_NUM_THREADS"] = env["OPENBLAS_NUM_THREADS"] = "1"
+    return subprocess.run([mpiexec(), "-n", str(ranks), sys.executable, str(JOB), mode, str(out)],
+                          env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def single_process(bn: bool = False) -> tuple[dict[str, np.ndarray], dict[str, list[float]]]:
+    """The same job as mpi_job.py in this process, with the plain Trainer."""
+    x, y = mpi_job.data()
+    net = mpi_job.model(bn)
+    net.compile(optimizer=deepstep.optim.Adam(learning_rate=0.01), loss="sparse_categorical_crossentropy")
+    history = net.fit(x, y, epochs=4, batch_size=10, validation_split=0.2, seed=5, verbose=0)
+    return net.get_weight_dict(), history.history
+
+
+def test_shard_splits_a_batch_into_contiguous_near_equal_parts() -> None:
+    batch = np.arange(10, 17)
+    parts = [shard(batch, r, 3) for r in range(3)]
+    assert [list(p) for p in parts] == [[10, 11], [12, 13], [14, 15, 16]]
+    assert list(np.concatenate(parts)) == list(batch)
+    assert [shard(np.arange(1), r, 2).size for r in range(2)] == [0, 1]
+
+
+def test_launcher_detection_reads_the_environment_only() -> None:
+    assert launched_by_mpi({}) == 0
+    assert launched_by_mpi({"PMI_SIZE": "4"}) == 4
+    assert launched_by_mpi({"OMPI_COMM_WORLD_SIZE": "2"}) == 2
+    assert isinstance(get_communicator(False), LocalCommunicator)
+
+
+def test_one_rank_trains_exactly_like_the_plain_trainer() -> None:
+    x, y = mpi_job.data()
+    reference, ref_history = single_process(bn=True)
+    net = mpi_job.model(bn=True)
+    net.compile(optimizer=deepstep.optim.Adam(learning_rate=0.01), loss="sparse_categorical_crossentropy")
+    net.trainer = DistributedTrainer(net, LocalCommunicator())
+    history = net.fit(x, y, epochs=4, batch_size=10, validation_split=0.2, seed=5, verbose=0)
+    for name, value in net.get_weight_dict().items():
+        np.testing.assert_array_equal(value, reference[name], err_msg=name)
+    assert history.history == ref_history
+
+
+def test_two_ranks_match_one_process_with_the_same_global_batch(tmp_path: Path) -> None:
+    out = tmp_path / "w.npz"
+    done = run_job("train", out)
+    assert done.returncode == 0, done.stderr
+    reference, ref_history = single_process()
+    with np.load(out) as got:
+        assert bool(got["identical"]), "the replicas' weights differ between ranks"
+        for name, value in reference.items():
+            np.testing.assert_allclose(got[f"w/{name}"], value, rtol=1e-10, atol=1e-12, err_msg=name)
+        np.testing.assert_allclose(got["loss"], ref_history["loss"], rtol=1e-10)
+        np.testing.assert_allclose(got["val_loss"], ref_history["val_loss"], rtol=1e-10)
+
+
+def test_two_rank_runs_are_bit_identical_and_batchnorm_replicas_agree(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.npz", tmp_path / "b.npz"
+    for out in (first, second):
+        done = run_job("bn", out)
+        assert done.returncode == 0, done.stderr
+    with np.load(first) as a, np.load(second) as b:
+        assert bool(a["identical"]), "BatchNormalization's moving statistics differ between ranks"
+        assert sorted(a.files) == sorted(b.files)
+        for key in a.files:
+            np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+
+
+def test_mismatched_data_stops_every_rank_with_a_clear_error(tmp_path: Path) -> None:
+    done = run_job("mismatch", tmp_path / "w.npz")
+    assert done.returncode != 0
+    assert "the ranks disagree on the data x" in done.stderr + done.stdout
+    assert not (tmp_path / "w.npz").exists()
+
+
+def test_a_nan_on_the_ranks_stops_them_all_at_the_same_step(tmp_path: Path) -> None:
+    done = run_job("nan", tmp_path / "w.npz")
+    assert done.returncode == 3, done.stderr
+    lines = [line for line in done.stdout.splitlines() if "TrainingError" in line]
+    assert len(lines) == 2 and lines[0].split(":", 2)[2] == lines[1].split(":", 2)[2]
+
+
+def test_a_killed_rank_ends_the_job_and_the_checkpoint_stays_loadable(tmp_path: Path) -> None:
+    out = tmp_path / "ckpt.npz"
+    done = run_job("kill", out, timeout=60)
+    assert done.returncode != 0
+    model = deepstep.load(out)
+    assert model.epoch in (1, 2)  # rank 0 may or may not have saved epoch 2 when rank 1 died
+
+
+def test_the_global_batch_must_cover_the_ranks() -> None:
+    class TwoRanks(LocalCommunicator):
+        size = 2
+
+    x, y = mpi_job.data()
+    net = mpi_job.model(bn=False)
+    net.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    net.trainer = DistributedTrainer(net, TwoRanks())
+    with pytest.raises(DistributedError, match="batch_size"):
+        net.fit(x, y, batch_size=1, verbose=0)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="mpiexec tests run on POSIX")
+def test_cli_info_reports_the_mpi_library() -> None:
+    from deepstep.distributed import mpi_library_version
+
+    assert "MPICH" in mpi_library_version() or "Open MPI" in mpi_library_version()
