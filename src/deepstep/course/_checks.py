@@ -107,7 +107,7 @@ def num_layers(parameters: Any, name: str = "parameters") -> int:
         raise TypeError(f"{name} must be a dict, got {type(parameters).__name__}")
     indices = sorted(int(m.group(1)) for key in parameters if isinstance(key, str)
                      and (m := _PARAMETER_KEY.match(key)))
-    if not indices or "W1" not in parameters:
+    if not indices:
         raise ValueError(f"{name} must hold 'W1', 'b1', ...; got keys {sorted(map(str, parameters))}")
     L = indices[-1]
     check_keys(parameters, name, [f"{p}{l}" for l in range(1, L + 1) for p in ("W", "b")])

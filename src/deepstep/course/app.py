@@ -25,7 +25,7 @@ import numpy as np
 from .._validation import check_int, check_real
 from ..data._optional import require
 from ..data.errors import DataFormatError
-from ._checks import as_labels, as_real_matrix
+from ._checks import as_labels, as_real_matrix, check_examples
 from .dnn import (
     L_model_forward,
     _L_model_backward,
@@ -133,6 +133,7 @@ def initialize_parameters_deep_app(layer_dims: Sequence[int]) -> dict[str, np.nd
 def _check_training_args(X: Any, Y: Any, learning_rate: Any, num_iterations: Any
                          ) -> tuple[np.ndarray, np.ndarray, float, int]:
     X = as_real_matrix(X, "X", "(n_x, m)")
+    check_examples(X, "X")
     Y = as_labels(Y, "Y", (1, X.shape[1]), X)
     learning_rate = check_real(learning_rate, "learning_rate", 0.0, inclusive_min=False)
     num_iterations = check_int(num_iterations, "num_iterations", 1)
