@@ -1,4 +1,4 @@
-"""The course staff's own test cases (C1W4A1, C1W4A2, C2W2), run against deepstep.course.
+"""The course staff's own test cases (C4W1A1, C1W4A1, C1W4A2, C2W2), run against deepstep.course.
 
 Each test builds the inputs from the staff test's recipe (seed, then the same ``np.random``
 draws in the same order) and compares with the outputs the notebooks publish in their
@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from deepstep.course import app, dnn, optim
+from deepstep.course import app, cnn, dnn, optim
 
 
 def assert_like(expected, actual, where="output"):
@@ -269,3 +269,43 @@ def test_other_updates_accept_shapes_that_do_not_chain(update):
     step = 0.5 if update == "gd" else 0.5 * (1 - 0.9)
     for key, p in parameters.items():
         np.testing.assert_array_equal(out[key], p - step * 1.0)
+
+
+# ----------------------------------------------------------------------------- C4W1A1
+def test_conv_single_step_returns_a_numpy_float64():
+    a_slice_prev, W, b = _seeded(3, (4, 4, 3), (4, 4, 3), (1, 1, 1))
+    assert type(cnn.conv_single_step(a_slice_prev, W, b)) is np.float64
+
+
+def test_conv_forward_output_shapes_for_pad_and_stride():
+    A_prev, W, b = _seeded(3, (2, 5, 7, 4), (3, 3, 4, 8), (1, 1, 1, 8))
+    assert cnn.conv_forward(A_prev, W, b, {"pad": 3, "stride": 1})[0].shape == (2, 9, 11, 8)
+    assert cnn.conv_forward(A_prev, W, b, {"pad": 0, "stride": 2})[0].shape == (2, 2, 3, 8)
+    W, b = np.random.randn(5, 5, 4, 8), np.random.randn(1, 1, 1, 8)  # noqa: NPY002 - the recipe's next draws
+    Z, cache = cnn.conv_forward(A_prev, W, b, {"pad": 6, "stride": 1})
+    assert Z.shape == (2, 13, 15, 8) and isinstance(cache, tuple) and len(cache) == 4
+
+
+def test_pool_forward_shapes_and_values_with_stride_1():
+    small, wide = _seeded(0, (2, 5, 7, 3), (4, 5, 7, 4))  # shapes only: any values
+    assert cnn.pool_forward(small, {"stride": 2, "f": 2}, mode="average")[0].shape == (2, 2, 3, 3)
+    assert cnn.pool_forward(wide, {"stride": 1, "f": 5})[0].shape == (4, 1, 3, 4)
+    (A_prev,) = _seeded(1, (2, 5, 5, 3))
+    A, cache = cnn.pool_forward(A_prev, {"stride": 1, "f": 2}, mode="max")
+    assert_like(np.array([[1.19891788, 0.74055645, 0.07734007], [0.31515939, 0.84616065, 0.07734007],
+                          [0.69803203, 0.84616065, 1.2245077], [0.69803203, 1.12141771, 1.2245077]]), A[1, 1])
+    assert_like(np.array([[0.16938243, 0.74055645, -0.9537006], [-0.26621851, 0.03261455, -1.37311732],
+                          [0.31515939, 0.84616065, -0.85951594], [0.35054598, -1.31228341, -0.03869551],
+                          [-1.61577235, 1.12141771, 0.40890054]]), cache[0][1, 2], "cache")
+    A, _ = cnn.pool_forward(A_prev, {"stride": 1, "f": 2}, mode="average")
+    assert_like(np.array([[0.11583785, 0.34545544, -0.6561907], [-0.2334108, 0.3364666, -0.69382351],
+                          [0.25497093, -0.21741362, -0.07342615], [-0.04092568, -0.01110394, 0.12495022]]),
+                A[1, 1])
+
+
+def test_create_mask_and_distribute_value():
+    mask = cnn.create_mask_from_window(np.array([[-1, 2, 3], [2, -3, 2], [1, 5, -2]]))
+    assert isinstance(mask, np.ndarray) and mask.shape == (3, 3) and np.argwhere(mask).tolist() == [[2, 1]]
+    for dz, shape in ((2, (2, 2)), (100, (10, 10))):
+        a = cnn.distribute_value(dz, shape)
+        assert isinstance(a, np.ndarray) and a.shape == shape and np.sum(a) == dz
