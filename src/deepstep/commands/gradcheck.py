@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
               f"{len(r.kinks):5d}  {r.rel_error:10.2e}  {verdict}")
     kinks = [(r, i) for r in results for i in r.kinks]
     if kinks:
-        where = ", ".join(f"{r.layer}/{r.parameter}[{np.unravel_index(i, r.shape)}]".replace("np.int64", "")
+        where = ", ".join(f"{r.layer}/{r.parameter}[{', '.join(str(int(v)) for v in np.unravel_index(i, r.shape))}]"
                           for r, i in kinks[:6])
         more = f" and {len(kinks) - 6} more" if len(kinks) > 6 else ""
         print(f"note: {len(kinks)} sampled entr{'y' if len(kinks) == 1 else 'ies'} within h of a kink of the "
