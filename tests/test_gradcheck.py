@@ -210,8 +210,9 @@ def test_a_kink_fails_the_plain_centred_check():
     _, dout = softmax_cross_entropy(model.forward(x, training=False), y)
     model.backward(dout)
     analytic = model.layers[0].bias.grad[0]
-    numeric = eval_numerical_gradient(
-        lambda _: softmax_cross_entropy(model.forward(x, training=False), y)[0], model.layers[0].bias.value)[0]
+    bias = model.layers[0].bias.value
+    numeric = eval_numerical_gradient(lambda _: softmax_cross_entropy(model.forward(x, training=False), y)[0],
+                                      bias)[0]
     assert abs(numeric - analytic) > 1e-3 * max(abs(numeric), 1e-12)
 
 

@@ -82,8 +82,10 @@ def run(args: argparse.Namespace) -> int:
               f"{len(r.kinks):5d}  {r.rel_error:10.2e}  {verdict}")
     kinks = [(r, i) for r in results for i in r.kinks]
     if kinks:
-        where = ", ".join(f"{r.layer}/{r.parameter}[{', '.join(str(int(v)) for v in np.unravel_index(i, r.shape))}]"
-                          for r, i in kinks[:6])
+        def entry(r: ParameterCheck, i: int) -> str:
+            return f"{r.layer}/{r.parameter}[{', '.join(str(int(v)) for v in np.unravel_index(i, r.shape))}]"
+
+        where = ", ".join(entry(r, i) for r, i in kinks[:6])
         more = f" and {len(kinks) - 6} more" if len(kinks) > 6 else ""
         print(f"note: {len(kinks)} sampled entr{'y' if len(kinks) == 1 else 'ies'} within h of a kink of the "
               f"loss (a ReLU at zero or a max-pool tie) left out: {where}{more}")
