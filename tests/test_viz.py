@@ -109,5 +109,6 @@ def test_plot_misclassified_shows_every_error_with_names(tmp_path, rng):
 
 def test_plot_feature_maps_with_the_input_and_a_long_title(tmp_path, rng):
     title = "Feature maps of conv2d_1 for held-out test image sign-digits/7/IMG_5678_a_long_file_name.jpg"
-    path = viz.plot_feature_maps(rng.random((8, 8, 4)), tmp_path / "m.png", title, image=rng.random((16, 16, 3)))
+    path = viz.plot_feature_maps(rng.random((8, 8, 4)), tmp_path / "m.png", title,
+                                 image=rng.random((16, 16, 3)))
     _assert_sane(path, min_side=150)
