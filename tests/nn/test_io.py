@@ -170,7 +170,8 @@ def rewrite(src, dst, **changes) -> None:
     ({"architecture": np.array("{not json")}, "entry 'architecture' is not valid JSON"),
     ({"architecture": np.array(json.dumps({"class_name": "Sequential", "config": {
         "layers": [{"class_name": "Conv9D", "config": {"name": "c9"}}], "input_shape": [3]}}))},
-     r"cannot rebuild the architecture: config\['layers'\]\[0\] \(layer 'c9'\): unknown layer class 'Conv9D'"),
+     r"cannot rebuild the architecture: config\['layers'\]\[0\] \(layer 'c9'\): unknown layer class "
+     r"'Conv9D'"),
     ({"optimizer__m__0": np.zeros(7, np.float32)}, r"optimizer state 'm/0' has shape \(7,\)"),
     ({"training_config": np.array(json.dumps({"optimizer": {"name": "adam"}, "loss": "hinge"}))},
      "cannot restore the training configuration"),

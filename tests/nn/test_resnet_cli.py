@@ -31,7 +31,8 @@ def test_train_info_gradcheck_visualize_a_resnet(signs_folder, tmp_path, capsys)
     from cli_helpers import run_main
 
     out = tmp_path / "run"
-    status, _, err = run_main(capsys, "train", "--model", "resnet_small", "--data", signs_folder, "--epochs", "2",
+    status, _, err = run_main(capsys, "train", "--model", "resnet_small", "--data", signs_folder,
+                              "--epochs", "2",
                               "--batch-size", "8", "--out", out, "--quiet")
     assert status == 0, err
     status, text, err = run_main(capsys, "info", out / "model.npz")
