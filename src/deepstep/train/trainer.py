@@ -390,7 +390,8 @@ class Trainer:
                     correct += batch_correct
                     batch_logs["accuracy"] = batch_correct / size
                 cbs.on_batch_end(step, batch_logs)
-            total_loss, correct, seen = self.reduce_totals(np.array([total_loss, correct, seen], dtype=np.float64))
+            totals = np.array([total_loss, correct, seen], dtype=np.float64)
+            total_loss, correct, seen = self.reduce_totals(totals)
             logs: dict[str, float] = {"loss": float(total_loss / seen)}
             if model.metrics:
                 logs["accuracy"] = float(correct / seen)
