@@ -104,14 +104,15 @@ class OnnxContext:
 
     # ------------------------------------------------------------------ tensors
     def define(self, name: str, onnx_name: str, shape: tuple[int, ...], perm: tuple[int, ...]) -> None:
-        """Record graph tensor ``name`` as ONNX tensor ``onnx_name`` of logical ``shape`` in layout ``perm``."""
+        """Record graph tensor ``name``: ONNX tensor ``onnx_name``, logical ``shape``, layout ``perm``."""
         if name in self.tensors:
             raise ExportError(f"tensor {name!r} is produced twice")
         self.tensors[name] = TensorInfo(onnx_name, tuple(int(d) for d in shape), tuple(perm))
 
     def info(self, name: str) -> TensorInfo:
         if name not in self.tensors:
-            raise ExportError(f"tensor {name!r} is read before it is produced (nodes not in topological order?)")
+            raise ExportError(f"tensor {name!r} is read before it is produced "
+                              "(nodes not in topological order?)")
         return self.tensors[name]
 
     def physical(self, name: str, perm: tuple[int, ...] | None = None) -> str:
@@ -127,5 +128,6 @@ class OnnxContext:
         if key not in self._transposed:
             # the physical axis i of the result holds logical axis perm[i], found at info.perm.index(perm[i])
             order = [info.perm.index(axis) for axis in perm]
-            self._transposed[key] = self.node("Transpose", [info.onnx_name], f"{info.onnx_name}_t", perm=order)
+            self._transposed[key] = self.node("Transpose", [info.onnx_name], f"{info.onnx_name}_t",
+                                              perm=order)
         return self._transposed[key]

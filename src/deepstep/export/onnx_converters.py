@@ -103,6 +103,15 @@ def _out_shape(h: int, w: int, c: int, data_format: str) -> tuple[int, int, int]
     return (c, h, w) if data_format == "channels_first" else (h, w, c)
 
 
+def _leaky_relu(ctx: OnnxContext, x: str, alpha: float, hint: str) -> str:
+    """``LeakyRelu``, whose ``alpha`` attribute is a float32; where that would round the slope
+    (float64 exports, e.g. 0.2), ``Max(x, alpha * x)`` instead (equal for ``0 <= alpha < 1``)."""
+    if ctx.dtype == np.float32 or float(np.float32(alpha)) == alpha:
+        return ctx.node("LeakyRelu", [x], hint, alpha=alpha)
+    scaled = ctx.node("Mul", [x, ctx.const(alpha, f"{hint}/alpha")], f"{hint}_scaled")
+    return ctx.node("Max", [x, scaled], hint)
+
+
 def _activation(layer: Any, name: str | None, x: str, ctx: OnnxContext, hint: str) -> str:
     """Apply the fused activation ``name`` (Conv2D/Dense ``activation=``) to ONNX tensor ``x``."""
     if name in (None, "linear"):
@@ -110,8 +119,7 @@ def _activation(layer: Any, name: str | None, x: str, ctx: OnnxContext, hint: st
     if name == "relu":
         return ctx.node("Relu", [x], hint)
     if name == "leaky_relu":
-        alpha = float(getattr(getattr(layer, "activation", None), "alpha", 0.01))
-        return ctx.node("LeakyRelu", [x], hint, alpha=alpha)
+        return _leaky_relu(ctx, x, float(getattr(getattr(layer, "activation", None), "alpha", 0.01)), hint)
     if name == "sigmoid":
         return ctx.node("Sigmoid", [x], hint)
     if name == "tanh":
@@ -139,7 +147,8 @@ def _pad_nhwc(ctx: OnnxContext, x: str, pads: tuple[int, int, int, int], hint: s
     top, bottom, left, right = pads
     if not any(pads):
         return x
-    return ctx.node("Pad", [x, ctx.ints([0, top, left, 0, 0, bottom, right, 0], f"{hint}_pads")], f"{hint}_pad")
+    pads_name = ctx.ints([0, top, left, 0, 0, bottom, right, 0], f"{hint}_pads")
+    return ctx.node("Pad", [x, pads_name], f"{hint}_pad")
 
 
 # ---------------------------------------------------------------------------------------- layers
@@ -162,7 +171,8 @@ def convert_conv2d(layer: Any, inputs: list[str], output: str, ctx: OnnxContext)
     kernel = _param(layer, "kernel")
     filters = kernel.shape[-1]
     if kernel.shape != (kh, kw, c, filters):
-        raise _fail(layer, f"kernel shape {kernel.shape} does not fit kernel_size {(kh, kw)} and {c} channels")
+        raise _fail(layer, f"kernel shape {kernel.shape} does not fit kernel_size {(kh, kw)} and "
+                           f"{c} channels")
     bias = _param(layer, "bias") if cfg.get("use_bias", True) else None
     nchw, nhwc = _layouts(fmt)
     hint = layer.name
@@ -317,7 +327,8 @@ def convert_batch_normalization(layer: Any, inputs: list[str], output: str, ctx:
 def _elementwise(op: str) -> Converter:
     def convert(layer: Any, inputs: list[str], output: str, ctx: OnnxContext) -> None:
         info = ctx.info(inputs[0])
-        ctx.define(output, ctx.node(op, [info.onnx_name], f"{layer.name}_{op.lower()}"), info.shape, info.perm)
+        y = ctx.node(op, [info.onnx_name], f"{layer.name}_{op.lower()}")
+        ctx.define(output, y, info.shape, info.perm)
     convert.__doc__ = f"Elementwise -> ``{op}`` (any layout)."
     return convert
 
@@ -333,8 +344,8 @@ def convert_leaky_relu(layer: Any, inputs: list[str], output: str, ctx: OnnxCont
     cfg = layer.get_config()
     alpha = float(cfg.get("alpha", cfg.get("negative_slope", 0.01)))
     info = ctx.info(inputs[0])
-    ctx.define(output, ctx.node("LeakyRelu", [info.onnx_name], f"{layer.name}_leaky_relu", alpha=alpha),
-               info.shape, info.perm)
+    y = _leaky_relu(ctx, info.onnx_name, alpha, f"{layer.name}_leaky_relu")
+    ctx.define(output, y, info.shape, info.perm)
 
 
 @converter("Softmax")
@@ -356,7 +367,8 @@ def convert_dropout(layer: Any, inputs: list[str], output: str, ctx: OnnxContext
 
 
 # ---------------------------------------------------------------------------------------- merging
-def _aligned(layer: Any, inputs: list[str], ctx: OnnxContext, same_shape: bool = True) -> tuple[Any, list[str]]:
+def _aligned(layer: Any, inputs: list[str], ctx: OnnxContext,
+             same_shape: bool = True) -> tuple[Any, list[str]]:
     """The first input's info and every input's ONNX name in the first input's layout."""
     if len(inputs) < 2:
         raise _fail(layer, f"it merges at least 2 inputs, got {len(inputs)}")
@@ -404,7 +416,10 @@ def convert_concatenate(layer: Any, inputs: list[str], output: str, ctx: OnnxCon
         raise _fail(layer, f"axis {axis} is not a non-batch axis of input shape (batch, {first.shape})")
     logical = axis % first.rank
     shapes = [ctx.info(n).shape for n in inputs]
-    if any(s[:logical - 1] + s[logical:] != first.shape[:logical - 1] + first.shape[logical:] for s in shapes):
+    def others(s: tuple[int, ...]) -> tuple[int, ...]:
+        return s[:logical - 1] + s[logical:]
+
+    if any(others(s) != others(first.shape) for s in shapes):
         raise _fail(layer, f"its inputs' shapes {shapes} differ outside axis {axis}")
     shape = list(first.shape)
     shape[logical - 1] = sum(s[logical - 1] for s in shapes)

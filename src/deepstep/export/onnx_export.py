@@ -46,7 +46,8 @@ def _class_names(model: Any, output_shape: tuple[int, ...]) -> list[str]:
 
 def _check_opset(opset: Any) -> int:
     highest = onnx.defs.onnx_opset_version()
-    if isinstance(opset, bool) or not isinstance(opset, int | np.integer) or not MIN_OPSET <= opset <= highest:
+    if (isinstance(opset, bool) or not isinstance(opset, int | np.integer)
+            or not MIN_OPSET <= opset <= highest):
         raise ValueError(f"opset must be an int from {MIN_OPSET} to {highest} (this onnx package's newest), "
                          f"got {opset!r}")
     return int(opset)
@@ -96,11 +97,13 @@ def build_onnx(model: Any, opset: int = DEFAULT_OPSET, lower_windows: bool | Non
 
     out = ctx.info(graph.output_name)
     elem = ONNX_DTYPES[dtype]
-    ctx.nodes.append(helper.make_node("Identity", [ctx.physical(graph.output_name)], ["logits"], name="logits"))
+    final = ctx.physical(graph.output_name)
+    ctx.nodes.append(helper.make_node("Identity", [final], ["logits"], name="logits"))
     outputs = [helper.make_tensor_value_info("logits", elem, ["batch", *out.shape])]
     link = _link(model, out.shape) if len(out.shape) == 1 else None
     if link == "softmax":
-        ctx.nodes.append(helper.make_node("Softmax", ["logits"], ["probabilities"], name="probabilities", axis=-1))
+        ctx.nodes.append(helper.make_node("Softmax", ["logits"], ["probabilities"], name="probabilities",
+                                          axis=-1))
     elif link == "sigmoid":
         ctx.nodes.append(helper.make_node("Sigmoid", ["logits"], ["probabilities"], name="probabilities"))
     if link is not None:
