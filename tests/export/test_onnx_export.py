@@ -9,7 +9,8 @@ import pytest
 
 from deepstep import load
 from deepstep.export import ExportError, to_onnx
-from deepstep.export.onnx_converters import CONVERTERS, same_or_valid
+from deepstep.export.graph import same_or_valid
+from deepstep.export.onnx_converters import CONVERTERS
 from deepstep.models import MODEL_NAMES, get_model
 from deepstep.nn import (
     AveragePooling2D,
@@ -112,7 +113,7 @@ def _random_model(rng, dtype):
         padding = str(rng.choice(["same", "valid"]))
         if padding == "valid" and (size[0] < k[0] or size[1] < k[1]):
             padding = "same"
-        act = [None, "relu", "leaky_relu", "tanh", "sigmoid"][int(rng.integers(5))]
+        act = [None, "relu", "leaky_relu", "tanh", "sigmoid", "softmax"][int(rng.integers(6))]
         layers.append(Conv2D(int(rng.integers(1, 6)), k, strides=s, padding=padding, activation=act,
                              use_bias=bool(rng.random() < 0.8), data_format=fmt))
         size = [same_or_valid(size[i], k[i], s[i], padding)[2] for i in range(2)]

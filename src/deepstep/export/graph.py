@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["GraphNode", "ModelGraph", "model_graph", "ExportError"]
+__all__ = ["GraphNode", "ModelGraph", "model_graph", "ExportError", "same_or_valid"]
 
 
 class ExportError(ValueError):
@@ -89,3 +89,18 @@ def model_graph(model: Any) -> ModelGraph:
         raise ExportError(f"model {getattr(model, 'name', '?')!r} must be built before export "
                           "(give input_shape or call build)")
     return GRAPH_BUILDERS[kind](model)
+
+
+def same_or_valid(size: int, k: int, stride: int, padding: str) -> tuple[int, int, int]:
+    """``(pad_before, pad_after, out)`` of one spatial axis for Keras ``padding`` "same" or "valid".
+
+    >>> same_or_valid(64, 4, 1, "same")   # total 3: 1 before, 2 after
+    (1, 2, 64)
+    """
+    if padding == "same":
+        out = -(-size // stride)
+        total = max((out - 1) * stride + k - size, 0)
+        return total // 2, total - total // 2, out
+    if size < k:
+        raise ValueError(f"window {k} does not fit input size {size} with padding 'valid'")
+    return 0, 0, (size - k) // stride + 1

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .graph import ExportError
+from .graph import ExportError, same_or_valid
 from .onnx_context import OnnxContext
 
 __all__ = ["CONVERTERS", "converter", "get_converter", "same_or_valid"]
@@ -67,21 +67,6 @@ def _pair(value: Any) -> tuple[int, int]:
     return int(a), int(b)
 
 
-def same_or_valid(size: int, k: int, stride: int, padding: str) -> tuple[int, int, int]:
-    """``(pad_before, pad_after, out)`` of one spatial axis for Keras ``padding`` "same" or "valid".
-
-    >>> same_or_valid(64, 4, 1, "same")   # total 3: 1 before, 2 after
-    (1, 2, 64)
-    """
-    if padding == "same":
-        out = -(-size // stride)
-        total = max((out - 1) * stride + k - size, 0)
-        return total // 2, total - total // 2, out
-    if size < k:
-        raise ValueError(f"window {k} does not fit input size {size} with padding 'valid'")
-    return 0, 0, (size - k) // stride + 1
-
-
 def _spatial(layer: Any, ctx: OnnxContext, name: str, data_format: str) -> tuple[int, int, int]:
     """``(H, W, C)`` of a 4-D input in ``data_format``."""
     shape = ctx.info(name).shape
@@ -112,8 +97,10 @@ def _leaky_relu(ctx: OnnxContext, x: str, alpha: float, hint: str) -> str:
     return ctx.node("Max", [x, scaled], hint)
 
 
-def _activation(layer: Any, name: str | None, x: str, ctx: OnnxContext, hint: str) -> str:
-    """Apply the fused activation ``name`` (Conv2D/Dense ``activation=``) to ONNX tensor ``x``."""
+def _activation(layer: Any, name: str | None, x: str, ctx: OnnxContext, hint: str,
+                perm: tuple[int, ...]) -> str:
+    """Apply the fused activation ``name`` (Conv2D/Dense ``activation=``) to ONNX tensor ``x`` held in
+    layout ``perm``."""
     if name in (None, "linear"):
         return x
     if name == "relu":
@@ -124,8 +111,8 @@ def _activation(layer: Any, name: str | None, x: str, ctx: OnnxContext, hint: st
         return ctx.node("Sigmoid", [x], hint)
     if name == "tanh":
         return ctx.node("Tanh", [x], hint)
-    if name == "softmax":  # the fused softmax acts on the last logical axis (the channels / features)
-        return ctx.node("Softmax", [x], hint, axis=-1)
+    if name == "softmax":  # the fused softmax acts on the last logical axis
+        return ctx.node("Softmax", [x], hint, axis=perm.index(len(perm) - 1))
     raise _fail(layer, f"unknown activation {name!r}")
 
 
@@ -192,7 +179,7 @@ def convert_conv2d(layer: Any, inputs: list[str], output: str, ctx: OnnxContext)
         y = ctx.node("Conv", args, f"{hint}_conv", kernel_shape=[kh, kw], strides=[sh, sw],
                      pads=[top, left, bottom, right])
         perm = nchw
-    y = _activation(layer, cfg.get("activation"), y, ctx, f"{hint}_act")
+    y = _activation(layer, cfg.get("activation"), y, ctx, f"{hint}_act", perm)
     ctx.define(output, y, _out_shape(oh, ow, filters, fmt), perm)
 
 
@@ -284,7 +271,7 @@ def convert_dense(layer: Any, inputs: list[str], output: str, ctx: OnnxContext) 
     if cfg.get("use_bias", True):
         args.append(ctx.const(_param(layer, "bias"), f"{layer.name}/bias"))
     y = ctx.node("Gemm", args, f"{layer.name}_gemm")
-    y = _activation(layer, cfg.get("activation"), y, ctx, f"{layer.name}_act")
+    y = _activation(layer, cfg.get("activation"), y, ctx, f"{layer.name}_act", (0, 1))
     ctx.define(output, y, (kernel.shape[1],), (0, 1))
 
 
