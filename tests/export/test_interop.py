@@ -90,7 +90,7 @@ def test_torch_network_gives_the_same_outputs(name, dtype):
     x = np.random.default_rng(2).random((3, *model.input_shape)).astype(dtype)
     module = torch_module(model)
     got = torch_forward(module, nchw(model, x))
-    np.testing.assert_allclose(got, model.forward(x), rtol=TOL[dtype], atol=TOL[dtype])
+    np.testing.assert_allclose(got, model(x), rtol=TOL[dtype], atol=TOL[dtype])
     assert set(module.state_dict()) == set(to_torch_state_dict(model))
 
 
@@ -128,7 +128,7 @@ def test_trained_torch_weights_come_back():
     module.eval()
     from_torch_state_dict(model, module.state_dict())
     want = torch_forward(module, nchw(model, x))
-    np.testing.assert_allclose(model.forward(x), want, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(model(x), want, rtol=1e-10, atol=1e-10)
 
 
 def test_state_dict_errors_name_the_key():
@@ -191,7 +191,7 @@ def test_load_keras_weights_file(tmp_path, dtype):
     other = mixed_model(dtype)
     load_keras_weights(other, tmp_path / "again.weights.h5")
     x = np.random.default_rng(0).random((2, 9, 7, 2)).astype(dtype)
-    np.testing.assert_array_equal(other.forward(x), model.forward(x))
+    np.testing.assert_array_equal(other(x), model(x))
 
 
 def test_keras_file_errors(tmp_path):

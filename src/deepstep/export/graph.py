@@ -59,22 +59,25 @@ class ModelGraph:
     output_name: str
 
 
-def _sequential_graph(model: Any) -> ModelGraph:
+def _node_graph(model: Any) -> ModelGraph:
+    """The graph of a :class:`~deepstep.nn.Model` (Sequential included) from its ``nodes``: each node
+    reads value slots ``in_slots`` and writes ``out_slot``; slot 0 is the input, the last the output."""
+    names = {0: "input"}
     nodes = []
-    current = "input"
-    for layer in model.layers:
-        output = f"{layer.name}:0"
-        nodes.append(GraphNode(layer, (current,), output))
-        current = output
-    return ModelGraph("input", tuple(int(d) for d in model.input_shape), tuple(nodes), current)
+    for node in model.nodes:
+        output = f"{node.layer.name}:{node.call_index}"
+        names[node.out_slot] = output
+        nodes.append(GraphNode(node.layer, tuple(names[s] for s in node.in_slots), output))
+    shape = tuple(int(d) for d in model.input_shape)
+    return ModelGraph("input", shape, tuple(nodes), names[len(model.nodes)])
 
 
-#: model class name -> function building its graph; a graph model registers its own here
-GRAPH_BUILDERS: dict[str, Callable[[Any], ModelGraph]] = {"Sequential": _sequential_graph}
+#: model class name -> function building its graph (models with ``nodes`` need no entry)
+GRAPH_BUILDERS: dict[str, Callable[[Any], ModelGraph]] = {"Sequential": _node_graph, "Model": _node_graph}
 
 
 def model_graph(model: Any) -> ModelGraph:
-    """The node list of a built model (a chain for :class:`~deepstep.nn.Sequential`).
+    """The node list of a built model (Sequential or functional graph, in topological order).
 
     Raises
     ------
@@ -82,13 +85,14 @@ def model_graph(model: Any) -> ModelGraph:
         If the model is not built or its class has no graph builder.
     """
     kind = type(model).__name__
-    if kind not in GRAPH_BUILDERS:
+    builder = GRAPH_BUILDERS.get(kind, _node_graph if hasattr(model, "nodes") else None)
+    if builder is None:
         raise ExportError(f"model of type {kind} cannot be exported: known model types "
                           f"{', '.join(GRAPH_BUILDERS)}")
     if not getattr(model, "built", False) or getattr(model, "input_shape", None) is None:
         raise ExportError(f"model {getattr(model, 'name', '?')!r} must be built before export "
                           "(give input_shape or call build)")
-    return GRAPH_BUILDERS[kind](model)
+    return builder(model)
 
 
 def same_or_valid(size: int, k: int, stride: int, padding: str) -> tuple[int, int, int]:

@@ -325,6 +325,18 @@ CONVERTERS["Sigmoid"] = _elementwise("Sigmoid")
 CONVERTERS["Tanh"] = _elementwise("Tanh")
 
 
+@converter("Activation")
+def convert_activation(layer: Any, inputs: list[str], output: str, ctx: OnnxContext) -> None:
+    """Activation(name) -> the named activation (config ``activation``), as the fused ones of Conv2D/Dense."""
+    info = ctx.info(inputs[0])
+    name = layer.get_config()["activation"]
+    y = _activation(getattr(layer, "inner", layer), name, info.onnx_name, ctx, f"{layer.name}_{name}",
+                    info.perm)
+    if y == info.onnx_name:  # "linear": a named copy keeps one ONNX tensor per graph tensor
+        y = ctx.node("Identity", [y], f"{layer.name}_identity")
+    ctx.define(output, y, info.shape, info.perm)
+
+
 @converter("LeakyReLU")
 def convert_leaky_relu(layer: Any, inputs: list[str], output: str, ctx: OnnxContext) -> None:
     """LeakyReLU -> ``LeakyRelu`` (config ``alpha``; Keras 3 calls it ``negative_slope``)."""
