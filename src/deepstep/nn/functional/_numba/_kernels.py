@@ -1,0 +1,156 @@
+"""Hand-written Numba kernels (NHWC): padding copies and pooling.
+
+Each kernel is parallel over independent samples or output rows (``prange``), and each output
+element is computed by one thread in a fixed loop order, so results do not depend on the thread
+count. The register-blocked convolution kernels are generated (:mod:`._codegen`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def pad_copy(src, dst, top, left, mask):  # pragma: no cover - compiled
+    """``dst[n, y, x, c] = src[n, y - top, x - left, c]`` where that exists and ``c < C``, else 0.
+
+    ``top``/``left`` may be negative (a crop). With ``mask`` of ``src``'s shape (size > 0), the
+    copy is ``src * (mask > 0)`` (the ReLU backward fused into the copy).
+    """
+    n, h, w, c = src.shape
+    _, hd, wd, cd = dst.shape
+    masked = mask.size > 0
+    for t in prange(n * hd):
+        b = t // hd
+        y = t - b * hd
+        sy = y - top
+        if sy < 0 or sy >= h:
+            for x in range(wd):
+                for q in range(cd):
+                    dst[b, y, x, q] = 0.0
+            continue
+        for x in range(wd):
+            sx = x - left
+            if sx < 0 or sx >= w:
+                for q in range(cd):
+                    dst[b, y, x, q] = 0.0
+            else:
+                if masked:
+                    for q in range(c):
+                        v = src[b, sy, sx, q]
+                        dst[b, y, x, q] = v if mask[b, sy, sx, q] > 0 else 0.0
+                else:
+                    for q in range(c):
+                        dst[b, y, x, q] = src[b, sy, sx, q]
+                for q in range(c, cd):
+                    dst[b, y, x, q] = 0.0
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def max_pool_forward(x, kh, kw, sh, sw, top, left, out, arg):  # pragma: no cover - compiled
+    """``out[n, oy, ox, c]`` = max of the window's real pixels; ``arg`` = its offset ``i * kw + j``.
+
+    The first maximum in row-major window order wins (strict ``>``), as in PyTorch.
+    """
+    n, h, w, c = x.shape
+    _, oh, ow, _ = out.shape
+    for t in prange(n * oh):
+        b = t // oh
+        oy = t - b * oh
+        y0 = oy * sh - top
+        for ox in range(ow):
+            x0 = ox * sw - left
+            first = True
+            for i in range(kh):
+                y = y0 + i
+                if y < 0 or y >= h:
+                    continue
+                for j in range(kw):
+                    xx = x0 + j
+                    if xx < 0 or xx >= w:
+                        continue
+                    k = i * kw + j
+                    if first:
+                        first = False
+                        for q in range(c):
+                            out[b, oy, ox, q] = x[b, y, xx, q]
+                            arg[b, oy, ox, q] = k
+                    else:
+                        for q in range(c):
+                            v = x[b, y, xx, q]
+                            if v > out[b, oy, ox, q]:
+                                out[b, oy, ox, q] = v
+                                arg[b, oy, ox, q] = k
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def max_pool_backward(dout, arg, kh, kw, sh, sw, top, left, dx):  # pragma: no cover - compiled
+    """``dx[window's argmax] += dout``, per sample in a fixed order (``dx`` zeroed here)."""
+    n, oh, ow, c = dout.shape
+    _, h, w, _ = dx.shape
+    for b in prange(n):
+        for y in range(h):
+            for xx in range(w):
+                for q in range(c):
+                    dx[b, y, xx, q] = 0.0
+        for oy in range(oh):
+            for ox in range(ow):
+                for q in range(c):
+                    k = arg[b, oy, ox, q]
+                    i = k // kw
+                    y = oy * sh - top + i
+                    xx = ox * sw - left + (k - i * kw)
+                    dx[b, y, xx, q] += dout[b, oy, ox, q]
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def avg_pool_forward(x, kh, kw, sh, sw, top, left, out):  # pragma: no cover - compiled
+    """``out`` = mean of the window's real pixels (padding excluded from the count)."""
+    n, h, w, c = x.shape
+    _, oh, ow, _ = out.shape
+    for t in prange(n * oh):
+        b = t // oh
+        oy = t - b * oh
+        y0 = oy * sh - top
+        ylo, yhi = max(y0, 0), min(y0 + kh, h)
+        for ox in range(ow):
+            x0 = ox * sw - left
+            xlo, xhi = max(x0, 0), min(x0 + kw, w)
+            for q in range(c):
+                out[b, oy, ox, q] = 0.0
+            for y in range(ylo, yhi):
+                for xx in range(xlo, xhi):
+                    for q in range(c):
+                        out[b, oy, ox, q] += x[b, y, xx, q]
+            inv = 1.0 / ((yhi - ylo) * (xhi - xlo))
+            for q in range(c):
+                out[b, oy, ox, q] = out[b, oy, ox, q] * inv
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def avg_pool_backward(dout, kh, kw, sh, sw, top, left, dx):  # pragma: no cover - compiled
+    """``dx[pixel] += dout / count`` for every real pixel of every window (``dx`` zeroed here)."""
+    n, oh, ow, c = dout.shape
+    _, h, w, _ = dx.shape
+    for b in prange(n):
+        for y in range(h):
+            for xx in range(w):
+                for q in range(c):
+                    dx[b, y, xx, q] = 0.0
+        for oy in range(oh):
+            y0 = oy * sh - top
+            ylo, yhi = max(y0, 0), min(y0 + kh, h)
+            for ox in range(ow):
+                x0 = ox * sw - left
+                xlo, xhi = max(x0, 0), min(x0 + kw, w)
+                inv = 1.0 / ((yhi - ylo) * (xhi - xlo))
+                for y in range(ylo, yhi):
+                    for xx in range(xlo, xhi):
+                        for q in range(c):
+                            dx[b, y, xx, q] += dout[b, oy, ox, q] * inv
+
+
+def pool_offsets_dtype(window: int) -> type:
+    """The smallest integer type holding every window offset ``0 .. window - 1``."""
+    return np.int8 if window <= 127 else (np.int16 if window <= 32767 else np.int32)
