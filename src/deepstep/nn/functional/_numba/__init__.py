@@ -117,6 +117,9 @@ def generated() -> ModuleType:
         spec = importlib.util.spec_from_file_location(f"deepstep_kernels_{digest}", path)
         module = importlib.util.module_from_spec(spec)
         assert spec.loader is not None
+        # Registered before it runs: Numba names the module of cached functions and imports it by
+        # that name when it loads them from the cache.
+        sys.modules[spec.name] = module
         spec.loader.exec_module(module)
         _generated = module
     return _generated
