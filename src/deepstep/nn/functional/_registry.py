@@ -127,9 +127,9 @@ def _load(name: str) -> bool:
 def _cache_warm(dtype: str) -> bool:
     """Whether a previous run left compiled kernels of ``dtype`` in the on-disk cache."""
     if dtype not in _state.warm:
-        from ._numba import warm_marker  # imports numba; only reached when it is installed
+        from ._numba import is_warm  # imports numba; only reached when it is installed
 
-        _state.warm[dtype] = warm_marker(dtype).exists()
+        _state.warm[dtype] = is_warm(dtype)
     return _state.warm[dtype]
 
 

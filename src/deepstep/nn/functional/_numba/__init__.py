@@ -21,6 +21,7 @@ and the kernels are selected. What it decides, once per process:
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib.util
 import os
@@ -44,6 +45,7 @@ __all__ = ["cache_dir", "compiling", "generated", "threads", "numba_version", "n
 _lock = threading.Lock()
 _generated: ModuleType | None = None
 _told = False
+_threads_set = 0
 
 
 def cache_dir() -> Path:
@@ -77,10 +79,14 @@ def threads() -> int:
 @contextlib.contextmanager
 def compiling() -> Iterator[None]:
     """Run kernels with the SLP vectorizer on for any compilation they trigger, at ``threads()``."""
+    global _threads_set
     with _lock:
         before = numba.config.SLP_VECTORIZE
         numba.config.SLP_VECTORIZE = 1
-        numba.set_num_threads(threads())
+        wanted = threads()
+        if wanted != _threads_set:  # numba.set_num_threads costs ~0.1 ms a call
+            numba.set_num_threads(wanted)
+            _threads_set = wanted
         try:
             yield
         finally:
@@ -125,6 +131,7 @@ def generated() -> ModuleType:
     return _generated
 
 
+@functools.cache
 def _kernels_digest() -> str:
     """A hash of everything compiled: the generated source, the hand-written kernels, numba's version."""
     text = _codegen.source() + (Path(__file__).parent / "_kernels.py").read_text() + numba.__version__
@@ -136,10 +143,22 @@ def warm_marker(dtype: str) -> Path:
     return cache_dir() / f"warm-{_kernels_digest()}-{dtype}"
 
 
+_marked: set[str] = set()
+
+
+def is_warm(dtype: str) -> bool:
+    """Whether the kernels of ``dtype`` are compiled (in this process or in the on-disk cache)."""
+    if dtype not in _marked and warm_marker(dtype).exists():
+        _marked.add(dtype)
+    return dtype in _marked
+
+
 def mark_warm(dtype: str) -> None:
     """Record that the kernels of ``dtype`` are in the on-disk cache (best effort)."""
+    if dtype in _marked:
+        return
+    _marked.add(dtype)
     marker = warm_marker(dtype)
-    if not marker.exists():
-        with contextlib.suppress(OSError):
-            marker.parent.mkdir(parents=True, exist_ok=True)
-            marker.touch()
+    with contextlib.suppress(OSError):
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()

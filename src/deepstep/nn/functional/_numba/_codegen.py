@@ -42,7 +42,7 @@ def _forward(p_block: int, l_block: int) -> str:
     """
     P, L = p_block, l_block
     lines = [
-        "@njit(parallel=True, cache=True, nogil=True)",
+        "@njit(parallel=True, cache=True, nogil=True, fastmath={'contract'})",
         f"def conv_forward_p{P}_l{L}(xp, hp, wpa, cin, wm, kh, kwc, fp, f, bias, out, n, oh, ow, sh, sw,",
         "                          iy0, ix0, out_h, out_w, osy, osx, oy0, ox0, relu, zero):",
         "    lo = zero[0]",
@@ -53,6 +53,7 @@ def _forward(p_block: int, l_block: int) -> str:
         "        b = tu // oh",
         "        oy = tu - b * oh",
         "        orow = (b * out_h + oy * osy + oy0) * out_w",
+        f"        tail = np.empty(U{L}, dtype=out.dtype)",
         "        for fb in range(nfb):",
         f"            f0 = fb * U{L}",
         f"            full = f0 + U{L} <= f",
@@ -90,12 +91,14 @@ def _forward(p_block: int, l_block: int) -> str:
             "                    if full:",
         ]
         lines += [f"                        out[o + U{l_}] = a{p}_{l_}" for l_ in range(L)]
+        # The last channel block goes through a scratch row: per-element guarded stores next to
+        # the ReLU kept LLVM's SLP pass from vectorizing the whole kernel (measured: 3 of 6 FMAs).
         lines.append("                    else:")
-        for l_ in range(L):
-            lines += [
-                f"                        if f0 + U{l_} < f:",
-                f"                            out[o + U{l_}] = a{p}_{l_}",
-            ]
+        lines += [f"                        tail[U{l_}] = a{p}_{l_}" for l_ in range(L)]
+        lines += [
+            "                        for q in range(f - f0):",
+            "                            out[o + q] = tail[q]",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -107,7 +110,7 @@ def _weight_grad(r_block: int, l_block: int) -> str:
     """
     R, L = r_block, l_block
     lines = [
-        "@njit(parallel=True, cache=True, nogil=True)",
+        "@njit(parallel=True, cache=True, nogil=True, fastmath={'contract'})",
         f"def conv_weight_grad_r{R}_l{L}(xp, hp, wpa, cin, dout, oh, ow, fp, kh, kwcp, sh, sw, bounds, dw, db):",
         "    nchunks = np.uint64(bounds.shape[0] - 1)",
         f"    nrb = kwcp // U{R}",

@@ -16,35 +16,41 @@ def pad_copy(src, dst, top, left, mask):  # pragma: no cover - compiled
     """``dst[n, y, x, c] = src[n, y - top, x - left, c]`` where that exists and ``c < C``, else 0.
 
     ``top``/``left`` may be negative (a crop). With ``mask`` of ``src``'s shape (size > 0), the
-    copy is ``src * (mask > 0)`` (the ReLU backward fused into the copy).
+    copy is ``src * (mask > 0)`` (the ReLU backward fused into the copy). Rows are copied as
+    whole contiguous runs where the channel counts match.
     """
     n, h, w, c = src.shape
     _, hd, wd, cd = dst.shape
-    masked = mask.size > 0
+    s = src.reshape(-1)
+    d = dst.reshape(-1)
+    m = mask.reshape(-1)
+    masked = m.size > 0
+    x_lo = max(left, 0)
+    x_hi = min(left + w, wd)
     for t in prange(n * hd):
         b = t // hd
-        y = t - b * hd
-        sy = y - top
-        if sy < 0 or sy >= h:
-            for x in range(wd):
-                for q in range(cd):
-                    dst[b, y, x, q] = 0.0
+        sy = t - b * hd - top
+        drow = t * wd * cd
+        if sy < 0 or sy >= h or x_lo >= x_hi:
+            d[drow:drow + wd * cd] = 0.0
             continue
-        for x in range(wd):
-            sx = x - left
-            if sx < 0 or sx >= w:
-                for q in range(cd):
-                    dst[b, y, x, q] = 0.0
+        d[drow:drow + x_lo * cd] = 0.0
+        d[drow + x_hi * cd:drow + wd * cd] = 0.0
+        srow = (b * h + sy) * w * c
+        if cd == c and not masked:
+            d[drow + x_lo * cd:drow + x_hi * cd] = s[srow + (x_lo - left) * c:srow + (x_hi - left) * c]
+            continue
+        for x in range(x_lo, x_hi):
+            do = drow + x * cd
+            so = srow + (x - left) * c
+            if masked:
+                for q in range(c):
+                    d[do + q] = s[so + q] if m[so + q] > 0 else 0.0
             else:
-                if masked:
-                    for q in range(c):
-                        v = src[b, sy, sx, q]
-                        dst[b, y, x, q] = v if mask[b, sy, sx, q] > 0 else 0.0
-                else:
-                    for q in range(c):
-                        dst[b, y, x, q] = src[b, sy, sx, q]
-                for q in range(c, cd):
-                    dst[b, y, x, q] = 0.0
+                for q in range(c):
+                    d[do + q] = s[so + q]
+            for q in range(c, cd):
+                d[do + q] = 0.0
 
 
 @njit(parallel=True, cache=True, nogil=True)

@@ -14,7 +14,7 @@ import numpy as np
 from ...._validation import check_float_array
 from .. import _registry
 from . import conv as nconv
-from . import mark_warm, note_compiling, warm_marker
+from . import is_warm, mark_warm, note_compiling
 from . import pool as npool
 
 __all__ = ["register_all"]
@@ -50,7 +50,7 @@ class Conv2DCache:
 
 
 def _tell_once(dtype: np.dtype) -> None:
-    if not warm_marker(dtype.name).exists():
+    if not is_warm(dtype.name):
         note_compiling(dtype.name)
 
 
