@@ -54,60 +54,72 @@ def pad_copy(src, dst, top, left, mask):  # pragma: no cover - compiled
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def max_pool_forward(x, kh, kw, sh, sw, top, left, out, arg):  # pragma: no cover - compiled
-    """``out[n, oy, ox, c]`` = max of the window's real pixels; ``arg`` = its offset ``i * kw + j``.
+def max_pool_forward(x, kh, kw, sh, sw, top, left, out):  # pragma: no cover - compiled
+    """``out[n, oy, ox, c]`` = max of the window's real pixels (padding is never read).
 
-    The first maximum in row-major window order wins (strict ``>``), as in PyTorch.
+    The channel loop runs on flat unsigned indices so that it vectorizes. No argmax is stored:
+    the backward pass finds each window's first maximum again (cheaper than a second output).
     """
     n, h, w, c = x.shape
     _, oh, ow, _ = out.shape
+    xf = x.reshape(-1)
+    of = out.reshape(-1)
+    cu = np.uint64(c)
     for t in prange(n * oh):
         b = t // oh
         oy = t - b * oh
         y0 = oy * sh - top
+        ylo, yhi = max(y0, 0), min(y0 + kh, h)
         for ox in range(ow):
             x0 = ox * sw - left
-            first = True
-            for i in range(kh):
-                y = y0 + i
-                if y < 0 or y >= h:
-                    continue
-                for j in range(kw):
-                    xx = x0 + j
-                    if xx < 0 or xx >= w:
-                        continue
-                    k = i * kw + j
-                    if first:
-                        first = False
-                        for q in range(c):
-                            out[b, oy, ox, q] = x[b, y, xx, q]
-                            arg[b, oy, ox, q] = k
-                    else:
-                        for q in range(c):
-                            v = x[b, y, xx, q]
-                            if v > out[b, oy, ox, q]:
-                                out[b, oy, ox, q] = v
-                                arg[b, oy, ox, q] = k
+            xlo, xhi = max(x0, 0), min(x0 + kw, w)
+            oi = np.uint64((t * ow + ox) * c)
+            xi = np.uint64(((b * h + ylo) * w + xlo) * c)
+            for q in range(cu):
+                of[oi + q] = xf[xi + q]
+            for y in range(ylo, yhi):
+                for xx in range(xlo, xhi):
+                    xi = np.uint64(((b * h + y) * w + xx) * c)
+                    for q in range(cu):
+                        v = xf[xi + q]
+                        m = of[oi + q]
+                        of[oi + q] = v if v > m else m
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def max_pool_backward(dout, arg, kh, kw, sh, sw, top, left, dx):  # pragma: no cover - compiled
-    """``dx[window's argmax] += dout``, per sample in a fixed order (``dx`` zeroed here)."""
+def max_pool_backward(dout, x, out, kh, kw, sh, sw, top, left, dx):  # pragma: no cover - compiled
+    """``dx[first maximum of each window] += dout`` (row-major window order, as PyTorch).
+
+    Per sample in a fixed order (``dx`` zeroed here); ``done`` marks the channels whose window
+    maximum was already found.
+    """
     n, oh, ow, c = dout.shape
     _, h, w, _ = dx.shape
+    df = dout.reshape(-1)
+    xf = x.reshape(-1)
+    of = out.reshape(-1)
+    gf = dx.reshape(-1)
+    cu = np.uint64(c)
     for b in prange(n):
-        for y in range(h):
-            for xx in range(w):
-                for q in range(c):
-                    dx[b, y, xx, q] = 0.0
+        done = np.empty(c, dtype=np.bool_)
+        base = np.uint64(b * h * w * c)
+        for q in range(np.uint64(h * w * c)):
+            gf[base + q] = 0.0
         for oy in range(oh):
+            y0 = oy * sh - top
+            ylo, yhi = max(y0, 0), min(y0 + kh, h)
             for ox in range(ow):
-                for q in range(c):
-                    k = arg[b, oy, ox, q]
-                    i = k // kw
-                    y = oy * sh - top + i
-                    xx = ox * sw - left + (k - i * kw)
-                    dx[b, y, xx, q] += dout[b, oy, ox, q]
+                x0 = ox * sw - left
+                xlo, xhi = max(x0, 0), min(x0 + kw, w)
+                oi = np.uint64(((b * oh + oy) * ow + ox) * c)
+                done[:] = False
+                for y in range(ylo, yhi):
+                    for xx in range(xlo, xhi):
+                        xi = np.uint64(((b * h + y) * w + xx) * c)
+                        for q in range(cu):
+                            hit = xf[xi + q] == of[oi + q] and not done[q]
+                            done[q] = done[q] or hit
+                            gf[xi + q] += df[oi + q] if hit else 0.0
 
 
 @njit(parallel=True, cache=True, nogil=True)
@@ -155,8 +167,3 @@ def avg_pool_backward(dout, kh, kw, sh, sw, top, left, dx):  # pragma: no cover 
                     for xx in range(xlo, xhi):
                         for q in range(c):
                             dx[b, y, xx, q] += dout[b, oy, ox, q] * inv
-
-
-def pool_offsets_dtype(window: int) -> type:
-    """The smallest integer type holding every window offset ``0 .. window - 1``."""
-    return np.int8 if window <= 127 else (np.int16 if window <= 32767 else np.int32)

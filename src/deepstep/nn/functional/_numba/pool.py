@@ -1,8 +1,8 @@
 """Max and average pooling (NHWC) with the compiled kernels of :mod:`._kernels`.
 
-Max pooling keeps, per output element, the window offset of its first maximum (row-major, as
-PyTorch), so the backward pass is one gather-free pass that adds ``dout`` at that offset; the
-windows are clipped to the real pixels, so padding is never selected. Average pooling divides by
+Max pooling keeps its input and output; the backward pass finds each window's first maximum
+again (row-major, as PyTorch) and adds ``dout`` there. The windows are clipped to the real
+pixels, so padding is never selected. Average pooling divides by
 the number of real pixels in each window (padding excluded, as TensorFlow's SAME and PyTorch's
 ``count_include_pad=False``).
 """
@@ -25,7 +25,8 @@ class NumbaPoolCache:
     stride: tuple[int, int]
     pads: tuple[int, int, int, int]
     mode: str
-    arg: np.ndarray | None  # max mode: offset i * kw + j of each window's first maximum
+    x: np.ndarray | None  # max mode: the input (not to be modified before the backward pass)
+    out: np.ndarray | None  # max mode: the output
 
 
 def pool2d_forward(x: np.ndarray, pool: tuple[int, int], stride: tuple[int, int],
@@ -36,14 +37,13 @@ def pool2d_forward(x: np.ndarray, pool: tuple[int, int], stride: tuple[int, int]
     n, _, _, c = x.shape
     out = np.empty((n, *out_hw, c), dtype=x.dtype)
     args = (*pool, *stride, pads[0], pads[2])
-    arg = None
     with compiling():
         if mode == "max":
-            arg = np.empty(out.shape, dtype=_kernels.pool_offsets_dtype(pool[0] * pool[1]))
-            _kernels.max_pool_forward(x, *args, out, arg)
+            _kernels.max_pool_forward(x, *args, out)
         else:
             _kernels.avg_pool_forward(x, *args, out)
-    return out, NumbaPoolCache(x.shape, pool, stride, pads, mode, arg)
+    keep = mode == "max"
+    return out, NumbaPoolCache(x.shape, pool, stride, pads, mode, x if keep else None, out if keep else None)
 
 
 def pool2d_backward(dout: np.ndarray, cache: NumbaPoolCache) -> np.ndarray:
@@ -52,7 +52,7 @@ def pool2d_backward(dout: np.ndarray, cache: NumbaPoolCache) -> np.ndarray:
     args = (*cache.pool, *cache.stride, cache.pads[0], cache.pads[2])
     with compiling():
         if cache.mode == "max":
-            _kernels.max_pool_backward(dout, cache.arg, *args, dx)
+            _kernels.max_pool_backward(dout, cache.x, cache.out, *args, dx)
         else:
             _kernels.avg_pool_backward(dout, *args, dx)
     return dx
