@@ -190,7 +190,8 @@ def bench_model(name: str, build, batch: int, args, torch, threads: int, chunk_t
     peak = (tracemalloc.get_traced_memory()[1] - base) / 2**20
     tracemalloc.stop()
 
-    row = {"model": name, "threads": threads, "chunk_threads": chunk_threads, "kernels": kernels, "batch": batch,
+    row = {"model": name, "threads": threads, "chunk_threads": chunk_threads, "kernels": kernels,
+           "batch": batch,
            "input": "x".join(map(str, model.input_shape)),
            "params": model.count_params(), "peak_mib": peak}
     row["deepstep_s"] = _time(deepstep_step, args.repeats, args.steps)
@@ -245,7 +246,8 @@ def render(rows: list[dict], args, torch) -> str:
         "allocations during one deepstep step. On a shared machine the neighbours' load moves single "
         "timings by up to 2x; compare rows of one run.",
         "",
-        "| model | input | batch | params | threads | kernels | chunk threads | deepstep img/s | PyTorch img/s | "
+        "| model | input | batch | params | threads | kernels | chunk threads | deepstep img/s | "
+        "PyTorch img/s | "
         "deepstep / PyTorch time | deepstep peak MiB |",
         "|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|",
     ]
@@ -269,7 +271,8 @@ def render(rows: list[dict], args, torch) -> str:
         step_ms = r["breakdown_s"] * 1e3
         parts = ", ".join(f"{n} {f * 1e3:.1f} / {b * 1e3:.1f}" for n, f, b in r["layers"]
                           if f + b > 0.02 * r["breakdown_s"])
-        lines.append(f"- {r['model']}, {r['kernels']} (batch {r['batch']}, {step_ms:.1f} ms per step): {parts}")
+        lines.append(f"- {r['model']}, {r['kernels']} (batch {r['batch']}, {step_ms:.1f} ms per step): "
+                     f"{parts}")
     lines.append(END)
     return "\n".join(lines)
 
@@ -316,8 +319,8 @@ def main(args) -> int:
                 # environment is re-read on every call); the NumPy rows keep threadpoolctl's limit.
                 os.environ["OPENBLAS_NUM_THREADS"] = str(threads if kernels == "numba" else max(args.threads))
                 for chunk_threads in (chunk_counts if kernels == "numpy" else [1]):
-                    rows += [bench_model("signs_convnet", signs_convnet, 64, args, torch, threads, chunk_threads,
-                                         kernels),
+                    rows += [bench_model("signs_convnet", signs_convnet, 64, args, torch, threads,
+                                         chunk_threads, kernels),
                              bench_model("mnist_cnn", mnist_cnn, 128, args, torch, threads, chunk_threads,
                                          kernels)]
         finally:

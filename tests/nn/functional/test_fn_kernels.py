@@ -19,6 +19,8 @@ from deepstep.nn.functional._params import resolve_padding
 
 IMPLEMENTATIONS = ["numpy"] + (["numba"] if _registry.numba_installed() else [])
 DTYPES = [np.float32, np.float64]
+needs_numba = pytest.mark.skipif("numba" not in IMPLEMENTATIONS,
+                                 reason="numba is not installed (pip install deepstep[fast])")
 
 
 @pytest.fixture(autouse=True)
@@ -60,7 +62,7 @@ def conv_problems(draw):
     return n, c, h, w, f, kh, kw, stride, padding, data_format, dtype, activation, draw(st.integers(0, 999))
 
 
-@pytest.mark.skipif("numba" not in IMPLEMENTATIONS, reason="numba is not installed (pip install deepstep[fast])")
+@needs_numba
 @hypothesis.settings(max_examples=60)
 @given(conv_problems())
 def test_numba_conv2d_matches_the_numpy_reference(problem):
@@ -102,7 +104,8 @@ def test_conv2d_matches_pytorch(kernels, dtype):
 
 
 @pytest.mark.parametrize("kernels", IMPLEMENTATIONS)
-@pytest.mark.parametrize("stride, padding, activation", [(1, "same", "relu"), (2, 1, None), ((1, 3), 0, "relu")])
+@pytest.mark.parametrize("stride, padding, activation",
+                         [(1, "same", "relu"), (2, 1, None), ((1, 3), 0, "relu")])
 def test_conv2d_gradients_are_numerically_right(kernels, stride, padding, activation):
     rng = np.random.default_rng(2)
     x = rng.standard_normal((2, 6, 7, 3))
@@ -142,7 +145,7 @@ def pool_problems(draw):
     return n, c, h, w, pool, stride, padding, mode, data_format, dtype, ties, draw(st.integers(0, 999))
 
 
-@pytest.mark.skipif("numba" not in IMPLEMENTATIONS, reason="numba is not installed (pip install deepstep[fast])")
+@needs_numba
 @hypothesis.settings(max_examples=60)
 @given(pool_problems())
 def test_numba_pool2d_matches_the_numpy_reference(problem):
@@ -170,7 +173,7 @@ def test_numba_pool2d_matches_the_numpy_reference(problem):
         np.testing.assert_allclose(dx, dx_ref, rtol=tol, atol=tol)
 
 
-@pytest.mark.skipif("numba" not in IMPLEMENTATIONS, reason="numba is not installed (pip install deepstep[fast])")
+@needs_numba
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_numba_results_do_not_depend_on_the_thread_count(dtype, monkeypatch):
     rng = np.random.default_rng(3)
@@ -220,7 +223,7 @@ def test_kernel_selection_is_validated(monkeypatch):
         F.conv2d(np.ones((1, 3, 3, 1)), np.ones((1, 1, 1, 1)), activation="tanh")
 
 
-@pytest.mark.skipif("numba" not in IMPLEMENTATIONS, reason="numba is not installed (pip install deepstep[fast])")
+@needs_numba
 def test_auto_compiles_only_once_numpy_time_pays_for_it(monkeypatch):
     monkeypatch.setattr(_registry._state, "mode", "auto")
     monkeypatch.setattr(_registry._state, "warm", {"float32": False, "float64": False})
@@ -240,7 +243,7 @@ def test_auto_compiles_only_once_numpy_time_pays_for_it(monkeypatch):
     assert "numba" in _registry.describe()
 
 
-@pytest.mark.skipif("numba" not in IMPLEMENTATIONS, reason="numba is not installed (pip install deepstep[fast])")
+@needs_numba
 def test_backward_runs_the_implementation_that_made_the_cache():
     x, w = np.ones((1, 5, 5, 2)), np.ones((3, 3, 2, 4))
     F.set_kernels("numba")
@@ -250,7 +253,7 @@ def test_backward_runs_the_implementation_that_made_the_cache():
     np.testing.assert_allclose(dw, np.full(w.shape, 9.0))
     with pytest.raises(ValueError, match="already used by conv2d_backward"):
         F.conv2d_backward(np.ones((1, 3, 3, 4)), cache)
-    with pytest.raises(TypeError, match="cache must be the cache returned by conv2d, got dict"):
+    with pytest.raises(TypeError, match="cache must be the ConvCache returned by conv2d, got dict"):
         F.conv2d_backward(np.ones((1, 3, 3, 4)), {})
     F.set_kernels("numba")
     _, cache = F.pool2d(x, 2)

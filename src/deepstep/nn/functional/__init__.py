@@ -10,6 +10,7 @@ NumPy reference (always there) and compiled Numba kernels (``pip install deepste
 
 from . import _registry
 from ._parallel import get_num_threads, parallel_available, set_num_threads
+from ._registry import describe as kernels_line
 from ._registry import get_kernels, set_kernels
 from .activations import (
     leaky_relu,
@@ -41,6 +42,7 @@ __all__ = [
     "dense",
     "dense_backward",
     "get_kernels",
+    "kernels_line",
     "get_num_threads",
     "get_workspace_limit",
     "leaky_relu",

@@ -406,7 +406,8 @@ def conv2d(
                "stride": stride_hw}
     impl = _registry.choose("conv2d", problem)
     if impl.name != "numpy":
-        return impl.forward(x, w, b, layout.name, stride_hw, pads, out_hw, bool(need_dx), activation == "relu")
+        return impl.forward(x, w, b, layout.name, stride_hw, pads, out_hw, bool(need_dx),
+                            activation == "relu")
     with _registry.NumpyTimer(problem):
         g = _geometry(layout, n, c, (h, wd), f, kernel, stride_hw, pads, out_hw)
         w_kf = g.internal.filter_matrix(g.internal.filters_from(w, layout))
@@ -445,7 +446,7 @@ def conv2d_backward(
     """
     impl = _registry.implementation_of("conv2d", cache)
     if impl is None:
-        raise TypeError(f"cache must be the cache returned by conv2d, got {type(cache).__name__}")
+        raise TypeError(f"cache must be the ConvCache returned by conv2d, got {type(cache).__name__}")
     if impl.name != "numpy":
         return impl.backward(dout, cache)
     with _registry.NumpyTimer({"layout": cache.geometry.layout.name}):

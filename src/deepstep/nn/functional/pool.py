@@ -522,7 +522,7 @@ def pool2d_backward(dout: np.ndarray, cache: PoolCache) -> np.ndarray:
     """
     impl = _registry.implementation_of("pool2d", cache)
     if impl is None:
-        raise TypeError(f"cache must be the cache returned by pool2d, got {type(cache).__name__}")
+        raise TypeError(f"cache must be the PoolCache returned by pool2d, got {type(cache).__name__}")
     if impl.name != "numpy":
         return impl.backward(dout, cache)
     with _registry.NumpyTimer({"layout": cache.data_format}):

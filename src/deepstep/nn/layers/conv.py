@@ -96,13 +96,16 @@ class Conv2D(KernelLayer):
         return self.kernel.value.transpose(3, 2, 0, 1)
 
     def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
+        fused = self.activation_name == "relu"  # ReLU runs inside the kernel (and its mask in the backward)
         out, self._cache = F.conv2d(
             x, self._weights_for_kernel(), self._bias_value, stride=self.strides, padding=self.padding,
-            data_format=kernel_data_format(self.data_format), need_dx=self.input_grad)
-        return self._activate(out, training)
+            data_format=kernel_data_format(self.data_format), need_dx=self.input_grad,
+            activation="relu" if fused else None)
+        return out if fused else self._activate(out, training)
 
     def _backward(self, dout: np.ndarray) -> np.ndarray | None:
-        dx, dw, db = F.conv2d_backward(self._deactivate(dout), self._cache)
+        fused = self.activation_name == "relu"
+        dx, dw, db = F.conv2d_backward(dout if fused else self._deactivate(dout), self._cache)
         if self.data_format == "channels_first":
             dw = dw.transpose(2, 3, 1, 0)
         self._accumulate(dw, db)

@@ -35,7 +35,9 @@ def _constants(count: int) -> str:
 
 
 def _forward(p_block: int, l_block: int) -> str:
-    """``out[b, oy, ox, f] = act(bias[f] + sum_{i, r} xp[b, oy*sh + i + iy0, (ox*sw + ix0)*C + r] wm[i, r, f])``.
+    """The forward kernel: for every output row and block of P pixels x L channels::
+
+        out[b, oy, ox, f] = act(bias[f] + sum_{i, r} xp[b, oy*sh + i + iy0, (ox*sw + ix0)*C + r] wm[i, r, f])
 
     ``r`` runs over the ``kw * C`` numbers of one window row (contiguous in NHWC). Outputs go to
     ``out[b, oy*osy + oy0, ox*osx + ox0, f]`` (strided outputs serve the strided dx phases).
@@ -103,7 +105,9 @@ def _forward(p_block: int, l_block: int) -> str:
 
 
 def _weight_grad(r_block: int, l_block: int) -> str:
-    """Per batch chunk: ``dw[k, i, r, f] = sum_{b in chunk k, oy, ox} xp[b, oy*sh + i, ox*sw*C + r] dout[b, oy, ox, f]``.
+    """The dW/db kernel, per batch chunk ``k``::
+
+        dw[k, i, r, f] = sum_{b in chunk k, oy, ox} xp[b, oy*sh + i, ox*sw*C + r] dout[b, oy, ox, f]
 
     and ``db[k, f] = sum dout[b, oy, ox, f]``. ``dout`` has ``fp`` channels (zero padded); the
     chunks are fixed by the caller, so the result does not depend on the thread count.
@@ -111,7 +115,8 @@ def _weight_grad(r_block: int, l_block: int) -> str:
     R, L = r_block, l_block
     lines = [
         "@njit(parallel=True, cache=True, nogil=True, fastmath={'contract'})",
-        f"def conv_weight_grad_r{R}_l{L}(xp, hp, wpa, cin, dout, oh, ow, fp, kh, kwcp, sh, sw, bounds, dw, db):",
+        f"def conv_weight_grad_r{R}_l{L}(xp, hp, wpa, cin, dout, oh, ow, fp, kh, kwcp, sh, sw, bounds,",
+        "                               dw, db):",
         "    nchunks = np.uint64(bounds.shape[0] - 1)",
         f"    nrb = kwcp // U{R}",
         f"    nfb = fp // U{L}",

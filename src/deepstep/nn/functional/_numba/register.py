@@ -65,17 +65,19 @@ def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, data_format
     return out, Conv2DCache(inner, data_format, out.shape, x.dtype)
 
 
-def _check_dout(dout: Any, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+def _check_dout(dout: Any, shape: tuple[int, ...], dtype: np.dtype, dtype_error: str) -> np.ndarray:
+    """The NumPy kernels' checks and messages (``dtype_error`` is formatted with both dtypes)."""
     dout = check_float_array(dout, "dout", 4)
     if dout.shape != shape:
         raise ValueError(f"dout must have the forward output's shape {shape}, got {dout.shape}")
     if dout.dtype != dtype:
-        raise TypeError(f"dout must have the forward input's dtype {dtype}, got {dout.dtype}")
+        raise TypeError(dtype_error.format(want=dtype, got=dout.dtype))
     return dout
 
 
 def conv_backward(dout: Any, cache: Conv2DCache) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
-    dout = _check_dout(dout, cache.out_shape, cache.dtype)
+    dout = _check_dout(dout, cache.out_shape, cache.dtype,
+                       "dout must have the same dtype as x ({want}), got {got}")
     if cache.data_format == "NCHW":
         dout = dout.transpose(0, 2, 3, 1)
     dx, dw, db = nconv.conv2d_backward(np.ascontiguousarray(dout), cache.inner)
@@ -110,7 +112,8 @@ def pool_forward(x: np.ndarray, pool: Any, stride: Any, pads: Any, out_hw: Any, 
 
 
 def pool_backward(dout: Any, cache: Pool2DCache) -> np.ndarray:
-    dout = _check_dout(dout, cache.out_shape, cache.dtype)
+    dout = _check_dout(dout, cache.out_shape, cache.dtype,
+                       "dout must have the forward input's dtype {want}, got {got}")
     if cache.data_format == "NCHW":
         dout = dout.transpose(0, 2, 3, 1)
     dx = npool.pool2d_backward(np.ascontiguousarray(dout), cache.inner)
