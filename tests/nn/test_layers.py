@@ -365,20 +365,25 @@ def test_fused_relu_overwrites_only_the_layers_own_output(rng, make):
 
 
 def test_fused_relu_reuses_its_gradient_buffer_with_unchanged_results(rng):
-    fused = build(Conv2D(3, 2, activation="relu", bias_initializer="glorot_uniform"), (5, 5, 2))
-    x = rng.standard_normal((2, 5, 5, 2))
-    dout = rng.standard_normal((2, 4, 4, 3))
+    fused = build(Dense(3, activation="relu", bias_initializer="glorot_uniform"), (4,))
+    x = rng.standard_normal((2, 4))
+    dout = rng.standard_normal((2, 3))
     grads = []
     for _ in range(2):
         fused.zero_grad()
         out = fused.forward(x)
         dx = fused.backward(dout)
         grads.append((out.copy(), dx.copy(), fused.kernel.grad.copy(), fused.bias.grad.copy()))
-    # Conv2D fuses its ReLU into the kernel (F.conv2d(..., activation="relu")): no ReLU buffer is used
-    assert fused.activation._grad_buffer is None
+    buffer = fused.activation._grad_buffer
+    assert buffer is not None and buffer.shape == dout.shape
     for first, second in zip(*grads, strict=True):
         np.testing.assert_array_equal(first, second)
     np.testing.assert_array_equal(buffer, dout * (grads[0][0] > 0))
     fused.forward(x[:1])
     fused.backward(dout[:1])  # another batch size: a new buffer
-    assert fused.activation._grad_buffer.shape == (1, 4, 4, 3)
+    assert fused.activation._grad_buffer.shape == (1, 3)
+    # Conv2D fuses its ReLU into the kernel instead (F.conv2d(..., activation="relu")): no buffer
+    conv = build(Conv2D(3, 2, activation="relu"), (5, 5, 2))
+    conv.forward(rng.standard_normal((2, 5, 5, 2)))
+    conv.backward(rng.standard_normal((2, 4, 4, 3)))
+    assert conv.activation._grad_buffer is None
