@@ -30,6 +30,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._kernel_cache import is_warm
+
 __all__ = ["Implementation", "register", "choose", "implementation_of", "set_kernels", "get_kernels",
            "numba_installed", "active_kernels", "describe", "KERNEL_MODES"]
 
@@ -70,7 +72,7 @@ class _State:
     ops: dict[str, list[Implementation]] = field(default_factory=dict)
     loaders: dict[str, Callable[[], None]] = field(default_factory=dict)
     numpy_seconds: float = 0.0
-    warm: dict[str, bool] = field(default_factory=dict)
+    warm: dict[str, bool] = field(default_factory=dict)  # overrides of _kernel_cache.is_warm (tests)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -125,12 +127,10 @@ def _load(name: str) -> bool:
 
 
 def _cache_warm(dtype: str) -> bool:
-    """Whether a previous run left compiled kernels of ``dtype`` in the on-disk cache."""
-    if dtype not in _state.warm:
-        from ._numba import is_warm  # imports numba; only reached when it is installed
-
-        _state.warm[dtype] = is_warm(dtype)
-    return _state.warm[dtype]
+    """Whether compiled kernels of ``dtype`` exist (this process compiled them, or the on-disk cache)."""
+    if dtype in _state.warm:  # tests pin it
+        return _state.warm[dtype]
+    return is_warm(dtype)
 
 
 def _accelerated_allowed(problem: dict[str, Any]) -> bool:

@@ -15,46 +15,37 @@ and the kernels are selected. What it decides, once per process:
   BLAS' (``OPENBLAS_NUM_THREADS`` / ``OMP_NUM_THREADS``, default every CPU), whichever is larger,
   capped by Numba's pool. Results do not depend on it (see :mod:`.conv`).
 - **SLP vectorization** is switched on while our kernels compile (Numba's default is off): the
-  register blocks of :mod:`._codegen` are only vectorized by LLVM's SLP pass (5x slower without).
+  register blocks of :mod:`.._numba_codegen` are only vectorized by LLVM's SLP pass (5x slower without).
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import importlib.util
 import os
 import sys
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from types import ModuleType
 
+from .. import _numba_codegen as _codegen
 from .. import _parallel
+from .._kernel_cache import cache_dir, is_warm, mark_warm
 from ..conv import blas_threads
-from . import _codegen
 
 if "numba" not in sys.modules and not os.environ.get("NUMBA_THREADING_LAYER"):
     os.environ["NUMBA_THREADING_LAYER"] = "workqueue"
 
 import numba  # noqa: E402
 
-__all__ = ["cache_dir", "compiling", "generated", "threads", "numba_version", "note_compiling"]
+__all__ = ["cache_dir", "compiling", "generated", "threads", "numba_version", "note_compiling", "is_warm",
+           "mark_warm"]
 
 _lock = threading.Lock()
 _generated: ModuleType | None = None
 _told = False
 _threads_set = 0
-
-
-def cache_dir() -> Path:
-    """The folder of Numba's on-disk cache for deepstep's kernels."""
-    user = os.environ.get("NUMBA_CACHE_DIR")
-    if user:
-        return Path(user)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "deepstep" / "numba"
 
 
 def _configure() -> None:
@@ -103,7 +94,7 @@ def note_compiling(what: str) -> None:
 
 
 def generated() -> ModuleType:
-    """The generated register-blocked kernels (:mod:`._codegen`), written once into the cache folder.
+    """The generated register-blocked kernels (:mod:`.._numba_codegen`), written once into the cache.
 
     The file name carries a hash of the source, so a new deepstep writes a new file and an old
     cache entry is never used for new code; rewriting an unchanged file is avoided because Numba's
@@ -129,36 +120,3 @@ def generated() -> ModuleType:
         spec.loader.exec_module(module)
         _generated = module
     return _generated
-
-
-@functools.cache
-def _kernels_digest() -> str:
-    """A hash of everything compiled: the generated source, the hand-written kernels, numba's version."""
-    text = _codegen.source() + (Path(__file__).parent / "_kernels.py").read_text() + numba.__version__
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def warm_marker(dtype: str) -> Path:
-    """A file that exists once the convolution kernels of ``dtype`` were compiled into the cache."""
-    return cache_dir() / f"warm-{_kernels_digest()}-{dtype}"
-
-
-_marked: set[str] = set()
-
-
-def is_warm(dtype: str) -> bool:
-    """Whether the kernels of ``dtype`` are compiled (in this process or in the on-disk cache)."""
-    if dtype not in _marked and warm_marker(dtype).exists():
-        _marked.add(dtype)
-    return dtype in _marked
-
-
-def mark_warm(dtype: str) -> None:
-    """Record that the kernels of ``dtype`` are in the on-disk cache (best effort)."""
-    if dtype in _marked:
-        return
-    _marked.add(dtype)
-    marker = warm_marker(dtype)
-    with contextlib.suppress(OSError):
-        marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.touch()

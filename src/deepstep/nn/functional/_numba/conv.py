@@ -35,7 +35,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _codegen, _kernels, compiling, generated
+from .. import _numba_codegen as _codegen
+from . import _kernels, compiling, generated
 
 __all__ = ["NumbaConvCache", "conv2d_forward", "conv2d_backward", "WEIGHT_GRAD_CHUNKS"]
 
