@@ -137,9 +137,10 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: t
     sh, sw = stride
     top, bottom, left, right = pads
     oh, ow = out_hw
-    p_block, l_block = _codegen.FORWARD_BLOCKS[x.dtype.name]
-    r_block, l2_block = _codegen.WEIGHT_GRAD_BLOCKS[x.dtype.name]
-    fp = _ceil(f, max(l_block, l2_block)) * max(l_block, l2_block)
+    p_block, _ = _codegen.FORWARD_BLOCKS[x.dtype.name]
+    r_block, _ = _codegen.weight_grad_block(x.dtype.name, kw * c)
+    lanes = _codegen.CHANNEL_BLOCK
+    fp = _ceil(f, lanes) * lanes
     kwcp = _ceil(kw * c, r_block) * r_block
     hp = h + top + bottom
     # Columns: the padded image, the last pixel block's overreach (forward) and the last row
@@ -159,12 +160,12 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: t
     return out, cache
 
 
-def _weight_grads(xp: np.ndarray, dout_p: np.ndarray, kh: int, kwcp: int,
-                  stride: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+def _weight_grads(xp: np.ndarray, dout_p: np.ndarray, kh: int, kwcp: int, stride: tuple[int, int],
+                  r_block: int) -> tuple[np.ndarray, np.ndarray]:
     """``dW`` as (kh, kwcp, Fp) and ``db`` as (Fp,), from chunk partials added in chunk order."""
     n, hp, wpa, c = xp.shape
     _, oh, ow, fp = dout_p.shape
-    r_block, l_block = _codegen.WEIGHT_GRAD_BLOCKS[xp.dtype.name]
+    l_block = _codegen.CHANNEL_BLOCK
     kernel = getattr(generated(), f"conv_weight_grad_r{r_block}_l{l_block}")
     chunks = min(n, WEIGHT_GRAD_CHUNKS)
     bounds = np.array([n * k // chunks for k in range(chunks + 1)], dtype=np.int64)
@@ -230,15 +231,15 @@ def conv2d_backward(dout: np.ndarray, cache: NumbaConvCache
                          "release the forward's buffers after one backward pass)")
     kh, kw, c, f = cache.w.shape
     dtype = dout.dtype
-    r_block, l_block = _codegen.WEIGHT_GRAD_BLOCKS[dtype.name]
-    lanes = max(l_block, _codegen.FORWARD_BLOCKS[dtype.name][1])
+    r_block, _ = _codegen.weight_grad_block(dtype.name, kw * c)
+    lanes = _codegen.CHANNEL_BLOCK
     fp = _ceil(f, lanes) * lanes
     kwcp = _ceil(kw * c, r_block) * r_block
     if fp != f or cache.relu_out is not None:
         dout_p = _padded(dout, dout.shape[:3] + (fp,), 0, 0, cache.relu_out)
     else:
         dout_p = np.ascontiguousarray(dout)
-    dw_m, db_p = _weight_grads(cache.xp, dout_p, kh, kwcp, cache.stride)
+    dw_m, db_p = _weight_grads(cache.xp, dout_p, kh, kwcp, cache.stride, r_block)
     BUFFERS.put(cache.xp)
     cache.xp = None
     dx = _input_grad(dout_p, cache.w, cache.x_shape, cache.stride, cache.pads) if cache.need_dx else None
