@@ -19,6 +19,15 @@ from __future__ import annotations
 # (L / lanes) weight vectors and one broadcast must fit. float32 (8 lanes): 6 x 8 -> 6 + 1 + 1;
 # float64 (4 lanes): 4 x 8 -> 8 + 2 + 1. Measured on the SIGNS/MNIST layers (see BENCHMARKS.md).
 FORWARD_BLOCKS = {"float32": (6, 8), "float64": (4, 8)}
+# float32 with a multiple of 16 output channels: 4 x 16 (8 accumulators instead of 6: more FMAs in flight).
+WIDE_FORWARD_BLOCK = (4, 16)
+
+
+def forward_block(dtype: str, channels_padded: int) -> tuple[int, int]:
+    """``(P, L)`` of the forward kernel for ``dtype`` and ``channels_padded`` output channels."""
+    if dtype == "float32" and channels_padded % WIDE_FORWARD_BLOCK[1] == 0:
+        return WIDE_FORWARD_BLOCK
+    return FORWARD_BLOCKS[dtype]
 # dW blocks: R rows of the (kh, kw * C) filter matrix x L output channels; R * L / lanes accumulators.
 # float32 uses 8 rows (8 accumulators hide the FMA latency) unless a window row is short (kw * C < 16,
 # e.g. MNIST's 3x3 on one channel), where padding it to 8 rows would waste more than it gains.
@@ -171,7 +180,7 @@ def _weight_grad(r_block: int, l_block: int) -> str:
 
 def source() -> str:
     """The whole generated module: one forward and one dW kernel per block shape in use."""
-    forward = sorted(set(FORWARD_BLOCKS.values()))
+    forward = sorted({*FORWARD_BLOCKS.values(), WIDE_FORWARD_BLOCK})
     weight = sorted(WEIGHT_GRAD_VARIANTS)
     count = max(max(max(pl) for pl in forward), max(max(rl) for rl in weight))
     parts = [_HEADER.format(constants=_constants(count))]

@@ -106,11 +106,10 @@ def _forward_call(xp: np.ndarray, wm: np.ndarray, bias: np.ndarray, out: np.ndar
                   out_frame: tuple[int, int], out_step: tuple[int, int], out_origin: tuple[int, int],
                   kh: int, relu: bool) -> None:
     """Run the generated forward kernel on a padded NHWC buffer ``xp`` with ``(kh, kw*C, Fp)`` filters."""
-    key = out.dtype.name
-    p_block, l_block = _codegen.FORWARD_BLOCKS[key]
-    kernel = getattr(generated(), f"conv_forward_p{p_block}_l{l_block}")
     _, hp, wpa, cin = xp.shape
     _, kwc, fp = wm.shape
+    p_block, l_block = _codegen.forward_block(out.dtype.name, fp)
+    kernel = getattr(generated(), f"conv_forward_p{p_block}_l{l_block}")
     f = out.shape[3]
     zero = np.zeros(1, dtype=out.dtype)
     with compiling():
@@ -137,10 +136,10 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: t
     sh, sw = stride
     top, bottom, left, right = pads
     oh, ow = out_hw
-    p_block, _ = _codegen.FORWARD_BLOCKS[x.dtype.name]
     r_block, _ = _codegen.weight_grad_block(x.dtype.name, kw * c)
     lanes = _codegen.CHANNEL_BLOCK
     fp = _ceil(f, lanes) * lanes
+    p_block, _ = _codegen.forward_block(x.dtype.name, fp)
     kwcp = _ceil(kw * c, r_block) * r_block
     hp = h + top + bottom
     # Columns: the padded image, the last pixel block's overreach (forward) and the last row
@@ -190,8 +189,9 @@ def _input_grad(dout_p: np.ndarray, w: np.ndarray, x_shape: tuple[int, int, int,
     sh, sw = stride
     top, _, left, _ = pads
     dtype = dout_p.dtype
-    p_block, l_block = _codegen.FORWARD_BLOCKS[dtype.name]
-    cp = _ceil(c, l_block) * l_block
+    lanes = _codegen.CHANNEL_BLOCK
+    cp = _ceil(c, lanes) * lanes
+    p_block = max(p for p, _ in (_codegen.FORWARD_BLOCKS[dtype.name], _codegen.WIDE_FORWARD_BLOCK))
     th_max, tw_max = _ceil(kh, sh), _ceil(kw, sw)
     # dout sits at offset (th_max - 1, tw_max - 1) in the padded buffer; size it for every phase's
     # reads: rows up to a_hi + th_max - 1 with a_hi <= (top + h - 1) // sh, columns likewise plus
