@@ -101,7 +101,7 @@ def max_pool_backward(dout, x, out, kh, kw, sh, sw, top, left, dx):  # pragma: n
     gf = dx.reshape(-1)
     cu = np.uint64(c)
     for b in prange(n):
-        done = np.empty(c, dtype=np.bool_)
+        done = np.empty(c, dtype=np.uint8)
         base = np.uint64(b * h * w * c)
         for q in range(np.uint64(h * w * c)):
             gf[base + q] = 0.0
@@ -112,13 +112,13 @@ def max_pool_backward(dout, x, out, kh, kw, sh, sw, top, left, dx):  # pragma: n
                 x0 = ox * sw - left
                 xlo, xhi = max(x0, 0), min(x0 + kw, w)
                 oi = np.uint64(((b * oh + oy) * ow + ox) * c)
-                done[:] = False
+                done[:] = 0
                 for y in range(ylo, yhi):
                     for xx in range(xlo, xhi):
                         xi = np.uint64(((b * h + y) * w + xx) * c)
-                        for q in range(cu):
-                            hit = xf[xi + q] == of[oi + q] and not done[q]
-                            done[q] = done[q] or hit
+                        for q in range(cu):  # branch-free, so that it vectorizes
+                            hit = np.uint8(xf[xi + q] == of[oi + q]) & (np.uint8(1) - done[q])
+                            done[q] |= hit
                             gf[xi + q] += df[oi + q] if hit else 0.0
 
 

@@ -19,24 +19,16 @@ from . import pool as npool
 
 __all__ = ["register_all"]
 
-# Direct convolution against im2col + OpenBLAS GEMM, 1 thread: direct loses when the reduction
-# C_in*kh*kw is long and there are many output channels (VGG-like 3x3x64 -> 64: 1.35-1.46x slower in
-# issue 11's prototype); at 2 threads direct wins there too. BENCHMARKS.md has this project's numbers.
-IM2COL_MIN_REDUCTION = 500
-IM2COL_MIN_FILTERS = 32
-
-
 def conv_supports(problem: dict[str, Any]) -> bool:
-    """Direct convolution unless the measured rule says im2col + GEMM is faster (1 thread, big K and F)."""
-    if problem.get("dtype") not in ("float32", "float64"):
-        return False
-    if _registry.get_kernels() == "numba":
-        return True
-    from . import threads
+    """Direct convolution for every float32/float64 call.
 
-    kh, kw = problem["kernel"]
-    big = problem["c"] * kh * kw > IM2COL_MIN_REDUCTION and problem["f"] >= IM2COL_MIN_FILTERS
-    return not (big and threads() == 1)
+    The prototype of issue 11 lost to im2col + OpenBLAS at 1 thread on VGG-like layers
+    (3x3x64 -> 64: 1.35-1.46x slower); these kernels (8 accumulators for float32) do not: measured
+    at 1 thread, forward + backward, float32 (kernel timing beside PyTorch, ms): VGG 32x32x64 -> 64
+    3x3 numpy 1042, numba 482; strided 32x32x32 -> 64 3x3 s2 numpy 108, numba 75; MNIST 14x14x32 -> 64
+    numpy 188, numba 103. So no case goes back to im2col.
+    """
+    return problem.get("dtype") in ("float32", "float64")
 
 
 @dataclass
@@ -89,7 +81,13 @@ def conv_backward(dout: Any, cache: Conv2DCache) -> tuple[np.ndarray | None, np.
 
 
 def pool_supports(problem: dict[str, Any]) -> bool:
-    return problem.get("dtype") in ("float32", "float64")
+    """Compiled pooling only when asked for (``numba``): ``auto`` keeps NumPy's pooling.
+
+    Measured at 1 thread, float32, forward / backward ms: 2x2 on 128x28x28x32 NumPy 6.2 / 8.0,
+    Numba 4.0 / 10.0; 8x8 on 64x64x64x8 NumPy 2.9 / 5.6, Numba 5.6 / 9.2. NumPy's whole-array
+    passes beat these per-window loops on few channels, so ``auto`` never picks them.
+    """
+    return problem.get("dtype") in ("float32", "float64") and _registry.get_kernels() == "numba"
 
 
 @dataclass
