@@ -13,17 +13,21 @@ Selection (``DEEPSTEP_KERNELS`` or :func:`set_kernels`):
 ``numba``
     The compiled kernels wherever one supports the call; needs numba (``pip install deepstep[fast]``).
 ``auto`` (default)
-    The compiled kernels when numba is installed *and* they pay for themselves: at once when
-    the compiled cache on disk is warm (a previous run compiled them), else only after the NumPy
-    kernels that a compiled one would replace have run for :data:`COMPILE_BREAK_EVEN_S` seconds
-    in this process (ski-rental rule: a job never pays for a compile it does not amortize, and
-    a long job pays it once, then runs 2-3x faster). Without numba: NumPy.
+    The compiled kernels when numba is installed and already compiled: at once when the on-disk
+    cache is warm (a previous run compiled them). On a cold cache the job runs on NumPy; once
+    it has spent :data:`BACKGROUND_COMPILE_AFTER_S` seconds in the NumPy convolutions (it is not
+    a tiny job), a low-priority background process compiles the kernels into the cache
+    (:mod:`._numba.warmup`, 25-45 s of one core) while the job goes on with NumPy, and the job
+    switches to the compiled kernels when they are there. A job never waits for a compile.
+    Without numba: NumPy.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -37,10 +41,10 @@ __all__ = ["Implementation", "register", "choose", "implementation_of", "set_ker
 
 KERNEL_MODES = ("auto", "numpy", "numba")
 ENV = "DEEPSTEP_KERNELS"
-# A cold compile of the kernels one network uses took 10-30 s (BENCHMARKS.md, "compile"); the
-# NumPy time after which `auto` compiles is set to the upper end, so that a job compiles only once
-# it has already run at least as long as the compile takes.
-COMPILE_BREAK_EVEN_S = 30.0
+# Seconds of NumPy convolution time after which `auto` starts the background compile: a job that
+# short (a few epochs of the course's small networks) would not get much of the compiled kernels'
+# 2x, and is spared the second core's compile (a cold compile took 25-45 s of CPU; BENCHMARKS.md).
+BACKGROUND_COMPILE_AFTER_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,7 @@ class _State:
     ops: dict[str, list[Implementation]] = field(default_factory=dict)
     loaders: dict[str, Callable[[], None]] = field(default_factory=dict)
     numpy_seconds: float = 0.0
+    compilers: dict[str, Any] = field(default_factory=dict)  # dtype -> background compile process
     warm: dict[str, bool] = field(default_factory=dict)  # overrides of _kernel_cache.is_warm (tests)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -133,22 +138,40 @@ def _cache_warm(dtype: str) -> bool:
     return is_warm(dtype)
 
 
+def _start_background_compile(dtype: str) -> None:
+    """Compile ``dtype``'s kernels into the on-disk cache in a low-priority process (once)."""
+    if dtype in _state.compilers:
+        return
+    env = dict(os.environ, NUMBA_NUM_THREADS="1", DEEPSTEP_KERNELS="numba")
+    try:
+        _state.compilers[dtype] = subprocess.Popen(
+            [sys.executable, "-m", "deepstep.nn.functional._numba.warmup", dtype], env=env,
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except OSError:
+        _state.compilers[dtype] = None  # no background compile: NumPy it stays
+
+
 def _accelerated_allowed(problem: dict[str, Any]) -> bool:
     mode = get_kernels()
     if mode == "numpy" or not numba_installed():
         return False
     if mode == "numba":
         return True
-    return _state.numpy_seconds >= COMPILE_BREAK_EVEN_S or _cache_warm(problem["dtype"])
+    dtype = problem.get("dtype", "float32")
+    if _cache_warm(dtype):
+        return True
+    if _state.numpy_seconds >= BACKGROUND_COMPILE_AFTER_S and dtype in ("float32", "float64"):
+        _start_background_compile(dtype)
+    return False
 
 
 def choose(op: str, problem: dict[str, Any]) -> Implementation:
     """The implementation of ``op`` that runs for ``problem`` (see the module docstring)."""
-    if _accelerated_allowed(problem) and "numba" in _state.loaders:
-        _load("numba")
     impls = _state.ops[op]
     if not _accelerated_allowed(problem):
         return impls[-1]
+    if "numba" in _state.loaders:
+        _load("numba")
     for impl in impls:
         if impl.supports(problem):
             return impl
@@ -171,8 +194,8 @@ def charge_numpy(seconds: float) -> None:
 
 def timing_numpy(problem: dict[str, Any]) -> bool:
     """Whether ``auto`` is still deciding, so NumPy calls that numba could replace are timed."""
-    return (get_kernels() == "auto" and _state.numpy_seconds < COMPILE_BREAK_EVEN_S
-            and numba_installed() and problem.get("layout") == "NHWC")
+    return (get_kernels() == "auto" and _state.numpy_seconds < BACKGROUND_COMPILE_AFTER_S
+            and numba_installed())
 
 
 def active_kernels(dtype: str = "float32") -> str:
@@ -190,7 +213,7 @@ def describe() -> str:
     warm = ", ".join(f"{d} {'warm' if _cache_warm(d) else 'cold'}" for d in ("float32", "float64"))
     runs = {"numpy": "numpy", "numba": "numba"}.get(mode) or (
         "numba" if _cache_warm("float32") else
-        f"numpy until {COMPILE_BREAK_EVEN_S:g} s of kernel time, then numba")
+        f"numpy; after {BACKGROUND_COMPILE_AFTER_S:g} s of convolutions a background compile, then numba")
     return (f"kernels: {runs} ({mode}; numba {numba_version()}, {threads()} threads, "
             f"cache {cache_dir()}: {warm})")
 

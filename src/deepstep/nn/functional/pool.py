@@ -436,8 +436,7 @@ def pool2d(
     impl = _registry.choose("pool2d", problem)
     if impl.name != "numpy":
         return impl.forward(x, pool, strides, pads, (out_h, out_w), mode, data_format)
-    with _registry.NumpyTimer(problem):
-        return _numpy_pool2d(x, pool, strides, pads, (out_h, out_w), mode, data_format)
+    return _numpy_pool2d(x, pool, strides, pads, (out_h, out_w), mode, data_format)
 
 
 def _numpy_pool2d(x: np.ndarray, pool: Pair, strides: Pair, pads: Padding4, out_hw: Pair, mode: str,
@@ -525,8 +524,7 @@ def pool2d_backward(dout: np.ndarray, cache: PoolCache) -> np.ndarray:
         raise TypeError(f"cache must be the PoolCache returned by pool2d, got {type(cache).__name__}")
     if impl.name != "numpy":
         return impl.backward(dout, cache)
-    with _registry.NumpyTimer({"layout": cache.data_format}):
-        return _numpy_pool2d_backward(dout, cache)
+    return _numpy_pool2d_backward(dout, cache)
 
 
 def _numpy_pool2d_backward(dout: np.ndarray, cache: PoolCache) -> np.ndarray:
