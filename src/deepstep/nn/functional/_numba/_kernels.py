@@ -83,7 +83,7 @@ def max_pool_forward(x, kh, kw, sh, sw, top, left, out):  # pragma: no cover - c
                     for q in range(cu):
                         v = xf[xi + q]
                         m = of[oi + q]
-                        of[oi + q] = v if v > m else m
+                        of[oi + q] = v if (v > m or v != v) else m  # NaN wins, as np.maximum
 
 
 @njit(parallel=True, cache=True, nogil=True)
