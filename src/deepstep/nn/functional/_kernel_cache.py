@@ -44,7 +44,7 @@ def kernels_digest() -> str:
 
 
 def warm_marker(dtype: str) -> Path:
-    """A file that exists once the convolution kernels of ``dtype`` were compiled into the cache."""
+    """A file that exists once :mod:`._numba.warmup` compiled every convolution kernel of ``dtype``."""
     return cache_dir() / f"warm-{kernels_digest()}-{dtype}"
 
 

@@ -34,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._kernel_cache import is_warm
+from ._kernel_cache import cache_dir, is_warm
 
 __all__ = ["Implementation", "register", "choose", "implementation_of", "set_kernels", "get_kernels",
            "numba_installed", "active_kernels", "describe", "KERNEL_MODES"]
@@ -143,6 +143,8 @@ def _start_background_compile(dtype: str) -> None:
     if dtype in _state.compilers:
         return
     env = dict(os.environ, NUMBA_NUM_THREADS="1", DEEPSTEP_KERNELS="numba")
+    print(f"deepstep: compiling the {dtype} kernels in the background (first run only; cached in "
+          f"{cache_dir()}); NumPy kernels meanwhile", file=sys.stderr, flush=True)
     try:
         _state.compilers[dtype] = subprocess.Popen(
             [sys.executable, "-m", "deepstep.nn.functional._numba.warmup", dtype], env=env,

@@ -14,7 +14,7 @@ import numpy as np
 from ...._validation import check_float_array
 from .. import _registry
 from . import conv as nconv
-from . import is_warm, mark_warm, note_compiling
+from . import is_warm, note_compiling
 from . import pool as npool
 
 __all__ = ["register_all"]
@@ -73,7 +73,6 @@ def conv_backward(dout: Any, cache: Conv2DCache) -> tuple[np.ndarray | None, np.
     if cache.data_format == "NCHW":
         dout = dout.transpose(0, 2, 3, 1)
     dx, dw, db = nconv.conv2d_backward(np.ascontiguousarray(dout), cache.inner)
-    mark_warm(cache.dtype.name)
     if cache.data_format == "NCHW":
         dx = None if dx is None else np.ascontiguousarray(dx.transpose(0, 3, 1, 2))
         dw = np.ascontiguousarray(dw.transpose(3, 2, 0, 1))

@@ -16,6 +16,8 @@ import sys
 
 import numpy as np
 
+from .._kernel_cache import mark_warm
+
 
 def warm(dtype: str) -> None:
     from ... import functional as F
@@ -28,6 +30,7 @@ def warm(dtype: str) -> None:
         w = rng.standard_normal((k, k, c, f)).astype(dtype)
         out, cache = F.conv2d(x, w, np.zeros(f, dtype), stride=s, padding="same", activation="relu")
         F.conv2d_backward(out, cache)
+    mark_warm(dtype)  # every variant is compiled: `auto` may use them without a compile stall
 
 
 def main(argv: list[str]) -> int:
