@@ -15,8 +15,9 @@ second (median over ``--repeats`` timings of ``--steps`` consecutive steps, afte
 the peak of NumPy allocations during one deepstep step (tracemalloc). The table and the command
 are written into BENCHMARKS.md between this script's own markers (other sections of the file
 are left alone). ``--kernels`` picks deepstep's kernel implementations (``numpy``, ``numba``, or both,
-one row each; see ``deepstep.nn.functional.set_kernels``); the Numba rows run the compiled kernels at
-the row's thread count.
+one row each; see ``deepstep.nn.functional.set_kernels``); the Numba rows warm the compiled kernels'
+cache and then run what ``auto`` runs with a warm cache (compiled convolutions, NumPy pooling) at the
+row's thread count.
 """
 
 from __future__ import annotations
@@ -172,7 +173,14 @@ def layer_breakdown(model, step, steps: int) -> tuple[float, list[tuple[str, flo
 def bench_model(name: str, build, batch: int, args, torch, threads: int, chunk_threads: int = 1,
                 kernels: str = "numpy") -> dict:
     set_num_threads(chunk_threads)
-    set_kernels(kernels)
+    if kernels == "numba":
+        # what `auto` runs once the compiled kernels are in the cache: compiled convolutions, NumPy pooling
+        from deepstep.nn.functional._numba.warmup import warm
+
+        warm("float32")
+        set_kernels("auto")
+    else:
+        set_kernels(kernels)
     rng = np.random.default_rng(0)
     model = build(dtype="float32", seed=0)
     x = rng.random((batch, *model.input_shape), dtype=np.float32)
