@@ -146,9 +146,9 @@ def torch_steps(model: Any) -> list[TorchStep]:
         earlier = first_call.setdefault(id(layer), step)
         if earlier is not step and (earlier.input_shape != shape or earlier.data_format != fmt
                                     or not _same_perm(earlier.feature_perm, perm)):
-            raise ExportError(f"layer {layer.name!r} ({kind}) is called on inputs of shapes "
-                              f"{earlier.input_shape} and {shape} (or different layouts); torch interop "
-                              "needs one geometry per shared layer")
+            raise ExportError(f"layer {layer.name!r} ({kind}) is shared by calls whose inputs differ in "
+                              "shape, layout or feature order (a channels_last Flatten output and another "
+                              "tensor); its torch module holds one set of weights for one of them")
         steps.append(step)
         out = tuple(layer.compute_output_shape(shapes if kind in _MERGE else shape))
         if kind == "Flatten":
