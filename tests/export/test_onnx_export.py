@@ -277,4 +277,6 @@ def test_bad_arguments():
 def test_every_deepstep_layer_has_a_converter():
     from deepstep.nn.layers import LAYER_CLASSES
 
-    assert set(LAYER_CLASSES) <= set(CONVERTERS)
+    own = {name for name, cls in LAYER_CLASSES.items() if cls.__module__.startswith("deepstep.")}
+    assert "Conv2D" in own and "Add" in own  # (user classes registered by other tests are not deepstep's)
+    assert own <= set(CONVERTERS)
