@@ -1,7 +1,8 @@
 """Weights to and from PyTorch and Keras.
 
 PyTorch
-    :func:`torch_module` builds the equivalent ``torch.nn.Module`` of a deepstep model
+    :func:`torch_module` builds the equivalent ``torch.nn.Module`` of a deepstep model, a
+    Sequential or a functional graph (residual shortcuts, merges, shared layers run at each call)
     (NCHW, ``Conv2d``/``Linear``/``BatchNorm``, TensorFlow "same" padding as explicit
     asymmetric pads); :func:`to_torch_state_dict` and :func:`from_torch_state_dict` convert
     weights for it and back. Keys are ``"<layer name>.<weight|bias|running_mean|...>"``.
@@ -45,26 +46,32 @@ __all__ = [
     "keras_layer_names",
 ]
 
-_SPATIAL = ("Conv2D", "MaxPooling2D", "AveragePooling2D")
-_FEATUREWISE = ("Dropout", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax")
+_SPATIAL = ("Conv2D", "MaxPooling2D", "AveragePooling2D", "ZeroPadding2D", "GlobalAveragePooling2D")
+_FEATUREWISE = ("Dropout", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "Activation")
+_MERGE = ("Add", "Multiply", "Average", "Concatenate")
 
 
 @dataclass(frozen=True)
 class TorchStep:
-    """One layer of a chain model as the torch network sees it.
+    """One layer call of a model as the torch network sees it.
 
     Attributes
     ----------
     layer : Layer
     key : str
-        The torch module name (the layer name, ``.`` replaced by ``_``).
+        The torch module name (the layer name, ``.`` replaced by ``_``); a layer called
+        several times (shared weights) has one module and one key.
     data_format : str or None
         The input's layout for 4-D tensors ("channels_last" or "channels_first"), None for 2-D.
     input_shape : tuple of int
-        The logical input shape, batch excluded.
+        The logical shape of the (first) input, batch excluded.
     feature_perm : ndarray or None
         For 2-D inputs after a channels_last Flatten: torch feature ``j`` is deepstep feature
         ``feature_perm[j]``; None when the orders agree.
+    inputs : tuple of str
+        The tensors the call reads (``"input"`` is the network's input).
+    output : str
+        The tensor it writes.
     """
 
     layer: Any
@@ -72,46 +79,97 @@ class TorchStep:
     data_format: str | None
     input_shape: tuple[int, ...]
     feature_perm: np.ndarray | None
+    inputs: tuple[str, ...] = ("input",)
+    output: str = "output"
+
+
+def _same_perm(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    return (a is None and b is None) or (a is not None and b is not None and np.array_equal(a, b))
+
+
+def _merged_perm(layer: Any, kind: str, shapes: list[tuple[int, ...]],
+                 perms: list[np.ndarray | None]) -> np.ndarray | None:
+    """The feature order of a merge of 2-D tensors (torch order -> deepstep order)."""
+    if kind != "Concatenate":
+        if any(not _same_perm(perms[0], p) for p in perms[1:]):
+            raise ExportError(f"layer {layer.name!r} ({kind}) merges features in different orders "
+                              "(channels_last Flatten outputs with other tensors); torch interop cannot "
+                              "permute them into weights")
+        return perms[0]
+    if all(p is None for p in perms):
+        return None
+    parts, offset = [], 0
+    for shape, p in zip(shapes, perms, strict=True):
+        parts.append(offset + (np.arange(shape[0]) if p is None else p))
+        offset += shape[0]
+    return np.concatenate(parts)
 
 
 def torch_steps(model: Any) -> list[TorchStep]:
-    """Walk a chain model (a Sequential) into :class:`TorchStep` entries.
+    """Walk a model (Sequential or functional graph) into :class:`TorchStep` entries, one per layer call.
 
     Raises
     ------
     ExportError
-        For a model that is not a chain, or a layer without a torch equivalent.
+        For a layer without a torch equivalent, a layout the torch network cannot hold, or a
+        shared layer called on inputs of different shapes or layouts.
     """
     graph = model_graph(model)
-    shape = graph.input_shape
-    current = graph.input_name
     fmt = None
-    if len(shape) == 3:
+    if len(graph.input_shape) == 3:
         fmt = next((n.layer.get_config().get("data_format") for n in graph.nodes
                     if type(n.layer).__name__ in _SPATIAL), "channels_last")
-    perm = None
-    steps = []
+    # tensor name -> (logical shape, layout of 4-D tensors, feature permutation of 2-D tensors)
+    tensors: dict[str, tuple[tuple[int, ...], str | None, np.ndarray | None]] = {
+        graph.input_name: (graph.input_shape, fmt, None)}
+    steps: list[TorchStep] = []
+    first_call: dict[int, TorchStep] = {}
     for node in graph.nodes:
         layer, kind = node.layer, type(node.layer).__name__
-        if node.inputs != (current,):
-            raise ExportError("torch interop handles chain models (Sequential) only; node "
-                              f"{layer.name!r} reads {list(node.inputs)}")
+        if kind not in (*_SPATIAL, *_FEATUREWISE, *_MERGE, "Flatten", "Dense", "BatchNormalization"):
+            raise ExportError(f"layer {layer.name!r} ({kind}) has no PyTorch equivalent here")
+        missing = [name for name in node.inputs if name not in tensors]
+        if missing:
+            raise ExportError(f"layer {layer.name!r} ({kind}) reads {missing} before they are computed")
+        shapes = [tensors[name][0] for name in node.inputs]
+        formats = {tensors[name][1] for name in node.inputs}
+        shape, fmt, perm = tensors[node.inputs[0]]
+        if len(formats) > 1:
+            raise ExportError(f"layer {layer.name!r} ({kind}) merges tensors of layouts {sorted(formats)}")
+        if kind in _MERGE:
+            perm = _merged_perm(layer, kind, shapes, [tensors[name][2] for name in node.inputs])
         if kind in _SPATIAL and layer.get_config().get("data_format") != fmt:
             raise ExportError(f"layer {layer.name!r} ({kind}) has data_format "
                               f"{layer.get_config().get('data_format')!r} but its input is {fmt}")
-        if kind not in (*_SPATIAL, *_FEATUREWISE, "Flatten", "Dense", "BatchNormalization"):
-            raise ExportError(f"layer {layer.name!r} ({kind}) has no PyTorch equivalent here")
-        steps.append(TorchStep(layer, layer.name.replace(".", "_"), fmt, shape, perm))
-        out = tuple(layer.compute_output_shape(shape))
+        step = TorchStep(layer, layer.name.replace(".", "_"), fmt, shape, perm, tuple(node.inputs),
+                         node.output)
+        earlier = first_call.setdefault(id(layer), step)
+        if earlier is not step and (earlier.input_shape != shape or earlier.data_format != fmt
+                                    or not _same_perm(earlier.feature_perm, perm)):
+            raise ExportError(f"layer {layer.name!r} ({kind}) is shared by calls whose inputs differ in "
+                              "shape, layout or feature order (a channels_last Flatten output and another "
+                              "tensor); its torch module holds one set of weights for one of them")
+        steps.append(step)
+        out = tuple(layer.compute_output_shape(shapes if kind in _MERGE else shape))
         if kind == "Flatten":
             if len(shape) == 3 and fmt == "channels_last":
                 h, w, c = shape
                 perm = np.arange(h * w * c).reshape(h, w, c).transpose(2, 0, 1).ravel()
             fmt = None
+        elif kind == "GlobalAveragePooling2D":
+            fmt = None
         elif kind == "Dense":
             perm = None
-        shape, current = out, node.output
+        tensors[node.output] = (out, fmt, perm)
     return steps
+
+
+def _unique(steps: list[TorchStep]) -> list[TorchStep]:
+    """The first call of each layer (the one whose weights the torch module holds)."""
+    first: dict[int, TorchStep] = {}
+    for step in steps:
+        first.setdefault(id(step.layer), step)
+    return list(first.values())
 
 
 def _values(layer: Any) -> dict[str, np.ndarray]:
@@ -144,7 +202,7 @@ def to_torch_state_dict(model: Any) -> dict[str, Any]:
     import torch
 
     state: dict[str, Any] = {}
-    for step in torch_steps(model):
+    for step in _unique(torch_steps(model)):
         for name, value in _torch_arrays(step).items():
             state[f"{step.key}.{name}"] = torch.from_numpy(np.ascontiguousarray(value).copy())
         if type(step.layer).__name__ == "BatchNormalization":
@@ -164,7 +222,7 @@ def from_torch_state_dict(model: Any, state_dict: Mapping[str, Any]) -> None:
     """
     if not isinstance(state_dict, Mapping):
         raise TypeError(f"state_dict must be a mapping of names to tensors, got {type(state_dict).__name__}")
-    steps = torch_steps(model)
+    steps = _unique(torch_steps(model))
     expected = {f"{s.key}.{n}": (s, n) for s in steps for n in _torch_arrays(s)}
     extra = sorted(k for k in state_dict if k not in expected and not k.endswith(".num_batches_tracked"))
     missing = sorted(k for k in expected if k not in state_dict)
@@ -204,7 +262,8 @@ def torch_module(model: Any) -> Any:
     """
     from .export.torch_net import build_torch_module
 
-    module = build_torch_module(torch_steps(model), np.dtype(getattr(model, "dtype", np.float32)))
+    module = build_torch_module(torch_steps(model), np.dtype(getattr(model, "dtype", np.float32)),
+                                model_graph(model).output_name)
     module.load_state_dict(to_torch_state_dict(model))
     return module.eval()
 

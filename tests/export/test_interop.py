@@ -5,7 +5,9 @@ from __future__ import annotations
 import h5py
 import numpy as np
 import pytest
+from export_graphs import random_dag, residual_graph
 
+from deepstep.export import ExportError
 from deepstep.interop import (
     from_torch_state_dict,
     keras_layer_names,
@@ -17,14 +19,19 @@ from deepstep.interop import (
 from deepstep.io import ModelFormatError
 from deepstep.models import MODEL_NAMES, get_model
 from deepstep.nn import (
+    Add,
     AveragePooling2D,
     BatchNormalization,
+    Concatenate,
     Conv2D,
     Dense,
     Dropout,
     Flatten,
+    GlobalAveragePooling2D,
+    Input,
     LeakyReLU,
     MaxPooling2D,
+    Model,
     Sequential,
     Softmax,
     Tanh,
@@ -103,6 +110,86 @@ def test_state_dict_round_trip(name, dtype):
     from_torch_state_dict(other, state)
     for (key, a), (_, b) in zip(model.named_parameters(), other.named_parameters(), strict=True):
         np.testing.assert_array_equal(a.value, b.value, err_msg=key)
+
+
+GRAPH_CASES = [(fmt, dtype) for fmt in ("channels_last", "channels_first")
+               for dtype in ("float32", "float64")]
+
+
+def graph_input(model, x, fmt):
+    return x.transpose(0, 3, 1, 2) if fmt == "channels_last" else x
+
+
+@pytest.mark.parametrize("fmt,dtype", GRAPH_CASES)
+def test_torch_graph_network_gives_the_same_outputs(fmt, dtype):
+    """Shortcuts, merges, padding, GAP, a dilated and a shared (twice-called) convolution."""
+    model = residual_graph(dtype, fmt)
+    x = np.random.default_rng(2).normal(size=(3, *model.input_shape)).astype(dtype)
+    module = torch_module(model)
+    np.testing.assert_allclose(torch_forward(module, graph_input(model, x, fmt)), model(x),
+                               rtol=TOL[dtype], atol=TOL[dtype])
+    state = to_torch_state_dict(model)
+    assert set(module.state_dict()) == set(state)
+    assert "shared.weight" in state and "conv_dilated.weight" in state and "bn.running_var" in state
+    other = residual_graph(dtype, fmt)
+    randomize(other, 9)
+    from_torch_state_dict(other, module.state_dict())
+    np.testing.assert_array_equal(other(x), model(x))
+
+
+@pytest.mark.parametrize("case", range(6))
+def test_torch_random_dags(case):
+    rng = np.random.default_rng(300 + case)
+    dtype = "float64" if case % 3 == 2 else "float32"
+    model = random_dag(rng, dtype)
+    fmt = next(layer.get_config()["data_format"] for layer in model.layers
+               if "data_format" in layer.get_config())
+    x = rng.normal(size=(2, *model.input_shape)).astype(dtype)
+    module = torch_module(model)
+    want = model(x)
+    scale = max(1.0, float(np.abs(want).max()))
+    np.testing.assert_allclose(torch_forward(module, graph_input(model, x, fmt)), want, rtol=TOL[dtype],
+                               atol=TOL[dtype] * scale)
+    state = to_torch_state_dict(model)
+    rng2 = np.random.default_rng(case)
+    other = random_dag(np.random.default_rng(300 + case), dtype)
+    randomize(other, int(rng2.integers(100)))
+    from_torch_state_dict(other, state)
+    for (key, a), (_, b) in zip(model.named_parameters(), other.named_parameters(), strict=True):
+        np.testing.assert_array_equal(a.value, b.value, err_msg=key)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_concatenated_flatten_features_are_permuted(dtype):
+    """A channels_last Flatten concatenated with GAP features and with itself: the permutation of each
+    part moves into the Dense weights at its offset."""
+    inputs = Input((3, 4, 2))
+    x = Conv2D(3, 2, padding="same", activation="tanh")(inputs)
+    flat = Flatten()(x)
+    features = Concatenate()([GlobalAveragePooling2D()(x), flat, flat])
+    features = BatchNormalization()(features)
+    model = Model(inputs, Dense(5)(features), dtype=dtype, seed=0)
+    randomize(model, 3)
+    x = np.random.default_rng(4).normal(size=(2, 3, 4, 2)).astype(dtype)
+    np.testing.assert_allclose(torch_forward(torch_module(model), x.transpose(0, 3, 1, 2)), model(x),
+                               rtol=TOL[dtype], atol=TOL[dtype])
+
+
+def test_torch_graph_errors_name_the_layer():
+    inputs = Input((4, 4, 2))
+    flat = Flatten()(inputs)                            # (h, w, c) order: torch's is (c, h, w)
+    dense = Dense(32)(flat)
+    model = Model(inputs, Add(name="mixed_orders")([flat, dense]), seed=0)
+    with pytest.raises(ExportError, match=r"'mixed_orders' \(Add\).*different orders"):
+        torch_module(model)
+    with pytest.raises(ExportError, match="mixed_orders"):
+        to_torch_state_dict(model)
+    inputs = Input((4, 4, 2))
+    flat = Flatten()(inputs)
+    shared = Dense(3, name="shared_head")           # reads features in two orders: one torch weight can't
+    model = Model(inputs, Add()([shared(flat), shared(Dense(32)(flat))]), seed=0)
+    with pytest.raises(ExportError, match=r"'shared_head' \(Dense\) is shared.*feature order"):
+        torch_module(model)
 
 
 def test_flatten_order_is_permuted_into_the_dense_weights():

@@ -117,14 +117,16 @@ def _activation(layer: Any, name: str | None, x: str, ctx: OnnxContext, hint: st
 
 
 def _windows(ctx: OnnxContext, x: str, k: tuple[int, int], s: tuple[int, int], out: tuple[int, int],
-             hint: str) -> list[str]:
-    """The ``kh * kw`` strided slices ``x[:, p::sh, q::sw, :]`` (each ``(N, oh, ow, C)``) of NHWC ``x``."""
+             hint: str, d: tuple[int, int] = (1, 1)) -> list[str]:
+    """The ``kh * kw`` strided slices ``x[:, p*dh::sh, q*dw::sw, :]`` (each ``(N, oh, ow, C)``) of NHWC
+    ``x``; ``d`` is the dilation (spacing of the window's taps)."""
     axes, steps = ctx.ints([1, 2], f"{hint}_axes"), ctx.ints(list(s), f"{hint}_steps")
     slices = []
     for p in range(k[0]):
         for q in range(k[1]):
-            starts = ctx.ints([p, q], f"{hint}_start")
-            ends = ctx.ints([p + (out[0] - 1) * s[0] + 1, q + (out[1] - 1) * s[1] + 1], f"{hint}_end")
+            a, b = p * d[0], q * d[1]
+            starts = ctx.ints([a, b], f"{hint}_start")
+            ends = ctx.ints([a + (out[0] - 1) * s[0] + 1, b + (out[1] - 1) * s[1] + 1], f"{hint}_end")
             slices.append(ctx.node("Slice", [x, starts, ends, axes, steps], f"{hint}_slice"))
     return slices
 
@@ -143,16 +145,21 @@ def _pad_nhwc(ctx: OnnxContext, x: str, pads: tuple[int, int, int, int], hint: s
 def convert_conv2d(layer: Any, inputs: list[str], output: str, ctx: OnnxContext) -> None:
     """Conv2D -> ``Conv`` (NCHW, explicit pads) or, lowered, ``Pad``/``Slice``/``Concat``/``MatMul``.
 
-    Reads config ``kernel_size``, ``strides``, ``padding``, ``data_format``, ``use_bias``,
-    ``activation`` and parameters ``kernel`` ``(kh, kw, Cin, filters)`` and ``bias``.
+    Reads config ``kernel_size``, ``strides``, ``padding``, ``dilation_rate`` (ONNX ``dilations``;
+    lowered, the window slices start ``d`` pixels apart), ``data_format``, ``use_bias``,
+    ``activation`` and parameters ``kernel`` ``(kh, kw, Cin, filters)`` and ``bias``. "same"
+    padding is computed for the dilated window's extent ``d * (k - 1) + 1``.
     """
     cfg = layer.get_config()
     fmt = cfg.get("data_format", "channels_last")
     h, w, c = _spatial(layer, ctx, inputs[0], fmt)
     (kh, kw), (sh, sw) = _pair(cfg["kernel_size"]), _pair(cfg.get("strides", 1))
+    dh, dw = _pair(cfg.get("dilation_rate", 1))
+    if dh < 1 or dw < 1:
+        raise _fail(layer, f"dilation_rate {(dh, dw)} must be >= 1")
     try:
-        top, bottom, oh = same_or_valid(h, kh, sh, cfg.get("padding", "valid"))
-        left, right, ow = same_or_valid(w, kw, sw, cfg.get("padding", "valid"))
+        top, bottom, oh = same_or_valid(h, dh * (kh - 1) + 1, sh, cfg.get("padding", "valid"))
+        left, right, ow = same_or_valid(w, dw * (kw - 1) + 1, sw, cfg.get("padding", "valid"))
     except ValueError as exc:
         raise _fail(layer, str(exc)) from exc
     kernel = _param(layer, "kernel")
@@ -165,7 +172,7 @@ def convert_conv2d(layer: Any, inputs: list[str], output: str, ctx: OnnxContext)
     hint = layer.name
     if ctx.lower_windows:
         x = _pad_nhwc(ctx, ctx.physical(inputs[0], nhwc), (top, bottom, left, right), hint)
-        slices = _windows(ctx, x, (kh, kw), (sh, sw), (oh, ow), hint)
+        slices = _windows(ctx, x, (kh, kw), (sh, sw), (oh, ow), hint, (dh, dw))
         cols = slices[0] if len(slices) == 1 else ctx.node("Concat", slices, f"{hint}_cols", axis=3)
         y = ctx.node("MatMul", [cols, ctx.const(kernel.reshape(kh * kw * c, filters), f"{hint}/kernel")],
                      f"{hint}_matmul")
@@ -177,7 +184,7 @@ def convert_conv2d(layer: Any, inputs: list[str], output: str, ctx: OnnxContext)
         if bias is not None:
             args.append(ctx.const(bias, f"{hint}/bias"))
         y = ctx.node("Conv", args, f"{hint}_conv", kernel_shape=[kh, kw], strides=[sh, sw],
-                     pads=[top, left, bottom, right])
+                     dilations=[dh, dw], pads=[top, left, bottom, right])
         perm = nchw
     y = _activation(layer, cfg.get("activation"), y, ctx, f"{hint}_act", perm)
     ctx.define(output, y, _out_shape(oh, ow, filters, fmt), perm)
