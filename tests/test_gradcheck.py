@@ -207,12 +207,13 @@ def test_a_kink_fails_the_plain_centred_check():
     from deepstep.nn.functional import softmax_cross_entropy
 
     model.zero_grad()
-    _, dout = softmax_cross_entropy(model.forward(x, training=False), y)
-    model.backward(dout)
+    out, cache = model.forward(x, training=False)
+    _, dout = softmax_cross_entropy(out, y)
+    model.backward(dout, cache)
     analytic = model.layers[0].bias.grad[0]
     bias = model.layers[0].bias.value
-    numeric = eval_numerical_gradient(lambda _: softmax_cross_entropy(model.forward(x, training=False), y)[0],
-                                      bias)[0]
+    numeric = eval_numerical_gradient(
+        lambda _: softmax_cross_entropy(model.forward(x, training=False)[0], y)[0], bias)[0]
     assert abs(numeric - analytic) > 1e-3 * max(abs(numeric), 1e-12)
 
 
@@ -223,8 +224,8 @@ def test_check_model_still_fails_a_wrong_backward_next_to_kinks(monkeypatch):
     model, x, y = _dead_unit_model()
     real_backward = Dense.backward
 
-    def broken(self, dout):
-        dx = real_backward(self, dout)
+    def broken(self, dout, cache):
+        dx = real_backward(self, dout, cache)
         self.kernel.grad *= 1.01
         return dx
 

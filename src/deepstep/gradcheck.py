@@ -325,7 +325,8 @@ def check_model(model: Any, x: np.ndarray, y: np.ndarray,
     Parameters
     ----------
     model : deepstep.nn.Model (or Module-like)
-        ``forward(x, training) -> (out, cache)``, ``backward(dout, cache)``, ``zero_grad`` and ``named_parameters``; use a float64 model
+        ``forward(x, training) -> (out, cache)``, ``backward(dout, cache)``, ``zero_grad`` and
+        ``named_parameters``; use a float64 model
         (:func:`to_float64`), float32 round-off swamps the comparison.
     x : ndarray, shape (N, *input_shape)
     y : ndarray

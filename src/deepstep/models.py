@@ -30,9 +30,9 @@ from .nn import (
     ZeroPadding2D,
 )
 
-__all__ = ["signs_convnet", "signs_convnet_functional", "cat_dnn", "mnist_cnn", "digits_cnn", "identity_block",
-           "convolutional_block", "resnet_small", "resnet_mnist", "get_model", "build_zoo_model", "MODEL_NAMES",
-           "DEFAULT_LOSS"]
+__all__ = ["signs_convnet", "signs_convnet_functional", "cat_dnn", "mnist_cnn", "digits_cnn",
+           "identity_block", "convolutional_block", "resnet_small", "resnet_mnist", "get_model",
+           "build_zoo_model", "MODEL_NAMES", "DEFAULT_LOSS"]
 
 
 def signs_convnet(dtype: Any = "float32", seed: int | None = None, num_classes: int = 6,
@@ -69,7 +69,10 @@ def signs_convnet_functional(dtype: Any = "float32", seed: int | None = None, nu
 
 def _conv_bn(x: SymbolicTensor, filters: int, kernel_size: int, strides: int, padding: str, name: str,
              bn_momentum: float, kernel_initializer: Any, relu: bool) -> SymbolicTensor:
-    """CONV2D -> BatchNorm (channels last) -> optional ReLU, named ``<name>``, ``<name>_bn``, ``<name>_relu``."""
+    """CONV2D -> BatchNorm (channels last) -> optional ReLU.
+
+    The layers are named ``<name>``, ``<name>_bn`` and ``<name>_relu``.
+    """
     x = Conv2D(filters, kernel_size, strides=strides, padding=padding, kernel_initializer=kernel_initializer,
                name=name)(x)
     x = BatchNormalization(momentum=bn_momentum, axis=-1, name=f"{name}_bn")(x)
@@ -96,7 +99,8 @@ def identity_block(x: SymbolicTensor, f: int, filters: Sequence[int], name: str,
     """
     f1, f2, f3 = _three(filters)
     if x.shape[-1] != f3:
-        raise ValueError(f"identity_block {name!r}: the input has {x.shape[-1]} channels but filters[2] is {f3}; "
+        raise ValueError(f"identity_block {name!r}: the input has {x.shape[-1]} channels but filters[2] "
+                         f"is {f3}; "
                          "the shortcut needs them equal (use convolutional_block to change the channels)")
     y = _conv_bn(x, f1, 1, 1, "valid", f"{name}_conv1", bn_momentum, kernel_initializer, True)
     y = _conv_bn(y, f2, f, 1, "same", f"{name}_conv2", bn_momentum, kernel_initializer, True)
@@ -106,7 +110,8 @@ def identity_block(x: SymbolicTensor, f: int, filters: Sequence[int], name: str,
 
 
 def convolutional_block(x: SymbolicTensor, f: int, filters: Sequence[int], name: str, s: int = 2,
-                        bn_momentum: float = 0.99, kernel_initializer: Any = "glorot_uniform") -> SymbolicTensor:
+                        bn_momentum: float = 0.99, kernel_initializer: Any = "glorot_uniform"
+                        ) -> SymbolicTensor:
     """The course's convolutional block: like :func:`identity_block`, with a CONV 1x1 (F3, stride s)
     -> BN on the shortcut, so that the block can change the size (stride ``s``) and the channels.
 

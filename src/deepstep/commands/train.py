@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -115,6 +117,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true",
                    help=f"continue the run saved in --out: an interrupted one ({CHECKPOINT}) or a "
                        f"finished one ({MODEL_FILE}) with a larger --epochs (the new total)")
+    p.add_argument("--distributed", action="store_true",
+                   help="data-parallel training over MPI (under mpiexec -n N; automatic when mpiexec starts "
+                        "more than one rank): the batch size is the global batch, rank 0 prints and writes")
     p.add_argument("--quiet", action="store_true",
                    help="no progress bar, one line per epoch (also what a log file or pipe gets)")
     p.set_defaults(handler=run)
@@ -492,7 +497,28 @@ def _warn_batch_norm(model: Any, x: np.ndarray, steps: int) -> None:
         print(f"warning: {message}", file=sys.stderr)
 
 
+def _communicator(args: argparse.Namespace) -> Any:
+    """The MPI communicator for ``--distributed`` (or a launch by mpiexec with > 1 rank), else None."""
+    from ..distributed import DistributedError, get_communicator, launched_by_mpi
+
+    if not (getattr(args, "distributed", False) or launched_by_mpi() > 1):
+        return None
+    try:
+        return get_communicator(True)
+    except DistributedError as exc:
+        raise CLIError(str(exc)) from None
+
+
 def run(args: argparse.Namespace) -> int:
+    comm = _communicator(args)
+    if comm is not None and not comm.is_root:  # only rank 0 prints and writes files
+        with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
+            return _run(args, comm)
+    return _run(args, comm)
+
+
+def _run(args: argparse.Namespace, comm: Any) -> int:
+    writer = comm is None or comm.is_root
     settings, saved, out, (dataset, model, model_name, x) = _resolve(args)
     dtype, seed, val_split = settings["dtype"], int(settings["seed"]), float(settings["val_split"])
     defaults = MODEL_DEFAULTS.get(model_name, _FALLBACK)
@@ -536,6 +562,10 @@ def run(args: argparse.Namespace) -> int:
                       loss="binary_crossentropy" if is_binary(model) else "sparse_categorical_crossentropy",
                       metrics=("accuracy",))
     model.class_names = list(dataset.classes)
+    if comm is not None:
+        from ..distributed import DistributedTrainer
+
+        model.trainer = DistributedTrainer(model, comm)
     out.mkdir(parents=True, exist_ok=True)
     test_fraction = 0.0 if separate_test is not None else TEST_FRACTION
     record = settings | options | {
@@ -543,7 +573,8 @@ def run(args: argparse.Namespace) -> int:
         "test_fraction": test_fraction, "data_path": resolve_data_spec(settings["data"]),
         "test_data_path": resolve_data_spec(settings["test_data"]), "classes": list(dataset.classes),
         "input_shape": list(dataset.x.shape[1:]), "completed": False}
-    _save_json(record, out / RUN_FILE)
+    if writer:
+        _save_json(record, out / RUN_FILE)
 
     shape = "x".join(map(str, dataset.x.shape[1:]))
     n_params = sum(int(p.value.size) for p in model.parameters())
@@ -565,14 +596,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"finishing the run: {resume_from} holds all {initial_epoch} epochs; evaluating and saving")
     elif saved is not None:
         print(f"resuming from {resume_from} after epoch {initial_epoch}")
+    if comm is not None:
+        print(f"distributed: {comm.description}; global batch {batch_size} split over the ranks")
     sys.stdout.flush()
 
     from ..train.callbacks import EarlyStopping, LearningRateScheduler, ProgressBar
 
     steps_per_epoch = -(-len(y_train) // batch_size)
-    callbacks = _callbacks(out)
+    callbacks = _callbacks(out) if writer else []
     keep_best = None
-    if options["restore_best"]:
+    if options["restore_best"] and writer:
         if saved is None:  # a resumed run keeps the best epoch its earlier sessions saved
             (out / BEST_FILE).unlink(missing_ok=True)
         keep_best = _keep_best(out / BEST_FILE, monitor)
@@ -581,7 +614,9 @@ def run(args: argparse.Namespace) -> int:
         callbacks.append(EarlyStopping(monitor=monitor, patience=int(options["early_stopping"])))
     if schedule is not None:
         callbacks.insert(0, LearningRateScheduler(schedule))
-    callbacks.append(ProgressBar(steps_per_epoch, epochs=epochs, show_batches=False if args.quiet else None))
+    if writer:
+        show_batches = False if args.quiet else None
+        callbacks.append(ProgressBar(steps_per_epoch, epochs=epochs, show_batches=show_batches))
     start = time.perf_counter()
     if not finishing:
         try:
@@ -607,7 +642,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"trained {trained} epoch(s) in {elapsed:.1f} s{stopped}")
     try:
         return _finish(model, out, record, dataset, model_name, monitor, keep_best, steps_per_epoch,
-                       x_train, (x_test, y_test))
+                       x_train, (x_test, y_test), writer)
     except KeyboardInterrupt:
         print(f"\ninterrupted after the last epoch, before the results were written: {out / CHECKPOINT} "
               f"holds all {int(model.epoch)} epoch(s)")
@@ -616,13 +651,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _finish(model: Any, out: Path, record: dict[str, Any], dataset: Any, model_name: str, monitor: str,
-            keep_best: Any, steps_per_epoch: int, x_train: np.ndarray, test_set: tuple) -> int:
+            keep_best: Any, steps_per_epoch: int, x_train: np.ndarray, test_set: tuple, writer: bool) -> int:
     """After the last epoch: the test evaluation, model.npz, history.json, the learning curves, and the
     run marked completed in run.json. The checkpoint is written first and removed last, so Ctrl-C at
-    any moment in here leaves a run that ``--resume`` finishes."""
+    any moment in here leaves a run that ``--resume`` finishes. Only the ``writer`` (rank 0 of a
+    distributed run) writes; every rank evaluates."""
     x_test, y_test = test_set
-    model.save(out / CHECKPOINT)  # the last epoch: --resume continues from (or finishes with) it
-    _warn_batch_norm(model, x_train, int(model.epoch) * steps_per_epoch)
+    if writer:
+        model.save(out / CHECKPOINT)  # the last epoch: --resume continues from (or finishes with) it
+        _warn_batch_norm(model, x_train, int(model.epoch) * steps_per_epoch)
 
     history = _history(model)
     last = model
@@ -639,6 +676,8 @@ def _finish(model: Any, out: Path, record: dict[str, Any], dataset: Any, model_n
     correct = int(round(test["accuracy"] * len(y_test)))
     print(f"test accuracy: {test['accuracy']:.4f} ({correct}/{len(y_test)}), test loss {test['loss']:.4f}"
           f"{' (best epoch)' if model is not last else ''}")
+    if not writer:
+        return 0
 
     from ..viz import plot_history
 

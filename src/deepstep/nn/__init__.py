@@ -38,6 +38,6 @@ from .symbolic import Input, SymbolicTensor
 __all__ = [
     "Parameter", "Layer", "Conv2D", "MaxPooling2D", "AveragePooling2D", "Flatten", "Dense", "Dropout", "ReLU",
     "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "BatchNormalization", "Sequential", "Activation", "Add",
-    "Multiply", "Average", "Concatenate", "GlobalAveragePooling2D", "ZeroPadding2D", "Module", "Model", "Input",
-    "SymbolicTensor", "register_layer",
+    "Multiply", "Average", "Concatenate", "GlobalAveragePooling2D", "ZeroPadding2D", "Module", "Model",
+    "Input", "SymbolicTensor", "register_layer",
 ]

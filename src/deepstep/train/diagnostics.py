@@ -66,14 +66,14 @@ def batch_norm_lag(model: Any, x: np.ndarray, max_samples: int = 512) -> list[Ba
     """Compare every BatchNormalization layer's moving statistics with its inputs' statistics.
 
     The first ``max_samples`` samples of ``x`` (training inputs, in the model's layout) run through
-    ``model.layers`` in inference mode; at each BatchNormalization layer the mean and the variance of
-    its input over every axis but ``layer.axis`` are compared with ``moving_mean`` and
+    the model (a chain or a graph) in inference mode; at each BatchNormalization layer the mean and
+    the variance of its input over every axis but ``layer.axis`` are compared with ``moving_mean`` and
     ``moving_variance``. Nothing in the model changes.
 
     Parameters
     ----------
-    model : Sequential-like
-        Anything with ``layers`` whose layers have ``forward(x, training=False)``.
+    model : deepstep.nn.Model
+        Anything with ``modules()`` and ``forward(x, training=False)``.
     x : ndarray, shape (N, ...)
     max_samples : int, >= 2
 
@@ -82,25 +82,41 @@ def batch_norm_lag(model: Any, x: np.ndarray, max_samples: int = 512) -> list[Ba
     list of BatchNormLag, one per BatchNormalization layer, in order (empty when there is none).
     """
     max_samples = check_int(max_samples, "max_samples", minimum=2)
-    layers = list(getattr(model, "layers", []))
-    if not any(_is_batch_norm(layer) for layer in layers):
+    layers = [m for m in model.modules() if _is_batch_norm(m)]
+    if not layers:
         return []
-    activation = np.asarray(x)[:max_samples]
+    inputs: dict[int, np.ndarray] = {}
+
+    def recorder(layer: Any) -> Any:
+        forward = type(layer).forward
+
+        def record(x: Any, training: bool = False) -> Any:
+            inputs.setdefault(id(layer), np.asarray(x))
+            return forward(layer, x, training)
+
+        return record
+
+    for layer in layers:  # instance attributes shadow the class's forward while the sample runs
+        layer.forward = recorder(layer)
+    try:
+        model.forward(np.asarray(x)[:max_samples], training=False)
+    finally:
+        for layer in layers:
+            del layer.forward
     results = []
     for layer in layers:
-        if _is_batch_norm(layer):
-            axis = int(getattr(layer, "axis", -1)) % activation.ndim
-            reduce = tuple(a for a in range(activation.ndim) if a != axis)
-            values = activation.astype(np.float64)
-            mean, var = values.mean(axis=reduce), values.var(axis=reduce)
-            eps = float(getattr(layer, "epsilon", 1e-3))
-            moving_mean = np.asarray(layer.moving_mean.value, dtype=np.float64)
-            moving_var = np.asarray(layer.moving_variance.value, dtype=np.float64)
-            shift = float(np.max(np.abs(mean - moving_mean) / np.sqrt(var + eps)))
-            ratio = (moving_var + eps) / (var + eps)
-            results.append(BatchNormLag(str(layer.name), float(layer.momentum), shift,
-                                        float(np.max(np.maximum(ratio, 1.0 / ratio)))))
-        activation = layer.forward(activation, training=False)
+        activation = inputs[id(layer)]
+        axis = int(getattr(layer, "axis", -1)) % activation.ndim
+        reduce = tuple(a for a in range(activation.ndim) if a != axis)
+        values = activation.astype(np.float64)
+        mean, var = values.mean(axis=reduce), values.var(axis=reduce)
+        eps = float(getattr(layer, "epsilon", 1e-3))
+        moving_mean = np.asarray(layer.moving_mean.value, dtype=np.float64)
+        moving_var = np.asarray(layer.moving_variance.value, dtype=np.float64)
+        shift = float(np.max(np.abs(mean - moving_mean) / np.sqrt(var + eps)))
+        ratio = (moving_var + eps) / (var + eps)
+        results.append(BatchNormLag(str(layer.name), float(layer.momentum), shift,
+                                    float(np.max(np.maximum(ratio, 1.0 / ratio)))))
     return results
 
 
