@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..nn.functional import kernels_line
 from .common import load_model_or_name, model_class_names
 
 __all__ = ["add_parser", "run"]
@@ -39,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
         if history.get(key):
             line += f", last {key} {float(history[key][-1]):.4f}"
     print(line)
+    print(kernels_line())
     print(_mpi_line())
     return 0
 
