@@ -10,6 +10,8 @@ are left out.
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from PIL import Image
 from cli_helpers import run_main
 
 _TMP = Path(tempfile.mkdtemp(prefix="deepstep-fuzz-cli-"))
+atexit.register(shutil.rmtree, _TMP, True)
 GOOD = _TMP / "good.npz"
 small_model(3).save(GOOD)
 BAD = rewrite(GOOD, _TMP / "bad.npz", issue9_cases(GOOD)["units_10_12"][0])
@@ -39,10 +42,11 @@ VALUES = ["-1", "0", "1", "2", "nan", "inf", "1e400", str(10**12), str(10**400),
 COMMANDS = ["info", "predict", "evaluate", "gradcheck", "visualize", "train", "nonsense", ""]
 
 
-# capsys is read (and so emptied) by run_main at every draw
+# capsys is read (and so emptied) by run_main at every draw; monkeypatch only changes the folder
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.sampled_from(COMMANDS), st.lists(st.sampled_from(OPTIONS + VALUES), max_size=6))
-def test_random_argument_lists(capsys, command, tokens):
+def test_random_argument_lists(capsys, monkeypatch, command, tokens):
+    monkeypatch.chdir(_TMP)  # a relative --out such as "0" lands there
     argv = ([command] if command else []) + tokens
     if command == "train":
         argv += ["--out", str(_TMP / "run"), "--data", str(_TMP / "missing.h5")]
@@ -67,9 +71,10 @@ TARGETED = {"predict": [str(GOOD), str(PNG)], "evaluate": [str(GOOD), "--data", 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.sampled_from(sorted(TARGETED)), st.sampled_from(OPTIONS), st.sampled_from(VALUES))
-def test_one_hostile_option_on_a_good_model(capsys, command, option, value):
+def test_one_hostile_option_on_a_good_model(capsys, monkeypatch, command, option, value):
     """Every option with every value on a command that otherwise works: an option's value reaches
     the command's code (e.g. --batch-size 10**12 for gradcheck's random batch)."""
+    monkeypatch.chdir(_TMP)
     argv = [command, *TARGETED[command], option, value]
     _check(argv, *run_main(capsys, *argv)[::2])
 
