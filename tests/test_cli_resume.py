@@ -136,3 +136,21 @@ def test_a_damaged_run_file(straight, tmp_path, capsys, key, value):
     (out / "run.json").write_text(json.dumps(saved).replace('"Infinity"', "Infinity").replace('"nan"', "NaN"))
     status, _, err = run_main(capsys, "train", "--out", out, "--resume", "--epochs", "2")
     assert_one_line_error(status, err, "run.json", repr(key))
+
+
+def test_restore_best_run_interrupted_after_the_last_epoch(tmp_path, capsys, monkeypatch):
+    from deepstep.io import load_model
+
+    out = tmp_path / "run"
+    options = ("--epochs", "3", "--batch-size", "128", "--lr", "0.05", "--restore-best", "--quiet")
+    with monkeypatch.context() as patch:
+        _interrupt_after_training(patch)
+        status, _, err = run_main(capsys, "train", *options, "--out", out)
+    assert status == 130, err
+    assert int(load_model(out / "checkpoint.npz").epoch) == 3
+    status, text, err = run_main(capsys, "train", "--out", out, "--resume", "--quiet")
+    assert status == 0, err
+    history = _history(out)
+    best = min(range(3), key=lambda k: history["val_loss"][k]) + 1
+    assert history["model_epoch"] == best == int(load_model(out / "model.npz").epoch)
+    assert int(load_model(out / "checkpoint.npz").epoch) == 3 and not (out / "best.npz").exists()
