@@ -68,6 +68,10 @@ def test_layer_arguments_beyond_the_budget_name_the_argument():
         layers.Dense(2**30, name="dense_big").build((8,))
     with pytest.raises(ValueError, match=r"input_shape per sample"):
         layers.Flatten().build((10**6, 10**6, 3))
+    with pytest.raises(ValueError, match="padding must be <="):
+        layers.ZeroPadding2D(10**12)
+    with pytest.raises(ValueError, match=r"\(ZeroPadding2D\): output shape per sample"):
+        layers.ZeroPadding2D(10**5).build((8, 8, 3))
 
 
 def _leftover(folder, name="model.npz", age=2 * STALE_TMP_SECONDS, random="abcd_123"):
