@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..._validation import check_int
-from ...data import augment
+from ..functional import augment
 from .base import Layer
 
 __all__ = [
