@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .._limits import check_elements
 from ..gradcheck import ParameterCheck, check_model, to_float64
 from .common import (
     CLIError,
@@ -56,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
     model = to_float64(load_model_or_name(args.model, dtype="float64", seed=args.seed))
     rng = np.random.default_rng(args.seed)
     shape = model_input_shape(model)
+    check_elements((args.batch_size, *shape), f"--batch-size {args.batch_size}: the random batch", np.float64)
     x = rng.random((args.batch_size, *shape))
     outputs = tuple(model.output_shape)[-1]
     if outputs == 1:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import sys
 import time
@@ -15,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .._files import atomic_write
+from .._validation import brief_repr
 from .common import (
     RUN_FILE,
     TEST_FRACTION,
@@ -33,6 +35,7 @@ from .common import (
 
 __all__ = ["add_parser", "run", "default_model_for", "parse_lr_schedule", "MODEL_DEFAULTS", "TEST_FRACTION"]
 
+OPTIMIZERS = ("adam", "sgd", "rmsprop", "adamw")
 CHECKPOINT = "checkpoint.npz"
 MODEL_FILE = "model.npz"
 BEST_FILE = "best.npz"
@@ -86,7 +89,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="mini-batch size (default: per model)")
     p.add_argument("--lr", type=positive_float, default=None, metavar="F",
                    help="learning rate (default: per model)")
-    p.add_argument("--optimizer", choices=("adam", "sgd", "rmsprop", "adamw"), default="adam",
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default=None,
                    help="optimizer (default: adam)")
     p.add_argument("--seed", type=non_negative_int, default=None, metavar="N",
                    help="seed of the weights, the splits and the shuffling (default: 0)")
@@ -201,7 +204,56 @@ def _read_run(out: Path) -> dict[str, Any]:
         raise CLIError(f"cannot read {run_file}: {exc}") from exc
     if not isinstance(saved, dict) or any(key not in saved for key in _RUN_KEYS):
         raise CLIError(f"{run_file} is not a deepstep run file")
+    for key, valid, wanted in _RUN_CHECKS:
+        if not valid(saved.get(key)):
+            raise CLIError(f"{run_file} is not a deepstep run file: {key!r} must be {wanted}, got "
+                           f"{brief_repr(saved.get(key))}")
     return saved
+
+
+def _positive(value: Any, kind: type) -> bool:
+    """A positive int up to 10**9 (``kind`` int), or a positive finite number (``kind`` float)."""
+    if isinstance(value, bool) or not isinstance(value, kind | int):
+        return False
+    if kind is int:
+        return 0 < value <= 10**9
+    try:
+        return math.isfinite(float(value)) and value > 0
+    except OverflowError:  # an integer such as 10**400
+        return False
+
+
+_RUN_CHECKS = (
+    ("epochs", lambda v: _positive(v, int), "an integer in [1, 10**9]"),
+    ("batch_size", lambda v: _positive(v, int), "an integer in [1, 10**9]"),
+    ("lr", lambda v: _positive(v, float), "a positive number"),
+    ("optimizer", lambda v: v in OPTIMIZERS, f"one of {', '.join(OPTIMIZERS)}"),
+)
+
+
+def _finished(saved: dict[str, Any], out: Path) -> bool:
+    """Whether the run in ``out`` wrote its results (run.json says so; an older run.json without the
+    mark: whether model.npz exists)."""
+    if "completed" in saved:
+        return saved["completed"] is True
+    return (out / MODEL_FILE).is_file()
+
+
+# Options that decide the trajectory of a run: with --resume they must repeat the run's values
+_SAME_ON_RESUME = (("batch_size", int), ("lr", float), ("optimizer", str))
+
+
+def _check_resume_options(args: argparse.Namespace, saved: dict[str, Any], out: Path) -> None:
+    """--batch-size, --lr, --optimizer and --lr-schedule given with --resume must be the run's own."""
+    for key, kind in _SAME_ON_RESUME:
+        given = getattr(args, key)
+        if given is not None and kind(given) != kind(saved[key]):
+            option = "--" + key.replace("_", "-")
+            raise CLIError(f"--resume: the run in {out} used {option} {saved[key]}, not {given}")
+    given = args.lr_schedule
+    before = saved.get("lr_schedule") or "constant"
+    if given is not None and "lr_schedule" in saved and given != before:
+        raise CLIError(f"--resume: the run in {out} used --lr-schedule {before}, not {given}")
 
 
 def _resume_file(out: Path) -> Path | None:
@@ -471,13 +523,14 @@ def _run(args: argparse.Namespace, comm: Any) -> int:
     dtype, seed, val_split = settings["dtype"], int(settings["seed"]), float(settings["val_split"])
     defaults = MODEL_DEFAULTS.get(model_name, _FALLBACK)
     if saved is not None:
+        _check_resume_options(args, saved, out)
         epochs = args.epochs or int(saved["epochs"])
         batch_size, lr, optimizer = int(saved["batch_size"]), float(saved["lr"]), str(saved["optimizer"])
     else:
         epochs = args.epochs or defaults.epochs
         batch_size = args.batch_size or defaults.batch_size
         lr = args.lr or defaults.learning_rate
-        optimizer = args.optimizer
+        optimizer = args.optimizer or "adam"
     options = _training_options(args, saved)
     monitor = options["monitor"] or "val_loss"
     schedule = parse_lr_schedule(options["lr_schedule"], lr, epochs)
@@ -489,13 +542,19 @@ def _run(args: argparse.Namespace, comm: Any) -> int:
     (x_train, y_train), validation, (x_test, y_test) = _split(x, dataset.y, seed, val_split, separate_test)
 
     initial_epoch = 0
+    finishing = False  # an interrupted run that trained all its epochs but did not write its results
     if saved is not None:
         resume_from = _resume_file(out)
         model = load_model_file(resume_from)
         initial_epoch = int(model.epoch)
         if initial_epoch >= epochs:
-            raise CLIError(f"--resume: the run in {out} already completed {initial_epoch} of {epochs} "
-                           "epochs; raise --epochs to train longer")
+            if _finished(saved, out):
+                raise CLIError(f"--resume: the run in {out} already completed {initial_epoch} of {epochs} "
+                               "epochs; raise --epochs to train longer")
+            if initial_epoch > epochs:
+                raise CLIError(f"--resume: {resume_from} already holds {initial_epoch} epochs, more than "
+                               f"--epochs {epochs}")
+            finishing = True
     else:
         from ..optim import get_optimizer
 
@@ -509,12 +568,13 @@ def _run(args: argparse.Namespace, comm: Any) -> int:
         model.trainer = DistributedTrainer(model, comm)
     out.mkdir(parents=True, exist_ok=True)
     test_fraction = 0.0 if separate_test is not None else TEST_FRACTION
-    if writer:
-        _save_json(settings | options | {
+    record = settings | options | {
         "epochs": epochs, "batch_size": batch_size, "lr": lr, "optimizer": optimizer,
         "test_fraction": test_fraction, "data_path": resolve_data_spec(settings["data"]),
-            "test_data_path": resolve_data_spec(settings["test_data"]), "classes": list(dataset.classes),
-            "input_shape": list(dataset.x.shape[1:])}, out / RUN_FILE)
+        "test_data_path": resolve_data_spec(settings["test_data"]), "classes": list(dataset.classes),
+        "input_shape": list(dataset.x.shape[1:]), "completed": False}
+    if writer:
+        _save_json(record, out / RUN_FILE)
 
     shape = "x".join(map(str, dataset.x.shape[1:]))
     n_params = sum(int(p.value.size) for p in model.parameters())
@@ -532,7 +592,9 @@ def _run(args: argparse.Namespace, comm: Any) -> int:
         if options["restore_best"]:
             parts.append(f"the best epoch is saved as {MODEL_FILE}")
         print(f"watch: {monitor}: " + "; ".join(parts))
-    if saved is not None:
+    if finishing:
+        print(f"finishing the run: {resume_from} holds all {initial_epoch} epochs; evaluating and saving")
+    elif saved is not None:
         print(f"resuming from {resume_from} after epoch {initial_epoch}")
     if comm is not None:
         print(f"distributed: {comm.description}; global batch {batch_size} split over the ranks")
@@ -544,7 +606,8 @@ def _run(args: argparse.Namespace, comm: Any) -> int:
     callbacks = _callbacks(out) if writer else []
     keep_best = None
     if options["restore_best"] and writer:
-        (out / BEST_FILE).unlink(missing_ok=True)
+        if saved is None:  # a resumed run keeps the best epoch its earlier sessions saved
+            (out / BEST_FILE).unlink(missing_ok=True)
         keep_best = _keep_best(out / BEST_FILE, monitor)
         callbacks.append(keep_best)
     if options["early_stopping"] is not None:
@@ -555,37 +618,57 @@ def _run(args: argparse.Namespace, comm: Any) -> int:
         show_batches = False if args.quiet else None
         callbacks.append(ProgressBar(steps_per_epoch, epochs=epochs, show_batches=show_batches))
     start = time.perf_counter()
-    try:
-        # A diverging run is reported once, by fit's NaN/inf guard (TrainingError -> one line, exit 1);
-        # NumPy's overflow warnings on the way there would only clutter the terminal.
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            model.fit(x_train, y_train, epochs=epochs, batch_size=batch_size, validation_data=validation,
-                      shuffle=True, seed=seed, callbacks=callbacks, verbose=0, initial_epoch=initial_epoch)
-    except KeyboardInterrupt:
-        if not (out / CHECKPOINT).is_file():
-            print(f"\ninterrupted before the first checkpoint: nothing saved in {out}")
+    if not finishing:
+        try:
+            # A diverging run is reported once, by fit's NaN/inf guard (TrainingError -> one line, exit 1);
+            # NumPy's overflow warnings on the way there would only clutter the terminal.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                model.fit(x_train, y_train, epochs=epochs, batch_size=batch_size,
+                          validation_data=validation, shuffle=True, seed=seed, callbacks=callbacks, verbose=0,
+                          initial_epoch=initial_epoch)
+        except KeyboardInterrupt:
+            if not (out / CHECKPOINT).is_file():
+                print(f"\ninterrupted before the first checkpoint: nothing saved in {out}")
+                return 130
+            checkpoint = load_model_file(out / CHECKPOINT)
+            _save_json(_history(checkpoint), out / "history.json")
+            print(f"\ninterrupted during epoch {model.epoch + 1}: {out / CHECKPOINT} holds the first "
+                  f"{int(checkpoint.epoch)} epoch(s)")
+            print(f"continue with: deepstep train --out {out} --resume")
             return 130
-        checkpoint = load_model_file(out / CHECKPOINT)
-        _save_json(_history(checkpoint), out / "history.json")
-        print(f"\ninterrupted during epoch {model.epoch + 1}: {out / CHECKPOINT} holds the first "
-              f"{int(checkpoint.epoch)} epoch(s)")
-        print(f"continue with: deepstep train --out {out} --resume")
+        elapsed = time.perf_counter() - start
+        trained = int(model.epoch) - initial_epoch
+        stopped = " (early stopping)" if int(model.epoch) < epochs else ""
+        print(f"trained {trained} epoch(s) in {elapsed:.1f} s{stopped}")
+    try:
+        return _finish(model, out, record, dataset, model_name, monitor, keep_best, steps_per_epoch,
+                       x_train, (x_test, y_test), writer)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted after the last epoch, before the results were written: {out / CHECKPOINT} "
+              f"holds all {int(model.epoch)} epoch(s)")
+        print(f"finish with: deepstep train --out {out} --resume")
         return 130
-    elapsed = time.perf_counter() - start
-    trained = int(model.epoch) - initial_epoch
-    stopped = " (early stopping)" if int(model.epoch) < epochs else ""
-    print(f"trained {trained} epoch(s) in {elapsed:.1f} s{stopped}")
+
+
+def _finish(model: Any, out: Path, record: dict[str, Any], dataset: Any, model_name: str, monitor: str,
+            keep_best: Any, steps_per_epoch: int, x_train: np.ndarray, test_set: tuple, writer: bool) -> int:
+    """After the last epoch: the test evaluation, model.npz, history.json, the learning curves, and the
+    run marked completed in run.json. The checkpoint is written first and removed last, so Ctrl-C at
+    any moment in here leaves a run that ``--resume`` finishes. Only the ``writer`` (rank 0 of a
+    distributed run) writes; every rank evaluates."""
+    x_test, y_test = test_set
     if writer:
+        model.save(out / CHECKPOINT)  # the last epoch: --resume continues from (or finishes with) it
         _warn_batch_norm(model, x_train, int(model.epoch) * steps_per_epoch)
 
     history = _history(model)
     last = model
     if keep_best is not None:
-        best = _restored_best(out, keep_best.best_epoch)
-        last.save(out / CHECKPOINT)  # the last epoch: --resume continues from it
+        best_value, best_epoch = _best_so_far(history, monitor)
+        best = _restored_best(out, best_epoch)
         if best is not None:
             model = best
-            print(f"restored the best epoch {keep_best.best_epoch} ({monitor} {keep_best.best:.4f}); "
+            print(f"restored the best epoch {best_epoch} ({monitor} {best_value:.4f}); "
                   f"the last epoch {int(last.epoch)} stays in {out / CHECKPOINT}")
         else:
             print(f"no saved best epoch to restore: keeping the last epoch {int(last.epoch)}")
@@ -601,11 +684,12 @@ def _run(args: argparse.Namespace, comm: Any) -> int:
     model_path = out / MODEL_FILE
     model.class_names = list(dataset.classes)
     model.save(model_path)
-    (out / BEST_FILE).unlink(missing_ok=True)
     _save_json(history | {"test_loss": test["loss"], "test_accuracy": test["accuracy"],
                           "model_epoch": int(model.epoch)}, out / "history.json")
     curves = plot_history(history, out / "learning_curves.png",
                           title=f"{model_name} on {dataset.name}: test accuracy {test['accuracy']:.3f}")
+    _save_json(record | {"completed": True}, out / RUN_FILE)
+    (out / BEST_FILE).unlink(missing_ok=True)
     if keep_best is None:
         (out / CHECKPOINT).unlink(missing_ok=True)
     print(f"model:           {model_path}")

@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from .._limits import check_elements, max_elements
 from .._validation import check_array, check_choice, check_int, check_keys, check_nonempty, check_real
 from ._checks import unpack_cache, window_output_size
 
@@ -72,8 +73,8 @@ def _check_batch(A_prev: Any, name: str = "A_prev") -> np.ndarray:
 
 def _check_conv_hparameters(hparameters: Any) -> tuple[int, int]:
     check_keys(hparameters, "hparameters", ("stride", "pad"))
-    stride = check_int(hparameters["stride"], "hparameters['stride']", 1)
-    pad = check_int(hparameters["pad"], "hparameters['pad']", 0)
+    stride = check_int(hparameters["stride"], "hparameters['stride']", 1, max_elements())
+    pad = check_int(hparameters["pad"], "hparameters['pad']", 0, max_elements())
     return stride, pad
 
 
@@ -81,8 +82,8 @@ def _check_pool_operands(A_prev: Any, hparameters: Any, mode: Any) -> tuple[np.n
     """Validate pooling's arguments; return A_prev, f, stride, n_H, n_W."""
     A_prev = _check_batch(A_prev)
     check_keys(hparameters, "hparameters", ("f", "stride"))
-    f = check_int(hparameters["f"], "hparameters['f']", 1)
-    stride = check_int(hparameters["stride"], "hparameters['stride']", 1)
+    f = check_int(hparameters["f"], "hparameters['f']", 1, max_elements())
+    stride = check_int(hparameters["stride"], "hparameters['stride']", 1, max_elements())
     check_choice(mode, "mode", POOL_MODES)
     n_H = window_output_size(A_prev.shape[1], f, stride, 0, "height", "hparameters['f']")
     n_W = window_output_size(A_prev.shape[2], f, stride, 0, "width", "hparameters['f']")
@@ -114,6 +115,10 @@ def _check_conv_operands(
     f = W.shape[0]
     n_H = window_output_size(A_prev.shape[1], f, stride, pad, "height", "W")
     n_W = window_output_size(A_prev.shape[2], f, stride, pad, "width", "W")
+    m, n_H_prev, n_W_prev, n_C_prev = A_prev.shape
+    check_elements((m, n_H_prev + 2 * pad, n_W_prev + 2 * pad, n_C_prev),
+                   f"hparameters['pad'] = {pad}: the padded A_prev", np.float64)
+    check_elements((m, n_H, n_W, n_C), "the output Z (hparameters['pad'] and 'stride')", np.float64)
     return A_prev, W, b, stride, pad, n_H, n_W
 
 
@@ -139,13 +144,21 @@ def zero_pad(X: np.ndarray, pad: int) -> np.ndarray:
     pad : int
         Number of zeros added above, below, left and right of each image (>= 0).
 
+    Raises
+    ------
+    ValueError
+        If ``pad`` is negative, or the padded array would exceed the size budget
+        (:mod:`deepstep._limits`; ``pad=10**5`` on a 2-image batch asks for 8e10 elements).
+
     Returns
     -------
     X_pad : ndarray, shape (m, n_H + 2 pad, n_W + 2 pad, n_C)
         ``X_pad[:, pad:pad + n_H, pad:pad + n_W, :] == X`` and zeros elsewhere; same dtype as ``X``.
     """
     X = check_array(X, "X", 4, "(m, n_H, n_W, n_C)")
-    pad = check_int(pad, "pad", 0)
+    pad = check_int(pad, "pad", 0, max_elements())
+    m, n_H, n_W, n_C = X.shape
+    check_elements((m, n_H + 2 * pad, n_W + 2 * pad, n_C), f"pad = {pad}: the padded X", X.dtype)
     return np.pad(X, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode="constant", constant_values=0)
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._limits import check_elements
 from ..._validation import check_choice, check_float_dtype
 from ..module import Module
 from ..parameter import Parameter
@@ -91,12 +92,22 @@ class Layer(Module):
             self.dtype = check_float_dtype(dtype)
         if rng is None:
             rng = np.random.default_rng()
+        self._check_size(shape, "input_shape")
         out_shape = self.compute_output_shape(shape)
+        self._check_size(out_shape, "output shape")
         self._params = []
         self._build(shape, rng)
         self.input_shape = shape
         self.output_shape = tuple(out_shape)
         self.built = True
+
+    def _check_size(self, shape: Any, what: str) -> None:
+        """One sample's ``shape`` (a list of shapes for merge layers) within the size budget, else a
+        ``ValueError`` naming the layer (``input_shape`` 10**6 x 10**6 ends here, not in a MemoryError)."""
+        shapes = shape if isinstance(shape, list) else [shape]
+        for one in shapes:
+            if isinstance(one, tuple) and all(isinstance(d, int) for d in one):
+                check_elements(one, f"{self._label()}: {what} per sample", self.dtype)
 
     def _build(self, input_shape: Any, rng: np.random.Generator) -> None:
         """Create parameters (subclasses with weights override)."""

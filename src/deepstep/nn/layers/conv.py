@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._limits import max_elements
 from ..._validation import check_choice, check_int
 from .. import functional as F
 from ..functional._params import as_pair, resolve_padding
@@ -30,7 +31,7 @@ class Conv2D(KernelLayer):
     Parameters
     ----------
     filters : int
-        Number of output channels (>= 1).
+        Number of output channels (>= 1, at most :func:`deepstep._limits.max_elements`).
     kernel_size : int or (int, int)
         Window ``(kh, kw)``.
     strides : int or (int, int)
@@ -61,7 +62,7 @@ class Conv2D(KernelLayer):
                  kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
                  data_format: str = "channels_last", name: str | None = None, dilation_rate: Any = 1) -> None:
         super().__init__(activation, use_bias, kernel_initializer, bias_initializer, name)
-        self.filters = check_int(filters, "filters", 1)
+        self.filters = check_int(filters, "filters", 1, max_elements())
         self.kernel_size = as_pair(kernel_size, "kernel_size", 1)
         self.strides = as_pair(strides, "strides", 1)
         self.padding = check_padding_name(padding)

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._limits import max_elements
 from ..._validation import check_int, check_real
 from .. import functional as F
 from ..functional.dropout import dropout, dropout_backward
@@ -36,7 +37,7 @@ class Dense(KernelLayer):
     Parameters
     ----------
     units : int
-        Output features (>= 1).
+        Output features (>= 1, at most the size budget :func:`deepstep._limits.max_elements`).
     activation : str, optional
         "relu", "leaky_relu", "sigmoid", "tanh", "softmax", "linear" or None.
     use_bias : bool
@@ -51,7 +52,7 @@ class Dense(KernelLayer):
                  kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
                  name: str | None = None) -> None:
         super().__init__(activation, use_bias, kernel_initializer, bias_initializer, name)
-        self.units = check_int(units, "units", 1)
+        self.units = check_int(units, "units", 1, max_elements())
 
     def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         if len(input_shape) != 1:

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._limits import max_elements
 from ..._validation import check_int
 from .base import Layer, check_data_format_name
 
@@ -57,8 +58,9 @@ def _as_padding(padding: Any) -> tuple[tuple[int, int], tuple[int, int]]:
         if isinstance(v, tuple | list):
             if len(v) != 2:
                 raise ValueError(f"padding {what} must be an int or a pair, got {v!r}")
-            return (check_int(v[0], "padding", 0), check_int(v[1], "padding", 0))
-        p = check_int(v, "padding", 0)
+            limit = max_elements()
+            return (check_int(v[0], "padding", 0, limit), check_int(v[1], "padding", 0, limit))
+        p = check_int(v, "padding", 0, max_elements())
         return (p, p)
 
     if isinstance(padding, tuple | list):

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._limits import check_elements
 from ._init import initializer_config, resolve_initializer
 from .activations import ReLU, get_activation
 from .base import Layer
@@ -40,7 +41,12 @@ class KernelLayer(Layer):
 
     def _build_weights(self, kernel_shape: tuple[int, ...], units: int, fan_in: int, fan_out: int,
                        output_shape: tuple[int, ...], rng: np.random.Generator) -> None:
-        """Create ``kernel`` (``kernel_shape``) and ``bias`` (``(units,)``), and build the activation."""
+        """Create ``kernel`` (``kernel_shape``) and ``bias`` (``(units,)``), and build the activation.
+
+        The kernel's shape is checked against the size budget first (:mod:`deepstep._limits`):
+        ``Dense(10**12)`` after 72 features raises a ``ValueError`` naming the layer, not a MemoryError.
+        """
+        check_elements(kernel_shape, f"{self._label()}: kernel", self.dtype)
         self.kernel = self.add_parameter(self._kernel_init(kernel_shape, fan_in, fan_out, rng, self.dtype),
                                          "kernel")
         if self.use_bias:
