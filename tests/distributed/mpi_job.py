@@ -66,7 +66,8 @@ def main(mode: str, out: str) -> int:
         history = net.fit(x, y, epochs=4, batch_size=10, validation_split=0.2, seed=5, verbose=0,
                           callbacks=callbacks)
     except TrainingError as exc:
-        print(f"rank {comm.rank}: TrainingError: {exc}", flush=True)
+        with open(f"{out}.rank{comm.rank}.txt", "w") as report:
+            report.write(str(exc))
         return 3
     weights = net.get_weight_dict()
     same = comm.allgather({k: v.tobytes() for k, v in weights.items()})
