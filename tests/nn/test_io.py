@@ -243,7 +243,9 @@ def test_version_1_files_from_0_1_still_load(tmp_path):
     model = deepstep.load(fixtures / "model_v1.npz")
     with np.load(fixtures / "model_v1_expected.npz") as f:
         x, logits, iterations = f["x"], f["logits"], int(f["iterations"])
-    np.testing.assert_array_equal(model(x), logits)
+    # equal to rounding: bits are promised only for the same settings (threads, chunking), and
+    # earlier tests in the session may leave other ones than those 0.1 wrote the file with
+    np.testing.assert_allclose(model(x), logits, rtol=1e-6, atol=1e-6)
     assert isinstance(model, Sequential) and model.class_names == ["a", "b", "c"] and model.epoch == 2
     state = model.optimizer.state_dict()
     assert int(state["iterations"]) == iterations
