@@ -80,6 +80,7 @@ def save_model(model: Model, path: str | os.PathLike[str]) -> None:
         "architecture": _json_array({"class_name": class_name, "config": model.get_config()}),
         "training_config": _json_array(None if not model.compiled else {
             "optimizer": model.optimizer.get_config(), "loss": model.loss.name,
+            "loss_config": model.loss.get_config(),
             "metrics": list(model.metrics), "weight_decay": model.weight_decay,
             "weight_decay_params": list(model.weight_decay_params)}),
         "state": _json_array({"epoch": model.epoch, "history": model.history,
@@ -227,9 +228,11 @@ def load_model(path: str | os.PathLike[str]) -> Model:
 
     if training is not None:
         try:
+            from .nn.losses import loss_from_config
             from .optim import optimizer_from_config
 
-            model.compile(optimizer=optimizer_from_config(training["optimizer"]), loss=training["loss"],
+            loss = loss_from_config(training.get("loss_config", training["loss"]))
+            model.compile(optimizer=optimizer_from_config(training["optimizer"]), loss=loss,
                           metrics=tuple(training.get("metrics", ())),
                           weight_decay=training.get("weight_decay", 0.0),
                           weight_decay_params=tuple(training.get("weight_decay_params", ("kernel",))))
