@@ -134,3 +134,15 @@ def test_unregistered_layer_names_the_decorator(tmp_path):
     model.save(tmp_path / "u.npz")
     with pytest.raises(deepstep.io.ModelFormatError, match="deepstep.register"):
         deepstep.load(tmp_path / "u.npz")
+
+
+def test_a_redefined_class_replaces_the_old_one():
+    """Re-running a notebook cell defines a new class of the same module and name: it takes over."""
+    def define():
+        class Redefined(ChannelScaleT):
+            pass
+        return Redefined
+
+    first, second = define(), define()
+    assert deepstep.register(first) is first and deepstep.register(second) is second
+    assert deepstep.nn.layers.get_layer_class("Redefined") is second

@@ -248,11 +248,17 @@ LOSSES: dict[str, type[Loss]] = {
 LOSSES["mean_squared_error"] = MeanSquaredError
 
 
+def _redefinition(known: type, cls: type) -> bool:
+    """Whether ``cls`` redefines ``known`` (same module and qualified name: a re-run cell or reload)."""
+    return (known.__module__, known.__qualname__) == (cls.__module__, cls.__qualname__)
+
+
 def register_loss(cls: type[Loss], name: str | None = None) -> type[Loss]:
     """Make a custom Loss subclass usable by name in ``compile(loss=...)`` and by ``deepstep.load``.
 
     ``name`` defaults to ``cls.name`` (set to ``name`` when given). Registering the same class
-    again is allowed, another class under a taken name is not. Returns ``cls`` (a decorator).
+    again, or a redefinition of it (same module and qualified name), is allowed; another class
+    under a taken name is not. Returns ``cls`` (a decorator).
     """
     if not isinstance(cls, type) or not issubclass(cls, Loss):
         raise TypeError(f"register_loss needs a Loss subclass, got {cls!r}")
@@ -261,7 +267,7 @@ def register_loss(cls: type[Loss], name: str | None = None) -> type[Loss]:
         raise ValueError(f"loss class {cls.__name__} needs its own name: set the class attribute 'name' "
                          "or pass name=...")
     known = LOSSES.get(key)
-    if known is not None and known is not cls:
+    if known is not None and known is not cls and not _redefinition(known, cls):
         raise ValueError(f"another loss class ({known.__module__}.{known.__qualname__}) is already "
                          f"registered as {key!r}")
     cls.name = key

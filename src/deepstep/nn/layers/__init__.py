@@ -32,11 +32,17 @@ LAYER_CLASSES: dict[str, type[Layer]] = {
 _REGISTERED_NAMES: dict[type[Layer], str] = {}
 
 
+def _redefinition(known: type, cls: type) -> bool:
+    """Whether ``cls`` redefines ``known`` (same module and qualified name: a re-run cell or reload)."""
+    return (known.__module__, known.__qualname__) == (cls.__module__, cls.__qualname__)
+
+
 def register_layer(cls: type[Layer], name: str | None = None) -> type[Layer]:
     """Make a custom Layer subclass loadable by name (``deepstep.load``); returns ``cls``.
 
     Usable as a class decorator. ``name`` (default: the class name) is what saved files record;
-    registering the same class again is allowed, another class under a taken name is not.
+    registering the same class again, or a redefinition of it (same module and qualified name, as
+    when a notebook cell runs twice), is allowed; another class under a taken name is not.
     """
     if not isinstance(cls, type) or not issubclass(cls, Layer):
         raise TypeError(f"register_layer needs a Layer subclass, got {cls!r}")
@@ -44,7 +50,7 @@ def register_layer(cls: type[Layer], name: str | None = None) -> type[Layer]:
     if not isinstance(key, str) or not key:
         raise TypeError(f"name must be a non-empty string, got {name!r}")
     known = LAYER_CLASSES.get(key)
-    if known is not None and known is not cls:
+    if known is not None and known is not cls and not _redefinition(known, cls):
         raise ValueError(f"another layer class ({known.__module__}.{known.__qualname__}) is already "
                          f"registered as {key!r}")
     LAYER_CLASSES[key] = cls
