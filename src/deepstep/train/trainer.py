@@ -21,7 +21,8 @@ the same batches) or any re-iterable of ``(x, y)`` / ``(x, y, sample_weight)`` b
 the one described above, unchanged.
 
 Extension points (for data-parallel training): :meth:`Trainer.batch_indices` picks the
-samples of one step from the epoch's order, and :meth:`Trainer.reduce_gradients` sees the
+samples of one step from the epoch's order (arrays only: a dataset or iterable streams whole
+batches), and :meth:`Trainer.reduce_gradients` sees the
 named gradients between backward and the optimizer step.
 """
 
