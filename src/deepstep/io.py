@@ -81,7 +81,7 @@ def save_model(model: Model, path: str | os.PathLike[str]) -> None:
         "training_config": _json_array(None if not model.compiled else {
             "optimizer": model.optimizer.get_config(), "loss": model.loss.name,
             "loss_config": model.loss.get_config(),
-            "metrics": list(model.metrics), "weight_decay": model.weight_decay,
+            "metrics": [m for m in model.metrics if isinstance(m, str)],  # Metric objects are not saved "weight_decay": model.weight_decay,
             "weight_decay_params": list(model.weight_decay_params)}),
         "state": _json_array({"epoch": model.epoch, "history": model.history,
                               "class_names": None if model.class_names is None else list(model.class_names)}),
