@@ -44,9 +44,10 @@ def test_version(capsys):
         (("train", "--val-split", "1"), ("--val-split", "must be in [0, 1)")),
         (("train", "--optimizer", "adagrad"), ("--optimizer", "invalid choice: 'adagrad'")),
         (("train", "--dtype", "float16"), ("--dtype", "invalid choice")),
-        (("evaluate", "model.npz"), ("the following arguments are required: --data",)),
-        (("predict", "model.npz"), ("the following arguments are required: IMAGE",)),
-        (("visualize",), ("the following arguments are required: MODEL, IMAGE",)),
+        (("evaluate", "model.npz"), ("MODEL file not found: model.npz",)),  # --data: the run's by default
+        (("predict", "model.npz"), ("MODEL file not found: model.npz",)),  # IMAGE: held-out ones by default
+        (("visualize",), ("the following arguments are required: MODEL",)),
+        (("evaluate", "model.npz", "--subset", "train"), ("--subset", "invalid choice: 'train'")),
         (("predict", "model.npz", "a.png", "--top", "0"), ("argument --top", "must be >= 1, got 0")),
         (("evaluate", "model.npz", "--data", "digits", "--seed", "-1"), ("argument --seed", "must be >= 0")),
         (("gradcheck", "digits_cnn", "--entries", "0"), ("argument --entries", "must be >= 1, got 0")),

@@ -156,8 +156,8 @@ def test_gradcheck_reports_a_broken_backward(capsys, monkeypatch):
 
     real_backward = Dense.backward
 
-    def broken(self, dout):
-        dx = real_backward(self, dout)
+    def broken(self, dout, cache):
+        dx = real_backward(self, dout, cache)
         self.kernel.grad *= 1.01  # a 1% error in dW
         return dx
 
@@ -224,13 +224,9 @@ def test_resume_conflicts_and_finished_runs(run_dir, capsys):
 def test_model_and_data_errors(capsys, tmp_path, data_dir, run_dir):
     status, _, err = run_main(capsys, "train", "--model", "resnet50", "--out", tmp_path)
     assert_one_line_error(status, err, "unknown model 'resnet50'", "digits_cnn")
-    status, _, err = run_main(capsys, "train", "--model", "mnist_cnn", "--out", tmp_path)
-    assert_one_line_error(status, err, "takes inputs of shape (28, 28, 1)", "images of 8x8x1")
-    status, _, err = run_main(capsys, "train", "--model", "signs_convnet", "--out", tmp_path)
-    assert_one_line_error(status, err, "predicts 6 classes", "has 10 classes")
     status, _, err = run_main(capsys, "train", "--data", data_dir / "test_signs.h5", "--model", "cat_dnn",
                               "--out", tmp_path)
-    assert_one_line_error(status, err, "1 output (binary)", "has 6 classes")
+    assert_one_line_error(status, err, "cat_dnn is a binary classifier", "cannot predict 6 classes")
     out, _ = run_dir
     status, _, err = run_main(capsys, "evaluate", out / "model.npz", "--data", data_dir / "test_signs.h5")
     assert_one_line_error(status, err, "predicts 10 classes", "has 6")

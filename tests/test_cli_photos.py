@@ -101,5 +101,6 @@ def test_bad_photo_options_are_one_line(photos, tmp_path, capsys, args, fragment
 
 
 def test_photo_options_need_an_image_folder(capsys, tmp_path):
-    status, _, err = run_main(capsys, "train", "--data", "digits", "--augment", "flip", "--out", tmp_path / "d")
+    status, _, err = run_main(capsys, "train", "--data", "digits", "--augment", "flip",
+                              "--out", tmp_path / "d")
     assert_one_line_error(status, err, "--augment", "image folder")

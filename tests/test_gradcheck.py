@@ -172,3 +172,89 @@ def test_gradient_check_n_errors(rng):
         gradient_check_n(params, _quadratic_grads(params), _quadratic_cost, epsilon=-1e-7)
     with pytest.raises(ValueError, match="gradients is missing key 'dW1'"):
         gradient_check_n(params, {}, _quadratic_cost)
+
+
+# ----------------------------------------------------------------------------- check_model (kinks)
+def _dead_unit_model():
+    """Dense(3, relu) -> Dense(2) whose first hidden unit has zero weights: its pre-activation is exactly 0
+    for every input, so each of its weights and its bias sits on the ReLU's kink."""
+    from deepstep.nn import Dense, Sequential
+
+    model = Sequential([Dense(3, activation="relu"), Dense(2)], input_shape=(4,), dtype="float64", seed=0)
+    model.layers[0].kernel.value[:, 0] = 0.0
+    model.layers[0].bias.value[0] = 0.0
+    x = np.random.default_rng(1).random((2, 4)) + 0.1  # positive: +h and -h flip the unit on and off
+    return model, x, np.array([0, 1])
+
+
+def test_check_model_leaves_out_entries_on_a_relu_kink():
+    from deepstep.gradcheck import check_model
+
+    model, x, y = _dead_unit_model()
+    results = {(r.layer, r.parameter): r for r in check_model(model, x, y, entries=12)}
+    hidden_kernel, hidden_bias = results["dense_1", "kernel"], results["dense_1", "bias"]
+    assert hidden_kernel.kinks == (0, 3, 6, 9)  # column 0 of the (4, 3) kernel, flat indices
+    assert hidden_bias.kinks == (0,)
+    assert hidden_kernel.checked == 8 and hidden_bias.checked == 2
+    assert results["dense_2", "kernel"].kinks == () and results["dense_2", "kernel"].checked == 6
+    assert all(r.passed(1e-7) for r in results.values()), results
+
+
+def test_a_kink_fails_the_plain_centred_check():
+    """Without leaving kinks out, the centred difference at the dead unit's bias is half the one-sided
+    slope, so a plain check of the same entry fails: the kink detection is what makes it pass."""
+    model, x, y = _dead_unit_model()
+    from deepstep.nn.functional import softmax_cross_entropy
+
+    model.zero_grad()
+    out, cache = model.forward(x, training=False)
+    _, dout = softmax_cross_entropy(out, y)
+    model.backward(dout, cache)
+    analytic = model.layers[0].bias.grad[0]
+    bias = model.layers[0].bias.value
+    numeric = eval_numerical_gradient(
+        lambda _: softmax_cross_entropy(model.forward(x, training=False)[0], y)[0], bias)[0]
+    assert abs(numeric - analytic) > 1e-3 * max(abs(numeric), 1e-12)
+
+
+def test_check_model_still_fails_a_wrong_backward_next_to_kinks(monkeypatch):
+    from deepstep.gradcheck import check_model
+    from deepstep.nn import Dense
+
+    model, x, y = _dead_unit_model()
+    real_backward = Dense.backward
+
+    def broken(self, dout, cache):
+        dx = real_backward(self, dout, cache)
+        self.kernel.grad *= 1.01
+        return dx
+
+    monkeypatch.setattr(Dense, "backward", broken)
+    results = check_model(model, x, y, entries=12)
+    assert all(not r.passed(1e-6) for r in results if r.parameter == "kernel")
+    assert [r.kinks for r in results if r.parameter == "kernel"] == [(0, 3, 6, 9), ()]
+
+
+def test_check_model_on_a_max_pool_tie():
+    """Two pixels tie in a max-pool window; nudging either 1x1 conv weight changes which one wins."""
+    from deepstep.gradcheck import check_model
+    from deepstep.nn import Conv2D, Dense, Flatten, MaxPooling2D, Sequential
+
+    model = Sequential([Conv2D(1, 1, use_bias=False), MaxPooling2D(2), Flatten(), Dense(2)],
+                       input_shape=(2, 2, 2), dtype="float64", seed=0)
+    model.layers[0].kernel.value[...] = 1.0  # (1, 1, 2, 1): output = x0 + x1
+    x = np.array([[[[1.0, 0.0], [0.0, 1.0]], [[0.1, 0.2], [0.3, 0.1]]]])  # 1.0 and 1.0 tie
+    results = check_model(model, x, np.array([1]), entries=4)
+    assert (results[0].layer, results[0].parameter, results[0].kinks) == ("conv2d_1", "kernel", (0, 1))
+    assert results[0].checked == 0 and results[0].rel_error == 0.0
+    assert all(r.kinks == () and r.passed(1e-7) for r in results[1:])
+
+
+def test_check_model_argument_errors():
+    from deepstep.gradcheck import check_model
+
+    model, x, y = _dead_unit_model()
+    with pytest.raises(ValueError, match="entries must be >= 1"):
+        check_model(model, x, y, entries=0)
+    with pytest.raises(ValueError, match="h"):
+        check_model(model, x, y, h=0.0)

@@ -94,3 +94,21 @@ def test_overwrite_is_atomic(tmp_path):
     viz.plot_history({"loss": [1.0, 0.5]}, path)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["h.png"]
+
+
+def test_plot_misclassified_shows_every_error_with_names(tmp_path, rng):
+    x = rng.random((40, 8, 8, 1))
+    y = np.zeros(40, dtype=np.int64)
+    pred = np.ones(40, dtype=np.int64)  # 40 errors: more than the old 16
+    names = [f"class/img_{i:03d}.png" for i in range(40)]
+    path = viz.plot_misclassified(x, y, pred, ["a", "b"], tmp_path / "m.png", names=names)
+    _assert_sane(path, min_side=400)
+    with pytest.raises(ValueError, match=r"names must hold one name per image \(40\), got 2"):
+        viz.plot_misclassified(x, y, pred, ["a", "b"], tmp_path / "m.png", names=["a", "b"])
+
+
+def test_plot_feature_maps_with_the_input_and_a_long_title(tmp_path, rng):
+    title = "Feature maps of conv2d_1 for held-out test image sign-digits/7/IMG_5678_a_long_file_name.jpg"
+    path = viz.plot_feature_maps(rng.random((8, 8, 4)), tmp_path / "m.png", title,
+                                 image=rng.random((16, 16, 3)))
+    _assert_sane(path, min_side=150)

@@ -1,4 +1,4 @@
-"""The ``deepstep`` command line: train, evaluate, predict, visualize, gradcheck, info, check, bench.
+"""The ``deepstep`` command line: train, evaluate, predict, visualize, gradcheck, info, check, export, bench.
 
 ``main(argv)`` returns the exit status: 0 on success, 1 when a gradient check fails or
 training diverges, 2 on a user error (missing file, wrong format, shape mismatch, unknown
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from . import __version__
-from .commands import bench, check, evaluate, gradcheck, info, predict, train, visualize
+from .commands import bench, check, evaluate, export, gradcheck, info, predict, train, visualize
 from .commands.common import CLIError
 
 __all__ = ["main", "build_parser", "CLIError"]
@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for module in (train, evaluate, predict, visualize, gradcheck, info, check, bench):
+    for module in (train, evaluate, predict, visualize, gradcheck, info, check, export, bench):
         module.add_parser(subparsers)
     parser.set_defaults(subparsers=subparsers.choices)
     return parser
@@ -64,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             command_parser = args.subparsers.get(args.command, parser) if args.command else parser
             command_parser.error(f"unrecognized arguments: {' '.join(extras)}")
     if args.command is None:
-        return _fail("choose a command: train, evaluate, predict, visualize, gradcheck, info, check, bench "
+        return _fail("choose a command: train, evaluate, predict, visualize, gradcheck, info, check, export, bench "
                      f"(see '{PROG} --help')")
     if os.environ.get("DEEPSTEP_DEBUG"):
         return args.handler(args)

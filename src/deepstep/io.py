@@ -81,7 +81,8 @@ def save_model(model: Model, path: str | os.PathLike[str]) -> None:
         "training_config": _json_array(None if not model.compiled else {
             "optimizer": model.optimizer.get_config(), "loss": model.loss.name,
             "loss_config": model.loss.get_config(),
-            "metrics": [m for m in model.metrics if isinstance(m, str)],  # Metric objects are not saved "weight_decay": model.weight_decay,
+            "metrics": [m for m in model.metrics if isinstance(m, str)],  # names only, not Metric objects
+            "weight_decay": model.weight_decay,
             "weight_decay_params": list(model.weight_decay_params)}),
         "state": _json_array({"epoch": model.epoch, "history": model.history,
                               "class_names": None if model.class_names is None else list(model.class_names)}),
@@ -150,7 +151,8 @@ def _optimizer_state(data: dict[str, np.ndarray], model: Model, version: int, pa
         slot, sep, name = key.partition("/")
         if sep and version == 1:
             if not name.isdigit() or int(name) >= len(params):
-                raise ModelFormatError(f"{path}: optimizer state {key!r} names parameter {name} but the model has "
+                raise ModelFormatError(f"{path}: optimizer state {key!r} names parameter {name} but the "
+                                       f"model has "
                                        f"{len(params)}")
             name = params[int(name)][0]
             key = f"{slot}/{name}"
@@ -158,7 +160,8 @@ def _optimizer_state(data: dict[str, np.ndarray], model: Model, version: int, pa
             param = by_name.get(name)
             if param is None or value.shape != param.value.shape:
                 want = "no parameter of that name" if param is None else f"shape {param.value.shape}"
-                raise ModelFormatError(f"{path}: optimizer state {key!r} has shape {value.shape} but the model has "
+                raise ModelFormatError(f"{path}: optimizer state {key!r} has shape {value.shape} but "
+                                       f"the model has "
                                        f"{want}")
         state[key] = value
     return state
@@ -170,7 +173,8 @@ def _rebuild(architecture: Any, version: int, path: Path) -> Model:
     else:
         if not isinstance(architecture, dict) or architecture.get("class_name") not in _MODEL_CLASSES:
             got = architecture.get("class_name") if isinstance(architecture, dict) else architecture
-            raise ModelFormatError(f"{path}: architecture class {got!r} is not one of {sorted(_MODEL_CLASSES)}")
+            raise ModelFormatError(f"{path}: architecture class {got!r} is not one of "
+                                   f"{sorted(_MODEL_CLASSES)}")
         class_name, config = architecture["class_name"], architecture.get("config")
     try:
         return _MODEL_CLASSES[class_name].from_config(config)
@@ -195,13 +199,16 @@ def load_model(path: str | os.PathLike[str]) -> Model:
     if missing:
         raise ModelFormatError(f"{path}: not a deepstep model file: missing entries {missing}")
     version_arr = data["format_version"]
-    if version_arr.shape != () or version_arr.dtype.kind not in "iu" or int(version_arr) not in (1, FORMAT_VERSION):
-        raise ModelFormatError(f"{path}: format_version is {version_arr!r}, this deepstep reads versions 1 and "
+    readable = (1, FORMAT_VERSION)
+    if version_arr.shape != () or version_arr.dtype.kind not in "iu" or int(version_arr) not in readable:
+        raise ModelFormatError(f"{path}: format_version is {version_arr!r}, this deepstep reads "
+                               f"versions 1 and "
                                f"{FORMAT_VERSION}")
     version = int(version_arr)
     want_name = _V1_NAME if version == 1 else FORMAT_NAME
     if str(data["format"]) != want_name:
-        raise ModelFormatError(f"{path}: format is {str(data['format'])!r}, expected {want_name!r} for version "
+        raise ModelFormatError(f"{path}: format is {str(data['format'])!r}, expected {want_name!r} for "
+                               f"version "
                                f"{version}")
     architecture = _json(data, "architecture", path)
     training = _json(data, "training_config", path)

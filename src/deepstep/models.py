@@ -30,8 +30,9 @@ from .nn import (
     ZeroPadding2D,
 )
 
-__all__ = ["signs_convnet", "signs_convnet_functional", "cat_dnn", "mnist_cnn", "digits_cnn", "identity_block",
-           "convolutional_block", "resnet_small", "resnet_mnist", "get_model", "MODEL_NAMES", "DEFAULT_LOSS"]
+__all__ = ["signs_convnet", "signs_convnet_functional", "cat_dnn", "mnist_cnn", "digits_cnn",
+           "identity_block", "convolutional_block", "resnet_small", "resnet_mnist", "get_model",
+           "build_zoo_model", "MODEL_NAMES", "DEFAULT_LOSS"]
 
 
 def signs_convnet(dtype: Any = "float32", seed: int | None = None, num_classes: int = 6,
@@ -68,7 +69,10 @@ def signs_convnet_functional(dtype: Any = "float32", seed: int | None = None, nu
 
 def _conv_bn(x: SymbolicTensor, filters: int, kernel_size: int, strides: int, padding: str, name: str,
              bn_momentum: float, kernel_initializer: Any, relu: bool) -> SymbolicTensor:
-    """CONV2D -> BatchNorm (channels last) -> optional ReLU, named ``<name>``, ``<name>_bn``, ``<name>_relu``."""
+    """CONV2D -> BatchNorm (channels last) -> optional ReLU.
+
+    The layers are named ``<name>``, ``<name>_bn`` and ``<name>_relu``.
+    """
     x = Conv2D(filters, kernel_size, strides=strides, padding=padding, kernel_initializer=kernel_initializer,
                name=name)(x)
     x = BatchNormalization(momentum=bn_momentum, axis=-1, name=f"{name}_bn")(x)
@@ -95,7 +99,8 @@ def identity_block(x: SymbolicTensor, f: int, filters: Sequence[int], name: str,
     """
     f1, f2, f3 = _three(filters)
     if x.shape[-1] != f3:
-        raise ValueError(f"identity_block {name!r}: the input has {x.shape[-1]} channels but filters[2] is {f3}; "
+        raise ValueError(f"identity_block {name!r}: the input has {x.shape[-1]} channels but filters[2] "
+                         f"is {f3}; "
                          "the shortcut needs them equal (use convolutional_block to change the channels)")
     y = _conv_bn(x, f1, 1, 1, "valid", f"{name}_conv1", bn_momentum, kernel_initializer, True)
     y = _conv_bn(y, f2, f, 1, "same", f"{name}_conv2", bn_momentum, kernel_initializer, True)
@@ -105,7 +110,8 @@ def identity_block(x: SymbolicTensor, f: int, filters: Sequence[int], name: str,
 
 
 def convolutional_block(x: SymbolicTensor, f: int, filters: Sequence[int], name: str, s: int = 2,
-                        bn_momentum: float = 0.99, kernel_initializer: Any = "glorot_uniform") -> SymbolicTensor:
+                        bn_momentum: float = 0.99, kernel_initializer: Any = "glorot_uniform"
+                        ) -> SymbolicTensor:
     """The course's convolutional block: like :func:`identity_block`, with a CONV 1x1 (F3, stride s)
     -> BN on the shortcut, so that the block can change the size (stride ``s``) and the channels.
 
@@ -159,9 +165,11 @@ def resnet_small(dtype: Any = "float32", seed: int | None = None, num_classes: i
     return Model(inputs, outputs, name=name, dtype=dtype, seed=seed)
 
 
-def resnet_mnist(dtype: Any = "float32", seed: int | None = None) -> Model:
+def resnet_mnist(dtype: Any = "float32", seed: int | None = None, num_classes: int = 10,
+                 input_shape: tuple[int, int, int] = (28, 28, 1)) -> Model:
     """:func:`resnet_small` for 28x28x1 digits and 10 classes (7x7 after the stem)."""
-    return resnet_small(dtype=dtype, seed=seed, num_classes=10, input_shape=(28, 28, 1), name="resnet_mnist")
+    return resnet_small(dtype=dtype, seed=seed, num_classes=num_classes, input_shape=input_shape,
+                        name="resnet_mnist")
 
 
 def cat_dnn(layers_dims: Sequence[int] = (12288, 20, 7, 5, 1), dtype: Any = "float32",
@@ -184,34 +192,36 @@ def cat_dnn(layers_dims: Sequence[int] = (12288, 20, 7, 5, 1), dtype: Any = "flo
 
 
 def _two_conv_cnn(filters: tuple[int, int], kernel_size: int, input_shape: tuple[int, int, int], name: str,
-                  dtype: Any, seed: int | None) -> Sequential:
-    """CONV -> ReLU -> MAXPOOL 2 -> CONV -> ReLU -> MAXPOOL 2 -> FLATTEN -> DENSE 10 (SAME, He-normal)."""
+                  dtype: Any, seed: int | None, num_classes: int = 10) -> Sequential:
+    """CONV -> ReLU -> MAXPOOL 2 -> CONV -> ReLU -> MAXPOOL 2 -> FLATTEN -> DENSE K (SAME, He-normal)."""
     return Sequential([
         Conv2D(filters[0], kernel_size, padding="same", activation="relu", kernel_initializer="he_normal"),
         MaxPooling2D(2),
         Conv2D(filters[1], kernel_size, padding="same", activation="relu", kernel_initializer="he_normal"),
         MaxPooling2D(2),
         Flatten(),
-        Dense(10),
+        Dense(check_int(num_classes, "num_classes", 2)),
     ], input_shape=input_shape, name=name, dtype=dtype, seed=seed)
 
 
-def mnist_cnn(dtype: Any = "float32", seed: int | None = None) -> Sequential:
-    """A small LeNet-style ConvNet for 28x28x1 digits (10 classes).
+def mnist_cnn(dtype: Any = "float32", seed: int | None = None, num_classes: int = 10,
+              input_shape: tuple[int, int, int] = (28, 28, 1)) -> Sequential:
+    """A small LeNet-style ConvNet for 28x28x1 digits (10 classes; other shapes and counts on request).
 
     CONV 5x5x8 SAME -> ReLU -> MAXPOOL 2 -> CONV 5x5x16 SAME -> ReLU -> MAXPOOL 2 ->
     FLATTEN (7*7*16 = 784) -> DENSE 10 (logits). He-normal kernels. 11,274 parameters.
     """
-    return _two_conv_cnn((8, 16), 5, (28, 28, 1), "mnist_cnn", dtype, seed)
+    return _two_conv_cnn((8, 16), 5, input_shape, "mnist_cnn", dtype, seed, num_classes)
 
 
-def digits_cnn(dtype: Any = "float32", seed: int | None = None) -> Sequential:
-    """A small ConvNet for scikit-learn's 8x8x1 digits (10 classes).
+def digits_cnn(dtype: Any = "float32", seed: int | None = None, num_classes: int = 10,
+               input_shape: tuple[int, int, int] = (8, 8, 1)) -> Sequential:
+    """A small ConvNet for scikit-learn's 8x8x1 digits (10 classes; other shapes and counts on request).
 
     CONV 3x3x16 SAME -> ReLU -> MAXPOOL 2 -> CONV 3x3x32 SAME -> ReLU -> MAXPOOL 2 ->
     FLATTEN (2*2*32 = 128) -> DENSE 10 (logits). He-normal kernels. 6,090 parameters.
     """
-    return _two_conv_cnn((16, 32), 3, (8, 8, 1), "digits_cnn", dtype, seed)
+    return _two_conv_cnn((16, 32), 3, input_shape, "digits_cnn", dtype, seed, num_classes)
 
 
 _BUILDERS: dict[str, Callable[..., Model]] = {
@@ -235,6 +245,32 @@ DEFAULT_LOSS: dict[str, str] = {
     "resnet_small": "sparse_categorical_crossentropy",
     "resnet_mnist": "sparse_categorical_crossentropy",
 }
+
+
+def build_zoo_model(name: str, input_shape: Sequence[int], num_classes: int, dtype: Any = "float32",
+                    seed: int | None = None) -> Model:
+    """The zoo model ``name`` built for images of ``input_shape`` ``(H, W, C)`` and ``num_classes`` classes.
+
+    The ConvNets take the shape and class count as they are; ``cat_dnn`` takes the flattened
+    image (``H * W * C`` inputs) and is binary (``num_classes`` must be 2: one logit).
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, a shape that is not ``(H, W, C)``, or classes the model cannot predict.
+    """
+    if not isinstance(name, str) or name not in _BUILDERS:
+        raise ValueError(f"name must be one of {', '.join(repr(n) for n in MODEL_NAMES)}; got {name!r}")
+    shape = tuple(check_int(s, "input_shape[i]", 1) for s in input_shape)
+    if len(shape) != 3:
+        raise ValueError(f"input_shape must be (height, width, channels), got {tuple(input_shape)}")
+    num_classes = check_int(num_classes, "num_classes", 2)
+    if name == "cat_dnn":
+        if num_classes != 2:
+            raise ValueError(f"cat_dnn is a binary classifier (one output logit); it cannot predict "
+                             f"{num_classes} classes")
+        return cat_dnn((shape[0] * shape[1] * shape[2], 20, 7, 5, 1), dtype=dtype, seed=seed)
+    return _BUILDERS[name](dtype=dtype, seed=seed, num_classes=num_classes, input_shape=shape)
 
 
 def get_model(name: str, **kwargs: Any) -> Model:

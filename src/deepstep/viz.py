@@ -49,6 +49,14 @@ def _save(fig: Any, path: str | PathLike[str]) -> Path:
     return atomic_write(path, lambda handle: fig.savefig(handle, format="png", dpi=_DPI))
 
 
+def _suptitle(fig: Any, text: str, width: float, fontsize: float = 12.0) -> None:
+    """Set the figure title, wrapped to the figure's ``width`` (inches) so that no part is clipped."""
+    import textwrap
+
+    chars = max(20, int(width * _DPI / (0.6 * fontsize * _DPI / 72)))  # a character is ~0.6 em wide
+    fig.suptitle("\n".join(textwrap.wrap(text, chars)) or text, fontsize=fontsize)
+
+
 def _grid(n: int) -> tuple[int, int]:
     cols = math.ceil(math.sqrt(n))
     return math.ceil(n / cols), cols
@@ -178,10 +186,11 @@ def plot_misclassified(
     y_pred: np.ndarray,
     classes: Sequence[str],
     path: str | PathLike[str],
-    max_images: int = 16,
+    max_images: int = 64,
     title: str = "Misclassified examples",
+    names: Sequence[str] | None = None,
 ) -> Path:
-    """Show up to ``max_images`` misclassified images titled ``true/pred``.
+    """Show up to ``max_images`` misclassified images titled ``true/pred`` (and their names).
 
     Parameters
     ----------
@@ -193,6 +202,9 @@ def plot_misclassified(
     path : str or path-like
     max_images : int, >= 1
     title : str
+        The figure's title; ``"(k of n errors shown)"`` is appended.
+    names : sequence of str, length m, optional
+        A name per image (e.g. its file), written under the tile.
 
     Returns
     -------
@@ -207,7 +219,10 @@ def plot_misclassified(
             f"x, y_true and y_pred must have the same length, got {x.shape[0]}, {y_true.shape[0]}, "
             f"{y_pred.shape[0]}"
         )
-    wrong = np.flatnonzero(y_true != y_pred)[:max_images]
+    if names is not None and len(names) != x.shape[0]:
+        raise ValueError(f"names must hold one name per image ({x.shape[0]}), got {len(names)}")
+    all_wrong = np.flatnonzero(y_true != y_pred)
+    wrong = all_wrong[:max_images]
     if wrong.size == 0:
         fig = _figure((4, 2))
         ax = fig.subplots()
@@ -216,7 +231,7 @@ def plot_misclassified(
         fig.suptitle(title)
         return _save(fig, path)
     rows, cols = _grid(wrong.size)
-    fig = _figure((max(2.0 * cols, 4.0), 2.2 * rows + 0.4))
+    fig = _figure((max(2.0 * cols, 4.0), 2.4 * rows + 0.6))
     axes = fig.subplots(rows, cols, squeeze=False)
     for ax in axes.ravel():
         ax.axis("off")
@@ -224,7 +239,13 @@ def plot_misclassified(
         img, cmap = _as_display(x[index])
         ax.imshow(img, cmap=cmap, vmin=0.0, vmax=1.0, interpolation="nearest")
         ax.set_title(f"{classes[y_true[index]]}/{classes[y_pred[index]]}", fontsize=10, color="firebrick")
-    fig.suptitle(f"{title} (title: true/pred)")
+        if names is not None:
+            label = str(names[index])
+            label = label if len(label) <= 22 else "..." + label[-19:]
+            ax.text(0.5, -0.04, label, transform=ax.transAxes, ha="center", va="top", fontsize=7)
+    shown = f"{wrong.size} of {all_wrong.size} errors shown" if wrong.size < all_wrong.size else \
+        f"all {all_wrong.size} errors"
+    fig.suptitle(f"{title} (title: true/pred; {shown})")
     return _save(fig, path)
 
 
@@ -269,9 +290,10 @@ def plot_filters(kernel: np.ndarray, path: str | PathLike[str], title: str = "Fi
 
 
 def plot_feature_maps(
-    maps: np.ndarray, path: str | PathLike[str], title: str = "Feature maps", max_maps: int = 64
+    maps: np.ndarray, path: str | PathLike[str], title: str = "Feature maps", max_maps: int = 64,
+    image: np.ndarray | None = None,
 ) -> Path:
-    """Show each channel of one activation volume as a grayscale tile.
+    """Show each channel of one activation volume as a grayscale tile, after the input image.
 
     Parameters
     ----------
@@ -279,8 +301,11 @@ def plot_feature_maps(
         The activations of one image (channels last); each channel is min-max normalized.
     path : str or path-like
     title : str
+        Wrapped to the figure's width.
     max_maps : int, >= 1
         Show at most this many channels (the first ones).
+    image : ndarray, shape (H', W', 1 or 3) or (H', W') or flat, optional
+        The input image, shown as the first tile ("input").
 
     Returns
     -------
@@ -290,15 +315,23 @@ def plot_feature_maps(
     check_nonempty(maps, "maps", "(H, W, C)")
     max_maps = check_int(max_maps, "max_maps", minimum=1)
     channels = min(maps.shape[-1], max_maps)
-    rows, cols = _grid(channels)
+    shown_input = None if image is None else _as_display(check_array(image, "image", ndim=(1, 2, 3)))
+    tiles = channels + (shown_input is not None)
+    rows, cols = _grid(tiles)
     tile = 1.5
-    fig = _figure((max(tile * cols, 3.5), tile * rows + 0.6))
-    axes = fig.subplots(rows, cols, squeeze=False)
-    for ax in axes.ravel():
+    width = max(tile * cols, 5.0)
+    fig = _figure((width, tile * rows + 0.9))
+    axes = list(fig.subplots(rows, cols, squeeze=False).ravel())
+    for ax in axes:
         ax.axis("off")
-    for c, ax in zip(range(channels), axes.ravel(), strict=False):
+    if shown_input is not None:
+        ax = axes.pop(0)
+        img, cmap = shown_input
+        ax.imshow(img, cmap=cmap, vmin=0.0, vmax=1.0, interpolation="nearest")
+        ax.set_title("input", fontsize=8, fontweight="bold")
+    for c, ax in zip(range(channels), axes, strict=False):
         ax.imshow(_normalize01(maps[..., c]), cmap="viridis", vmin=0, vmax=1, interpolation="nearest")
         ax.set_title(str(c), fontsize=8)
     shown = f"{channels} of {maps.shape[-1]}" if channels < maps.shape[-1] else f"{channels}"
-    fig.suptitle(f"{title} ({shown} channels, {maps.shape[0]}x{maps.shape[1]})")
+    _suptitle(fig, f"{title} ({shown} channels, {maps.shape[0]}x{maps.shape[1]})", width)
     return _save(fig, path)

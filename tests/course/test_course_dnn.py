@@ -82,7 +82,7 @@ def test_L_model_forward_expected_output():
 
 def test_compute_cost_expected_output():
     cost = dnn.compute_cost(np.array([[0.8, 0.9, 0.4]]), np.array([[1, 1, 0]]))
-    assert isinstance(cost, float)
+    assert isinstance(cost, np.ndarray) and cost.shape == ()  # np.squeeze(cost), as the notebook returns
     assert cost == pytest.approx(0.2797765635793422, abs=1e-15)
 
 
@@ -259,6 +259,45 @@ def test_cost_and_backward_stay_finite_when_AL_is_exactly_0_or_1(dtype):
         assert np.all(np.isfinite(value))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_guards_change_only_the_entries_where_the_notebook_is_not_finite(rng, dtype):
+    """Tiny and near-1 outputs keep the notebook's exact value; only exact 0 and 1 are guarded."""
+    AL = rng.random((1, 12)).astype(dtype)
+    AL[0, :6] = [0.0, 1.0, 1e-30, 1 - np.finfo(dtype).epsneg, 1e-40, 0.5]
+    Y = (rng.random((1, 12)) < 0.5).astype(dtype)
+    Y[0, :6] = [1, 0, 1, 0, 0, 1]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        terms = Y * np.log(AL) + (1 - Y) * np.log(1 - AL)
+        dAL = -(np.divide(Y, AL) - np.divide(1 - Y, 1 - AL))
+    finite_terms, finite_dAL = np.isfinite(terms), np.isfinite(dAL)
+    assert not finite_terms[0, :2].any() and finite_terms[0, 2:].all()
+    got = dnn.cross_entropy_dAL(AL, Y)
+    np.testing.assert_array_equal(got[finite_dAL], dAL[finite_dAL])
+    assert np.all(np.isfinite(got)) and got.dtype == dtype
+    eps = np.finfo(dtype).epsneg
+    assert got[0, 0] == -(1 / dtype(eps)) and got[0, 1] == 1 / dtype(eps)
+    m = AL.shape[1]
+    guarded = terms.copy()
+    guarded[0, :2] = np.log(dtype(eps))  # y log(eps) for AL = 0, y = 1; (1 - y) log(1 - (1 - eps)) for AL = 1
+    expected = np.squeeze((-1 / m) * np.sum(guarded, axis=1))
+    assert dnn.compute_cost(AL, Y) == pytest.approx(float(expected), rel=1e-6)
+    AL[0, :2] = 0.25  # nothing to guard: the notebook's value bit for bit
+    terms[0, :2] = Y[0, :2] * np.log(AL[0, :2]) + (1 - Y[0, :2]) * np.log(1 - AL[0, :2])
+    assert dnn.compute_cost(AL, Y) == np.squeeze((-1 / m) * np.sum(terms, axis=1))
+
+
+def test_L_model_backward_accepts_any_finite_AL_as_the_notebook():
+    """The staff test feeds AL = randn (values above 1): the notebook's formula runs unclipped."""
+    AL = np.array([[1.78862847, 0.43650985, -0.5]])
+    Y = np.array([[1, 0, 1]])
+    A_prev, W, b, Z = np.ones((2, 3)), np.ones((1, 2)), np.zeros((1, 1)), np.array([[0.3, -0.2, 0.1]])
+    grads = dnn.L_model_backward(AL, Y, [((A_prev, W, b), Z)])
+    dAL = -(np.divide(Y, AL) - np.divide(1 - Y, 1 - AL))
+    dZ = dnn.sigmoid_backward(dAL, Z)
+    np.testing.assert_array_equal(grads["dW1"], 1 / 3 * np.dot(dZ, A_prev.T))
+    np.testing.assert_array_equal(grads["dA0"], np.dot(W.T, dZ))
+
+
 def test_clip_changes_nothing_in_the_normal_range(rng):
     AL = rng.random((1, 1000)) * (1 - 1e-12) + 1e-12
     np.testing.assert_array_equal(dnn.clip_probabilities(AL), AL)
@@ -340,6 +379,10 @@ def test_L_model_forward_errors():
         dnn.L_model_forward(X, {k: v for k, v in params.items() if k != "b1"})
     with pytest.raises(ValueError, match="parameters is missing required key.*'W1'"):
         dnn.L_model_forward(X, {"W2": params["W2"], "b2": params["b2"]})
+    with pytest.raises(ValueError, match="parameters is missing required key.*'W2'"):  # not a 1-layer net
+        dnn.L_model_forward(X, {k: v for k, v in params.items() if k != "W2"})
+    with pytest.raises(ValueError, match="parameters is missing required key.*'b3'"):
+        dnn.L_model_forward(X, {**params, "W3": np.ones((1, 1))})
     with pytest.raises(ValueError, match="parameters must hold 'W1', 'b1'"):
         dnn.L_model_forward(X, {})
     with pytest.raises(TypeError, match="parameters must be a dict, got list"):
@@ -354,7 +397,7 @@ def test_cost_and_predict_errors():
         dnn.compute_cost(np.full((1, 3), 0.5), np.ones((1, 2)))
     with pytest.raises(ValueError, match=r"Y must have shape \(1, 3\)"):
         dnn.compute_cost(np.full((1, 3), 0.5), np.ones(3))
-    with pytest.raises(ValueError, match=(r"AL must have shape \(1, m\) \(one probability"
+    with pytest.raises(ValueError, match=(r"AL must have shape \(1, m\) \(one prediction"
         r" per example\), got \(2, 3\)")):
         dnn.compute_cost(np.full((2, 3), 0.5), np.ones((2, 3)))
     with pytest.raises(TypeError, match="Y must hold real numbers"):
@@ -363,10 +406,20 @@ def test_cost_and_predict_errors():
         dnn.compute_cost(np.array([[0.5, 1.5]]), np.ones((1, 2)))
     with pytest.raises(ValueError, match=r"AL must hold probabilities in \[0, 1\], got a value nan"):
         dnn.compute_cost(np.array([[0.5, np.nan]]), np.ones((1, 2)))
-    with pytest.raises(ValueError, match=r"Y must hold labels \(0 or 1\) in \[0, 1\], got a value 2.0"):
-        dnn.compute_cost(np.full((1, 2), 0.5), np.array([[0, 2]]))
-    with pytest.raises(ValueError, match=r"Y must hold labels \(0 or 1\) in \[0, 1\], got a value -1.0"):
-        dnn.L_model_backward(np.full((1, 2), 0.5), np.array([[0, -1]]), [((), ())])
+    with pytest.raises(ValueError, match=r"Y must be finite, got a value inf"):
+        dnn.compute_cost(np.full((1, 2), 0.5), np.array([[0, np.inf]]))
+    with pytest.raises(ValueError, match=r"Y must be finite, got a value nan"):
+        dnn.L_model_backward(np.full((1, 2), 0.5), np.array([[0, np.nan]]), [((), ())])
+    with pytest.raises(ValueError, match=r"AL must be finite, got a value nan"):
+        dnn.L_model_backward(np.array([[0.5, np.nan]]), np.ones((1, 2)), [((), ())])
+    # m = 0: a clear error naming the argument, not a ZeroDivisionError.
+    with pytest.raises(ValueError, match=(r"AL must hold at least one example \(m >= 1 columns\), "
+                                          r"got shape \(1, 0\)")):
+        dnn.compute_cost(np.ones((1, 0)), np.ones((1, 0)))
+    with pytest.raises(ValueError, match=r"AL must hold at least one example"):
+        dnn.L_model_backward(np.ones((1, 0)), np.ones((1, 0)), [((), ())])
+    with pytest.raises(ValueError, match=r"cache's A_prev must hold at least one example"):
+        dnn.linear_backward(np.ones((2, 0)), (np.ones((3, 0)), np.ones((2, 3)), np.ones((2, 1))))
     params = {"W1": np.ones((2, 1)), "b1": np.zeros((2, 1))}
     with pytest.raises(ValueError, match="parameters must end with a single output unit, got 2 outputs"):
         dnn.predict(np.ones((1, 3)), np.ones((1, 3)), params)

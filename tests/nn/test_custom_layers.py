@@ -49,7 +49,8 @@ def block_model(seed: int = 0) -> Model:
 
 def test_nested_parameters_get_full_paths():
     names = [n for n, _ in block_model().named_parameters()]
-    assert names[:4] == ["block/conv_a/kernel", "block/conv_a/bias", "block/conv_b/kernel", "block/conv_b/bias"]
+    assert names[:4] == ["block/conv_a/kernel", "block/conv_a/bias", "block/conv_b/kernel",
+                         "block/conv_b/bias"]
     assert len(names) == len(set(names)) == 10
 
 

@@ -37,7 +37,8 @@ def gradcheck_model(model: Model, x: np.ndarray, rng: np.random.Generator, train
     dx = model.backward(dout, cache)
     named = [(n, p) for n, p in model.named_parameters() if p.trainable]
     analytic = [dx] + [p.grad.copy() for _, p in named]
-    numeric = numerical_gradients(lambda: model(x, training=training), [x] + [p.value for _, p in named], dout)
+    numeric = numerical_gradients(lambda: model(x, training=training), [x] + [p.value for _, p in named],
+                                  dout)
     for name, a, n in zip(["x"] + [n for n, _ in named], analytic, numeric, strict=True):
         assert a.shape == n.shape, name
         # a conv bias before BatchNormalization has a zero gradient: compare it absolutely
@@ -186,7 +187,8 @@ def test_summary_shows_the_connections():
 # --------------------------------------------------------------------------- bad graphs
 def test_disconnected_inputs_and_outputs_name_the_layer():
     x, other = Input((4,), name="x"), Input((4,), name="other")
-    with pytest.raises(ValueError, match="layer 'mix' .*reads the Input 'other', which is not the model's input"):
+    with pytest.raises(ValueError,
+                       match="layer 'mix' .*reads the Input 'other', which is not the model's input"):
         Model(x, Add(name="mix")([Dense(4)(x), other]))
     with pytest.raises(ValueError, match="the output does not depend on the input 'x'"):
         Model(x, Dense(2)(other))

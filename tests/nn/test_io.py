@@ -170,7 +170,8 @@ def rewrite(src, dst, **changes) -> None:
     ({"architecture": np.array("{not json")}, "entry 'architecture' is not valid JSON"),
     ({"architecture": np.array(json.dumps({"class_name": "Sequential", "config": {
         "layers": [{"class_name": "Conv9D", "config": {"name": "c9"}}], "input_shape": [3]}}))},
-     r"cannot rebuild the architecture: config\['layers'\]\[0\] \(layer 'c9'\): unknown layer class 'Conv9D'"),
+     r"cannot rebuild the architecture: config\['layers'\]\[0\] \(layer 'c9'\): unknown layer class "
+     r"'Conv9D'"),
     ({"optimizer__m__0": np.zeros(7, np.float32)}, r"optimizer state 'm/0' has shape \(7,\)"),
     ({"training_config": np.array(json.dumps({"optimizer": {"name": "adam"}, "loss": "hinge"}))},
      "cannot restore the training configuration"),
@@ -232,3 +233,23 @@ def test_saved_files_get_the_usual_permissions(tmp_path):
     path = tmp_path / "sub" / "model.npz"
     make_model().save(path)
     assert (path.stat().st_mode & 0o777) == (0o666 & ~umask)
+
+
+def test_version_1_files_from_0_1_still_load(tmp_path):
+    """tests/fixtures/model_v1.npz was written by deepstep 0.1 (optimizer state keyed by position)."""
+    from pathlib import Path
+
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures"
+    model = deepstep.load(fixtures / "model_v1.npz")
+    with np.load(fixtures / "model_v1_expected.npz") as f:
+        x, logits, iterations = f["x"], f["logits"], int(f["iterations"])
+    np.testing.assert_array_equal(model(x), logits)
+    assert isinstance(model, Sequential) and model.class_names == ["a", "b", "c"] and model.epoch == 2
+    state = model.optimizer.state_dict()
+    assert int(state["iterations"]) == iterations
+    assert state["m/conv2d_1/kernel"].shape == (3, 3, 1, 2)
+    assert "m/batch_normalization_1/moving_mean" not in state
+    model.fit(x, np.arange(8) % 3, epochs=3, initial_epoch=2, batch_size=4, verbose=0)  # training goes on
+    model.save(tmp_path / "v2.npz")
+    with np.load(tmp_path / "v2.npz") as f:
+        assert int(f["format_version"]) == 2 and "optimizer/m/dense_1/kernel" in f.files

@@ -71,7 +71,7 @@ def test_every_model_builds_runs_and_round_trips(name, tmp_path):
     model.compile("adam", DEFAULT_LOSS[name])
     model.save(tmp_path / f"{name}.npz")
     np.testing.assert_array_equal(deepstep.load(tmp_path / f"{name}.npz")(x), out)
-    assert get_model(name, dtype="float32").layers[0].kernel.value.dtype == np.float32
+    assert all(p.value.dtype == np.float32 for p in get_model(name, dtype="float32").parameters())
 
 
 def test_zoo_argument_errors():

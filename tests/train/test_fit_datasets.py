@@ -84,7 +84,8 @@ def test_dataset_validation_evaluate_and_predict_match_arrays():
     pred = model.predict(xv)
     assert np.array_equal(model.predict(ArrayDataset(xv, yv), batch_size=4), pred)
     assert np.array_equal(model.predict([xv[:4], xv[4:]]), pred)
-    assert ev_arrays["precision"] == pytest.approx(M.precision_score(yv, pred, average="macro", num_classes=3))
+    macro_precision = M.precision_score(yv, pred, average="macro", num_classes=3)
+    assert ev_arrays["precision"] == pytest.approx(macro_precision)
     assert ev_arrays["recall"] == pytest.approx(M.recall_score(yv, pred, average="macro", num_classes=3))
     assert ev_arrays["accuracy"] == pytest.approx(M.accuracy(yv, pred))
 

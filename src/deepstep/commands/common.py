@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,25 @@ __all__ = [
     "positive_float",
     "fraction",
     "open_fraction",
+    "RUN_FILE",
+    "TEST_FRACTION",
+    "read_run_beside",
+    "same_data",
+    "run_data",
+    "resolve_data_spec",
+    "held_out_indices",
+    "sample_names",
+    "image_files",
+    "Subset",
+    "select_subset",
+    "held_out_images",
+    "expand_image_paths",
 ]
+
+#: the file ``deepstep train`` writes beside the model, holding the run's settings and its split
+RUN_FILE = "run.json"
+#: the fraction of ``--data`` that ``deepstep train`` holds out for testing (when no ``--test-data``)
+TEST_FRACTION = 0.2
 
 
 class CLIError(Exception):
@@ -222,3 +241,180 @@ def open_fraction(text: str) -> float:
     if not 0.0 < value < 1.0:
         raise argparse.ArgumentTypeError(f"must be in (0, 1), got {text}")
     return value
+
+
+# The run's split: what 'deepstep train' held out, read back by evaluate, predict and visualize
+
+
+def read_run_beside(model_path: str | Path) -> dict[str, Any] | None:
+    """The settings ``deepstep train`` saved in ``run.json`` beside ``model_path``, or None if absent.
+
+    Raises :class:`CLIError` when the file exists but is not a run file.
+    """
+    import json
+
+    run_file = Path(model_path).resolve().parent / RUN_FILE
+    if not run_file.is_file():
+        return None
+    try:
+        run = json.loads(run_file.read_text())
+    except (OSError, ValueError) as exc:
+        raise CLIError(f"cannot read {run_file}: {exc}") from exc
+    if not isinstance(run, dict) or "data" not in run or "seed" not in run:
+        raise CLIError(f"{run_file} is not a deepstep run file (no 'data' and 'seed')")
+    run["_file"] = str(run_file)
+    return run
+
+
+def resolve_data_spec(spec: Any, base: Path | None = None) -> str | None:
+    """``"digits"`` as is; a path made absolute (relative ones against ``base`` when it holds them)."""
+    if spec is None:
+        return None
+    text = str(spec)
+    if text == "digits":
+        return text
+    path = Path(text).expanduser()
+    if not path.is_absolute() and base is not None and (base / path).exists() and not path.exists():
+        path = base / path
+    return str(path.resolve())
+
+
+def run_data(run: dict[str, Any], key: str = "data") -> str | None:
+    """The run's ``data`` or ``test_data`` as an absolute path (or ``"digits"``)."""
+    absolute = run.get(f"{key}_path")
+    return str(absolute) if absolute else resolve_data_spec(run.get(key))
+
+
+def same_data(spec: Any, other: Any) -> bool:
+    """True when two ``--data`` values name the same dataset."""
+    return spec is not None and other is not None and resolve_data_spec(spec) == resolve_data_spec(other)
+
+
+def held_out_indices(labels: np.ndarray, seed: int, test_fraction: float = TEST_FRACTION
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """``(train_part, test_part)``: indices of the samples 'deepstep train' trains on / holds out.
+
+    The same stratified, seeded split as the command (``train_val_split`` of the sample indices).
+    """
+    from ..data import train_val_split
+
+    (rest, _), (test, _) = train_val_split(np.arange(len(labels)), labels, test_fraction, seed=seed,
+                                           stratify=True)
+    return rest, test
+
+
+def image_files(folder: Path) -> list[Path]:
+    """The image files of a folder, sorted, hidden ones left out (the order ``load_image_folder`` uses)."""
+    from ..data.images import IMAGE_EXTENSIONS
+
+    return sorted(p for p in folder.iterdir()
+                  if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_EXTENSIONS)
+
+
+def sample_names(dataset: Any, spec: Any) -> list[str]:
+    """A name per sample: the file (``class/file.png``) of an image folder, else ``#index``."""
+    n = len(dataset.y)
+    if getattr(dataset, "kind", None) == "images":
+        root = Path(str(spec))
+        names = [f"{d.name}/{f.name}" for d in sorted(p for p in root.iterdir()
+                                                        if p.is_dir() and not p.name.startswith("."))
+                 for f in image_files(d)]
+        if len(names) == n:
+            return names
+    return [f"#{i}" for i in range(n)]
+
+
+@dataclass(frozen=True)
+class Subset:
+    """The images a command works on and how it says so.
+
+    ``indices`` index the loaded dataset; ``description`` is one line such as
+    ``"test subset: the 359 images of digits held out by the run (seed 3, 20%)"``.
+    """
+
+    indices: np.ndarray
+    name: str
+    description: str
+
+
+def select_subset(subset: str, dataset: Any, spec: Any, run: dict[str, Any] | None,
+                  seed: int | None = None) -> Subset:
+    """The samples of ``dataset`` (loaded from ``spec``) a command uses for ``subset``.
+
+    ``"test"``: exactly what the training run held out. With ``run.json`` beside the model
+    (``run``), its seed and test fraction; data other than the run's training data was never
+    trained on, so all of it is held out; the run's ``--test-data`` is held out whole. Without a
+    run file, ``seed`` (else 0) and the default 20%. ``"all"``: every image, which for the run's own
+    training data includes the images it was trained on (said so in the description).
+    """
+    n = len(dataset.y)
+    everything = np.arange(n)
+    name = dataset.name
+    trained_on = run is None or same_data(spec, run_data(run, "data"))
+    test_file = run is not None and same_data(spec, run_data(run, "test_data"))
+    fraction = TEST_FRACTION if run is None else float(run.get("test_fraction", TEST_FRACTION) or 0.0)
+    if run is not None and run.get("test_data"):
+        fraction = 0.0
+    if seed is None:
+        seed = 0 if run is None else int(run["seed"])
+    if subset == "all":
+        if trained_on and not test_file:
+            rest, _ = held_out_indices(dataset.y, seed, fraction) if fraction else (everything, None)
+            note = ("" if run is not None else " (no run.json beside the model: any of them may be "
+                    "training images)")
+            if run is not None:
+                note = f", including the {len(rest)} the run trained or validated on"
+            return Subset(everything, "all", f"all {n} images of {name}{note}")
+        return Subset(everything, "all", f"all {n} images of {name} (none used in training)")
+    if subset != "test":
+        raise CLIError(f"unknown subset {subset!r}; choose 'test' or 'all'")
+    if test_file or not trained_on:
+        why = "the run's --test-data" if test_file else "not the run's training data"
+        return Subset(everything, "test", f"test subset: all {n} images of {name} ({why})")
+    if not fraction:
+        raise CLIError(f"the run held out no part of {spec}: its test set was --test-data "
+                       f"{run.get('test_data')}; evaluate on that (--data {run.get('test_data')})")
+    _, test = held_out_indices(dataset.y, seed, fraction)
+    source = "held out by the run" if run is not None else "held out with no run.json: assumed"
+    return Subset(np.sort(test), "test", f"test subset: the {len(test)} of {n} images of {name} {source} "
+                                         f"(seed {seed}, {fraction:.0%})")
+
+
+def held_out_images(model_path: str | Path, model: Any) -> tuple[np.ndarray, np.ndarray, list[str], Subset]:
+    """The run's held-out test images for ``model``: ``(images NHWC, labels, names, subset)``.
+
+    Raises :class:`CLIError` when there is no ``run.json`` beside ``model_path``.
+    """
+    from ..data import load_dataset
+
+    run = read_run_beside(model_path)
+    if run is None:
+        raise CLIError(f"give image files: there is no {RUN_FILE} beside {model_path} to take the "
+                       "run's held-out test images from")
+    spec = run_data(run, "test_data") or run_data(run, "data")
+    h, w, c = image_geometry(model)
+    dataset = load_dataset(spec, dtype=str(getattr(model, "dtype", "float32")), image_size=(h, w),
+                           channels=c if c in (1, 3) else 3)
+    subset = select_subset("test", dataset, spec, run)
+    names = sample_names(dataset, spec)
+    return (dataset.x[subset.indices], dataset.y[subset.indices], [names[i] for i in subset.indices],
+            subset)
+
+
+def expand_image_paths(paths: list[str]) -> list[str]:
+    """Image files named, a folder standing for its image files (those of its sub-folders too), sorted."""
+    from ..data.images import IMAGE_EXTENSIONS
+
+    files: list[str] = []
+    for spec in paths:
+        path = Path(spec)
+        if path.is_dir():
+            found = sorted(str(p) for p in path.rglob("*")
+                           if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS
+                           and not any(part.startswith(".") for part in p.relative_to(path).parts))
+            if not found:
+                raise CLIError(f"folder {path} holds no .png/.jpg/.jpeg images")
+            files.extend(found)
+        else:
+            files.append(str(spec))
+    return files

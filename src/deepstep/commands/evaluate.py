@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from .common import (
+    RUN_FILE,
     CLIError,
     adapt_images,
     ensure_compiled,
@@ -16,6 +17,10 @@ from .common import (
     load_model_file,
     model_class_names,
     non_negative_int,
+    read_run_beside,
+    run_data,
+    sample_names,
+    select_subset,
 )
 
 __all__ = ["add_parser", "run", "format_report"]
@@ -26,16 +31,20 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "evaluate",
         help="accuracy, per-class precision/recall and a confusion matrix of a saved model",
         description="Evaluate a saved model on a dataset: accuracy, a per-class precision and recall table, "
-                    "a confusion-matrix picture and a grid of misclassified examples.",
+                    "a confusion-matrix picture and a grid of misclassified examples. By default it uses "
+                    f"exactly the images the training run held out for testing, read from the {RUN_FILE} "
+                    "beside MODEL (its data, seed and test fraction, or its --test-data).",
     )
     p.add_argument("model", metavar="MODEL", help="a model file saved by 'deepstep train' (.npz)")
-    p.add_argument("--data", required=True, metavar="digits|PATH",
-                   help="'digits', a course .h5 file, a folder of MNIST IDX files, or an image folder")
-    p.add_argument("--subset", choices=("all", "test"), default="all",
-                   help="'test': only the part 'deepstep train' held out for testing (same --seed); "
-                        "'all' (default): every image")
-    p.add_argument("--seed", type=non_negative_int, default=0,
-                   help="seed of the split for --subset test (default: 0)")
+    p.add_argument("--data", default=None, metavar="digits|PATH",
+                   help="'digits', a course .h5 file, a folder of MNIST IDX files, or an image folder "
+                        f"(default: the run's --test-data, else its --data, from {RUN_FILE})")
+    p.add_argument("--subset", choices=("test", "all"), default=None,
+                   help="'test': only the images the run held out (default when MODEL has a "
+                        f"{RUN_FILE}); 'all': every image, training images included (default without one)")
+    p.add_argument("--seed", type=non_negative_int, default=None,
+                   help=f"seed of the held-out split when MODEL has no {RUN_FILE} (default: 0; with a "
+                        "run file, its seed)")
     p.add_argument("--out", default=None, metavar="DIR",
                    help="folder for the pictures (default: the model file's folder)")
     p.set_defaults(handler=run)
@@ -51,37 +60,54 @@ def format_report(classes: list[str], precision: np.ndarray, recall: np.ndarray,
     return "\n".join(lines)
 
 
+def _data_spec(args: argparse.Namespace, run: dict[str, Any] | None) -> str:
+    if args.data is not None:
+        return str(args.data)
+    if run is None:
+        raise CLIError(f"--data is required: there is no {RUN_FILE} beside {args.model}")
+    spec = run_data(run, "test_data") or run_data(run, "data")
+    if spec is None:
+        raise CLIError(f"{run['_file']} names no data; give --data")
+    return spec
+
+
 def run(args: argparse.Namespace) -> int:
     model = ensure_compiled(load_model_file(args.model))
     from ..data import load_dataset
     from ..train.metrics import confusion_matrix, precision_recall
     from ..viz import plot_confusion_matrix, plot_misclassified
-    from .train import TEST_FRACTION
 
+    saved_run = read_run_beside(args.model)
+    if saved_run is not None and args.seed is not None and int(args.seed) != int(saved_run["seed"]):
+        raise CLIError(f"--seed {args.seed} disagrees with the run's seed {saved_run['seed']} in "
+                       f"{saved_run['_file']}; leave --seed out to use the run's split")
+    spec = _data_spec(args, saved_run)
+    subset_name = args.subset or ("test" if saved_run is not None else "all")
     h, w, c = image_geometry(model)
     dtype = str(getattr(model, "dtype", "float32"))
-    dataset = load_dataset(args.data, dtype=dtype, image_size=(h, w), channels=c if c in (1, 3) else 3)
+    dataset = load_dataset(spec, dtype=dtype, image_size=(h, w), channels=c if c in (1, 3) else 3)
     classes = model_class_names(model)
     if len(classes) != len(dataset.classes):
         raise CLIError(f"model {args.model} predicts {len(classes)} classes, but data {dataset.name!r} has "
                        f"{len(dataset.classes)}")
-    images, labels = dataset.x, dataset.y
-    if args.subset == "test":
-        from ..data import train_val_split
-
-        _, (images, labels) = train_val_split(images, labels, TEST_FRACTION, seed=args.seed, stratify=True)
+    subset = select_subset(subset_name, dataset, spec, saved_run, args.seed)
+    images, labels = dataset.x[subset.indices], dataset.y[subset.indices]
+    names = [sample_names(dataset, spec)[i] for i in subset.indices]
     x = adapt_images(images, model, f"data {dataset.name!r}")
     pred = np.asarray(model.predict(x), dtype=np.int64)
     cm = confusion_matrix(labels, pred, num_classes=len(classes))
     precision, recall = precision_recall(labels, pred, num_classes=len(classes))
     accuracy = float(np.mean(pred == labels))
+    print(subset.description)
     print(f"accuracy: {accuracy:.4f} ({int(np.sum(pred == labels))}/{len(labels)}) on {dataset.name} "
-          f"({args.subset} subset)")
+          f"({subset.name} subset)")
     print(format_report(classes, precision, recall, np.asarray(cm).sum(axis=1)))
     out = Path(args.out) if args.out else Path(args.model).resolve().parent
     cm_path = plot_confusion_matrix(cm, classes, out / "confusion_matrix.png",
-                                    title=f"Confusion matrix: {dataset.name}, accuracy {accuracy:.3f}")
-    mis_path = plot_misclassified(images, labels, pred, classes, out / "misclassified.png")
+                                    title=f"Confusion matrix: {dataset.name} ({subset.name}, "
+                                          f"{len(labels)} images), accuracy {accuracy:.3f}")
+    mis_path = plot_misclassified(images, labels, pred, classes, out / "misclassified.png",
+                                  max_images=64, names=names)
     print(f"confusion matrix: {cm_path}")
     print(f"misclassified:    {mis_path}")
     return 0

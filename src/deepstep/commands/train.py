@@ -14,8 +14,11 @@ import numpy as np
 
 from .._files import atomic_write
 from .common import (
+    RUN_FILE,
+    TEST_FRACTION,
     CLIError,
     adapt_images,
+    ensure_compiled,
     fraction,
     image_geometry,
     is_binary,
@@ -23,14 +26,14 @@ from .common import (
     non_negative_int,
     positive_float,
     positive_int,
+    resolve_data_spec,
 )
 
-__all__ = ["add_parser", "run", "default_model_for", "MODEL_DEFAULTS", "TEST_FRACTION"]
+__all__ = ["add_parser", "run", "default_model_for", "parse_lr_schedule", "MODEL_DEFAULTS", "TEST_FRACTION"]
 
-TEST_FRACTION = 0.2
 CHECKPOINT = "checkpoint.npz"
-RUN_FILE = "run.json"
 MODEL_FILE = "model.npz"
+BEST_FILE = "best.npz"
 
 
 @dataclass(frozen=True)
@@ -90,13 +93,27 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--val-split", type=fraction, default=None, metavar="F",
                    help="fraction of the training part held out for validation (default: 0.1; 0 for none)")
     p.add_argument("--image-size", type=positive_int, default=None, metavar="N",
-                   help="size images of an image folder are resized to (default: the model's input, or 64)")
+                   help="size images of an image folder are resized to (default: the --model's usual input "
+                        "size, else 64); the model is built for the data's size, channels and classes")
+    p.add_argument("--early-stopping", type=non_negative_int, default=None, metavar="PATIENCE",
+                   help="stop when --monitor has not improved for PATIENCE epochs (needs validation data)")
+    p.add_argument("--monitor", choices=("val_loss", "val_accuracy"), default=None,
+                   help="what --early-stopping and --restore-best watch (default: val_loss)")
+    p.add_argument("--restore-best", action="store_true",
+                   help=f"save the best validation epoch's weights as {MODEL_FILE} (the last epoch's stay "
+                        f"in {CHECKPOINT}, from which --resume continues)")
+    p.add_argument("--lr-schedule", default=None, metavar="SPEC",
+                   help="learning rate per epoch: constant (default), cosine[:ALPHA] (down to ALPHA*lr at "
+                        "the last epoch, default 0.01), step[:EVERY[:FACTOR]] (times FACTOR every EVERY "
+                        "epochs, default 10 and 0.5), exponential[:RATE] (times RATE per epoch, default "
+                        "0.95) or inverse[:RATE] (lr / (1 + RATE * epoch), default 1)")
     p.add_argument("--out", default=None, metavar="DIR",
                    help="output folder (default: ./runs/<model>-<data>)")
     p.add_argument("--resume", action="store_true",
                    help=f"continue the run saved in --out: an interrupted one ({CHECKPOINT}) or a "
                        f"finished one ({MODEL_FILE}) with a larger --epochs (the new total)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress bar, one line per epoch (also what a log file or pipe gets)")
     p.set_defaults(handler=run)
     return p
 
@@ -112,23 +129,43 @@ def default_model_for(shape: tuple[int, ...], num_classes: int) -> str | None:
     return table.get((tuple(shape), num_classes))
 
 
-def _build(name: str, dtype: str, seed: int) -> Any:
+def _zoo_input(name: str) -> tuple[int, int, int]:
+    """The (height, width, channels) images the zoo model ``name`` takes by default."""
     from ..models import MODEL_NAMES, get_model
 
     if name not in MODEL_NAMES:
         raise CLIError(f"unknown model {name!r}; choose one of: {', '.join(MODEL_NAMES)}")
-    return get_model(name, dtype=dtype, seed=seed)
+    return image_geometry(get_model(name))
 
 
-def _check_classes(model: Any, num_classes: int, data_name: str) -> None:
-    outputs = tuple(model.output_shape)[-1]
-    if outputs == 1 and num_classes == 2:
-        return
-    if outputs != num_classes:
-        what = "1 output (binary)" if outputs == 1 else f"{outputs} classes"
-        raise CLIError(
-            f"model {model.name!r} predicts {what}, but data {data_name!r} has {num_classes} classes"
-        )
+def _build(name: str, shape: tuple[int, ...], num_classes: int, data_name: str, dtype: str, seed: int) -> Any:
+    """The zoo model ``name`` built for the data's images and classes."""
+    from ..models import build_zoo_model
+
+    try:
+        return build_zoo_model(name, shape, num_classes, dtype=dtype, seed=seed)
+    except ValueError as exc:
+        raise CLIError(f"model {name!r} cannot be trained on data {data_name!r} "
+                       f"({'x'.join(map(str, shape))} images, {num_classes} classes): {exc}") from exc
+
+
+def _peek_size(folder: Path) -> tuple[int, int] | None:
+    """(height, width) of the first image of an image folder, or None."""
+    from .common import image_files
+
+    try:
+        from PIL import Image
+    except ImportError:  # pragma: no cover - load_dataset reports the missing Pillow
+        return None
+    for class_dir in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        files = image_files(class_dir)
+        if files:
+            try:
+                with Image.open(files[0]) as img:
+                    return img.size[1], img.size[0]
+            except OSError:
+                return None
+    return None
 
 
 def _save_json(obj: Any, path: Path) -> None:
@@ -182,6 +219,42 @@ def _merge(explicit: dict[str, Any], saved: dict[str, Any], out: Path) -> dict[s
     return merged
 
 
+def parse_lr_schedule(spec: str | None, lr: float, epochs: int) -> Any:
+    """The schedule ``--lr-schedule SPEC`` names (a callable ``epoch -> rate``), or None for constant.
+
+    ``constant``; ``cosine[:ALPHA]`` (CosineDecay over ``epochs - 1`` epochs down to ``ALPHA * lr``,
+    default 0.01); ``step[:EVERY[:FACTOR]]`` (StepDecay, default 10 and 0.5); ``exponential[:RATE]``
+    (ExponentialDecay per epoch, default 0.95); ``inverse[:RATE]`` (InverseTimeDecay, default 1).
+    """
+    from ..optim.schedules import get_schedule
+
+    if spec is None or spec == "constant":
+        return None
+    name, *raw = str(spec).split(":")
+    forms = {"cosine": 1, "step": 2, "exponential": 1, "inverse": 1}
+    if name not in forms or len(raw) > forms[name]:
+        raise CLIError(f"--lr-schedule {spec!r}: expected constant, cosine[:ALPHA], step[:EVERY[:FACTOR]], "
+                       "exponential[:RATE] or inverse[:RATE]")
+    try:
+        values = [float(v) for v in raw]
+        if name == "cosine":
+            return get_schedule("cosine_decay", initial_learning_rate=lr, decay_steps=max(epochs - 1, 1),
+                                alpha=values[0] if values else 0.01)
+        if name == "step":
+            every = int(values[0]) if values else 10
+            if values and values[0] != every:
+                raise ValueError(f"EVERY must be a whole number of epochs, got {raw[0]}")
+            return get_schedule("step_decay", initial_learning_rate=lr, epochs_drop=every,
+                                drop=values[1] if len(values) > 1 else 0.5)
+        if name == "exponential":
+            return get_schedule("exponential_decay", initial_learning_rate=lr,
+                                decay_rate=values[0] if values else 0.95)
+        return get_schedule("inverse_time_decay", initial_learning_rate=lr,
+                            decay_rate=values[0] if values else 1.0)
+    except (TypeError, ValueError) as exc:
+        raise CLIError(f"--lr-schedule {spec!r}: {exc}") from exc
+
+
 def _callbacks(out: Path, min_interval: float = 2.0) -> list[Any]:
     from ..train.callbacks import Callback
 
@@ -208,30 +281,79 @@ def _callbacks(out: Path, min_interval: float = 2.0) -> list[Any]:
     return [SaveCheckpoint()]
 
 
+def _better(value: float, best: float | None, monitor: str) -> bool:
+    if best is None:
+        return True
+    return value > best if "accuracy" in monitor else value < best
+
+
+def _best_so_far(history: dict[str, list[float]], monitor: str) -> tuple[float | None, int | None]:
+    """The best value of ``monitor`` in a history and its 1-based epoch number."""
+    best, epoch = None, None
+    for k, value in enumerate(history.get(monitor, [])):
+        if _better(float(value), best, monitor):
+            best, epoch = float(value), k + 1
+    return best, epoch
+
+
+def _keep_best(path: Path, monitor: str) -> Any:
+    """A callback saving the model to ``path`` whenever ``monitor`` improves on the run's best so far."""
+    from ..train.callbacks import Callback
+
+    class KeepBest(Callback):
+        def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
+            self.best, self.best_epoch = _best_so_far(getattr(self.model, "history", {}), monitor)
+
+        def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+            value = (logs or {}).get(monitor)
+            if value is not None and _better(float(value), self.best, monitor):
+                self.best, self.best_epoch = float(value), epoch + 1
+                self.model.save(path)
+
+    return KeepBest()
+
+
 def _prepare(settings: dict[str, Any]) -> tuple[Any, Any, str, np.ndarray]:
-    """Load the data and build the model: (dataset, model, model name, inputs in the model's layout)."""
-    from ..data import load_dataset
+    """Load the data and build the model for it: (dataset, model, model name, inputs in the model's layout).
+
+    Says on stdout when the images of an image folder are resized and when a zoo model is built for
+    another input shape or class count than its usual one.
+    """
+    from ..data import find_mnist_pair, load_dataset
     from ..data.datasets import DEFAULT_IMAGE_SIZE
 
     model_name, dtype, seed = settings["model"], settings["dtype"], settings["seed"]
-    image_size, channels = settings["image_size"], 3
-    model = None
-    if model_name is not None:  # a named model fixes the image size and channels of an image folder
-        model = _build(model_name, dtype, seed)
-        h, w, channels = image_geometry(model)
-        image_size = image_size or (h, w)
-    dataset = load_dataset(settings["data"], dtype=dtype, image_size=image_size or DEFAULT_IMAGE_SIZE,
-                           channels=channels if channels in (1, 3) else 3)
-    shape = tuple(dataset.x.shape[1:])
-    if model is None:
-        model_name = default_model_for(shape, len(dataset.classes))
+    spec = str(settings["data"])
+    usual = _zoo_input(model_name) if model_name is not None else None
+    image_size = settings["image_size"]
+    folder = spec != "digits" and Path(spec).is_dir() and find_mnist_pair(spec) is None
+    if folder:
+        size = (image_size, image_size) if image_size else (usual[:2] if usual else (DEFAULT_IMAGE_SIZE,) * 2)
+        dataset = load_dataset(spec, dtype=dtype, image_size=size, channels=3)
+        found = _peek_size(Path(spec))
+        if found is not None and found != tuple(size):
+            why = "--image-size" if image_size else (f"the usual input of {model_name}" if usual else
+                                                      "the default; choose with --image-size")
+            print(f"note:  images of {dataset.name} resized from {found[0]}x{found[1]} to "
+                  f"{size[0]}x{size[1]} ({why}), kept RGB")
+    else:
+        dataset = load_dataset(spec, dtype=dtype)
+    shape = tuple(int(s) for s in dataset.x.shape[1:])
+    num_classes = len(dataset.classes)
+    if model_name is None:
+        model_name = default_model_for(shape, num_classes)
         if model_name is None:
             raise CLIError(
                 f"no default model for data {dataset.name!r} ({'x'.join(map(str, shape))} images, "
-                f"{len(dataset.classes)} classes); choose one with --model"
+                f"{num_classes} classes); choose one with --model"
             )
-        model = _build(model_name, dtype, seed)
-    _check_classes(model, len(dataset.classes), dataset.name)
+        usual = _zoo_input(model_name)
+    model = _build(model_name, shape, num_classes, dataset.name, dtype, seed)
+    outputs = tuple(model.output_shape)[-1]
+    usual_classes = {"cat_dnn": 2, "signs_convnet": 6}.get(model_name, 10)
+    if shape != usual or (outputs if outputs > 1 else 2) != usual_classes:
+        print(f"note:  {model_name} built for {'x'.join(map(str, shape))} inputs and {num_classes} classes "
+              f"(usually {'x'.join(map(str, usual))}, {usual_classes})")
     return dataset, model, model_name, adapt_images(dataset.x, model, f"data {dataset.name!r}")
 
 
@@ -283,6 +405,41 @@ def _split(x: np.ndarray, y: np.ndarray, seed: int, val_split: float, test: tupl
     return train, validation, test
 
 
+_EXTRA_KEYS = {"early_stopping": None, "monitor": None, "restore_best": False, "lr_schedule": None}
+
+
+def _training_options(args: argparse.Namespace, saved: dict[str, Any] | None) -> dict[str, Any]:
+    """--early-stopping, --monitor, --restore-best and --lr-schedule: given, else the resumed run's."""
+    options = {}
+    for key, default in _EXTRA_KEYS.items():
+        given = getattr(args, key)
+        if given is not None and given is not False:
+            options[key] = given
+        elif saved is not None and saved.get(key) is not None:
+            options[key] = saved[key]
+        else:
+            options[key] = default
+    return options
+
+
+def _restored_best(out: Path, best_epoch: int | None) -> Any:
+    """The model of the best epoch, from best.npz (this session) or model.npz (a finished earlier run)."""
+    for name in (BEST_FILE, MODEL_FILE):
+        path = out / name
+        if best_epoch is not None and path.is_file():
+            candidate = load_model_file(path)
+            if int(candidate.epoch) == best_epoch:
+                return candidate
+    return None
+
+
+def _warn_batch_norm(model: Any, x: np.ndarray, steps: int) -> None:
+    from ..train.diagnostics import batch_norm_warnings
+
+    for message in batch_norm_warnings(model, x, total_steps=steps):
+        print(f"warning: {message}", file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
     settings, saved, out, (dataset, model, model_name, x) = _resolve(args)
     dtype, seed, val_split = settings["dtype"], int(settings["seed"]), float(settings["val_split"])
@@ -295,6 +452,11 @@ def run(args: argparse.Namespace) -> int:
         batch_size = args.batch_size or defaults.batch_size
         lr = args.lr or defaults.learning_rate
         optimizer = args.optimizer
+    options = _training_options(args, saved)
+    monitor = options["monitor"] or "val_loss"
+    schedule = parse_lr_schedule(options["lr_schedule"], lr, epochs)
+    if val_split == 0 and (options["early_stopping"] is not None or options["restore_best"]):
+        raise CLIError("--early-stopping and --restore-best watch the validation data: use --val-split > 0")
     separate_test = None
     if settings["test_data"] is not None:
         separate_test = _load_test_set(settings["test_data"], dataset, model)
@@ -317,29 +479,53 @@ def run(args: argparse.Namespace) -> int:
     model.class_names = list(dataset.classes)
     out.mkdir(parents=True, exist_ok=True)
     test_fraction = 0.0 if separate_test is not None else TEST_FRACTION
-    _save_json(settings | {"epochs": epochs, "batch_size": batch_size, "lr": lr, "optimizer": optimizer,
-                           "test_fraction": test_fraction}, out / RUN_FILE)
+    _save_json(settings | options | {
+        "epochs": epochs, "batch_size": batch_size, "lr": lr, "optimizer": optimizer,
+        "test_fraction": test_fraction, "data_path": resolve_data_spec(settings["data"]),
+        "test_data_path": resolve_data_spec(settings["test_data"]), "classes": list(dataset.classes),
+        "input_shape": list(dataset.x.shape[1:])}, out / RUN_FILE)
 
     shape = "x".join(map(str, dataset.x.shape[1:]))
     n_params = sum(int(p.value.size) for p in model.parameters())
     n_val = 0 if validation is None else len(validation[1])
     print(f"data:  {dataset.name} ({len(dataset.y)} images {shape}, {len(dataset.classes)} classes)")
-    print(f"model: {model_name} ({n_params:,} parameters, {dtype}); {optimizer} lr {lr:g}, "
+    print(f"model: {model_name} ({n_params:,} parameters, {dtype}); {optimizer} lr {lr:g}"
+          f"{'' if schedule is None else ' (' + str(options['lr_schedule']) + ' schedule)'}, "
           f"batch size {batch_size}, {epochs} epochs")
     test_from = f"from {settings['test_data']}" if separate_test is not None else f"(seed {seed})"
     print(f"split: {len(y_train)} train / {n_val} validation / {len(y_test)} test {test_from}")
+    if options["early_stopping"] is not None or options["restore_best"]:
+        parts = []
+        if options["early_stopping"] is not None:
+            parts.append(f"early stopping after {options['early_stopping']} epoch(s) without improvement")
+        if options["restore_best"]:
+            parts.append(f"the best epoch is saved as {MODEL_FILE}")
+        print(f"watch: {monitor}: " + "; ".join(parts))
     if saved is not None:
         print(f"resuming from {resume_from} after epoch {initial_epoch}")
     sys.stdout.flush()
 
+    from ..train.callbacks import EarlyStopping, LearningRateScheduler, ProgressBar
+
+    steps_per_epoch = -(-len(y_train) // batch_size)
+    callbacks = _callbacks(out)
+    keep_best = None
+    if options["restore_best"]:
+        (out / BEST_FILE).unlink(missing_ok=True)
+        keep_best = _keep_best(out / BEST_FILE, monitor)
+        callbacks.append(keep_best)
+    if options["early_stopping"] is not None:
+        callbacks.append(EarlyStopping(monitor=monitor, patience=int(options["early_stopping"])))
+    if schedule is not None:
+        callbacks.insert(0, LearningRateScheduler(schedule))
+    callbacks.append(ProgressBar(steps_per_epoch, epochs=epochs, show_batches=False if args.quiet else None))
     start = time.perf_counter()
     try:
         # A diverging run is reported once, by fit's NaN/inf guard (TrainingError -> one line, exit 1);
         # NumPy's overflow warnings on the way there would only clutter the terminal.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             model.fit(x_train, y_train, epochs=epochs, batch_size=batch_size, validation_data=validation,
-                      shuffle=True, seed=seed, callbacks=_callbacks(out), verbose=0 if args.quiet else 1,
-                      initial_epoch=initial_epoch)
+                      shuffle=True, seed=seed, callbacks=callbacks, verbose=0, initial_epoch=initial_epoch)
     except KeyboardInterrupt:
         if not (out / CHECKPOINT).is_file():
             print(f"\ninterrupted before the first checkpoint: nothing saved in {out}")
@@ -351,21 +537,39 @@ def run(args: argparse.Namespace) -> int:
         print(f"continue with: deepstep train --out {out} --resume")
         return 130
     elapsed = time.perf_counter() - start
+    trained = int(model.epoch) - initial_epoch
+    stopped = " (early stopping)" if int(model.epoch) < epochs else ""
+    print(f"trained {trained} epoch(s) in {elapsed:.1f} s{stopped}")
+    _warn_batch_norm(model, x_train, int(model.epoch) * steps_per_epoch)
 
-    test = model.evaluate(x_test, y_test)
+    history = _history(model)
+    last = model
+    if keep_best is not None:
+        best = _restored_best(out, keep_best.best_epoch)
+        last.save(out / CHECKPOINT)  # the last epoch: --resume continues from it
+        if best is not None:
+            model = best
+            print(f"restored the best epoch {keep_best.best_epoch} ({monitor} {keep_best.best:.4f}); "
+                  f"the last epoch {int(last.epoch)} stays in {out / CHECKPOINT}")
+        else:
+            print(f"no saved best epoch to restore: keeping the last epoch {int(last.epoch)}")
+    test = ensure_compiled(model).evaluate(x_test, y_test)
     correct = int(round(test["accuracy"] * len(y_test)))
-    print(f"trained {epochs - initial_epoch} epoch(s) in {elapsed:.1f} s")
-    print(f"test accuracy: {test['accuracy']:.4f} ({correct}/{len(y_test)}), test loss {test['loss']:.4f}")
+    print(f"test accuracy: {test['accuracy']:.4f} ({correct}/{len(y_test)}), test loss {test['loss']:.4f}"
+          f"{' (best epoch)' if model is not last else ''}")
 
     from ..viz import plot_history
 
-    history = _history(model)
     model_path = out / MODEL_FILE
+    model.class_names = list(dataset.classes)
     model.save(model_path)
-    _save_json(history | {"test_loss": test["loss"], "test_accuracy": test["accuracy"]}, out / "history.json")
+    (out / BEST_FILE).unlink(missing_ok=True)
+    _save_json(history | {"test_loss": test["loss"], "test_accuracy": test["accuracy"],
+                          "model_epoch": int(model.epoch)}, out / "history.json")
     curves = plot_history(history, out / "learning_curves.png",
                           title=f"{model_name} on {dataset.name}: test accuracy {test['accuracy']:.3f}")
-    (out / CHECKPOINT).unlink(missing_ok=True)
+    if keep_best is None:
+        (out / CHECKPOINT).unlink(missing_ok=True)
     print(f"model:           {model_path}")
     print(f"history:         {out / 'history.json'}")
     print(f"learning curves: {curves}")

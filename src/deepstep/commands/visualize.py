@@ -8,7 +8,15 @@ from typing import Any
 
 import numpy as np
 
-from .common import CLIError, adapt_images, load_images_for, load_model_file
+from .common import (
+    RUN_FILE,
+    CLIError,
+    adapt_images,
+    held_out_images,
+    load_images_for,
+    load_model_file,
+    model_class_names,
+)
 
 __all__ = ["add_parser", "run", "conv_layers"]
 
@@ -21,7 +29,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                     "by every convolution layer, as PNG files.",
     )
     p.add_argument("model", metavar="MODEL", help="a model file saved by 'deepstep train' (.npz)")
-    p.add_argument("image", metavar="IMAGE", help="a PNG or JPEG file")
+    p.add_argument("image", metavar="IMAGE", nargs="?", default=None,
+                   help="a PNG or JPEG file (default: the first image the training run held out for "
+                        f"testing, from the {RUN_FILE} beside MODEL)")
     p.add_argument("--out", default=None, metavar="DIR",
                    help="folder for the pictures (default: <model folder>/visualize)")
     p.set_defaults(handler=run)
@@ -41,7 +51,14 @@ def run(args: argparse.Namespace) -> int:
     convs = conv_layers(model)
     if not convs:
         raise CLIError(f"model {args.model} has no convolution layers to visualize")
-    x = adapt_images(load_images_for(model, [args.image]), model, f"image {args.image}")
+    if args.image is not None:
+        images = load_images_for(model, [args.image])
+        image_name = Path(args.image).name
+    else:
+        held, labels, names, subset = held_out_images(args.model, model)
+        images, image_name = held[:1], f"held-out test image {names[0]}"
+        print(f"{image_name} (true class {model_class_names(model)[labels[0]]}; {subset.description})")
+    x = adapt_images(images, model, f"image {image_name}")
     out = Path(args.out) if args.out else Path(args.model).resolve().parent / "visualize"
     written = [plot_filters(convs[0].kernel.value, out / "filters.png",
                             title=f"Filters of {convs[0].name}")]
@@ -53,9 +70,9 @@ def run(args: argparse.Namespace) -> int:
             maps = activation[0]
             if getattr(layer, "data_format", "channels_last") == "channels_first":
                 maps = np.moveaxis(maps, 0, -1)
-            title = f"Feature maps of {layer.name} for {Path(args.image).name}"
+            title = f"Feature maps of {layer.name} for {image_name}"
             path = out / f"feature_maps_{index}_{layer.name}.png"
-            written.append(plot_feature_maps(maps, path, title=title))
+            written.append(plot_feature_maps(maps, path, title=title, image=images[0]))
             if index == len(convs):
                 break
     for path in written:

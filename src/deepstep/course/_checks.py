@@ -18,7 +18,7 @@ import numpy as np
 
 from .._validation import check_array, check_keys, conv_output_size
 
-_WEIGHT_KEY = re.compile(r"^W([1-9][0-9]*)$")
+_PARAMETER_KEY = re.compile(r"^[Wb]([1-9][0-9]*)$")
 
 
 def as_real_array(x: Any, name: str, ndim: int | None = None, shape_names: str | None = None) -> np.ndarray:
@@ -53,15 +53,26 @@ def unpack_cache(cache: Any, names: tuple[str, ...], producer: str) -> tuple[Any
 
 
 def as_labels(Y: Any, name: str, shape: tuple[int, ...], like: np.ndarray) -> np.ndarray:
-    """Return labels ``Y`` (bool, integer or float) of exactly ``shape`` in the dtype of ``like``."""
+    """Return targets ``Y`` (bool, integer or float) of exactly ``shape`` in the dtype of ``like``.
+
+    The notebooks' formulas run on any real targets, and their staff tests use real-valued
+    ones (``Y = np.random.randn(1, m)``), so only finiteness is required, not ``{0, 1}``.
+    """
     arr = Y if isinstance(Y, np.ndarray) else np.asarray(Y)
     if arr.dtype != np.bool_:
         arr = check_array(arr, name)
     if arr.shape != shape:
         raise ValueError(f"{name} must have shape {shape} (the shape of the predictions), got {arr.shape}")
     arr = arr.astype(like.dtype, copy=False)
-    check_unit_interval(arr, name, "labels (0 or 1)")
+    check_finite(arr, name)
     return arr
+
+
+def check_finite(arr: np.ndarray, name: str) -> None:
+    """Raise ``ValueError`` naming ``name`` unless every value of ``arr`` is finite."""
+    if not np.all(np.isfinite(arr)):
+        bad = arr[~np.isfinite(arr)].flat[0]
+        raise ValueError(f"{name} must be finite, got a value {bad}")
 
 
 def check_unit_interval(arr: np.ndarray, name: str, what: str) -> None:
@@ -72,6 +83,14 @@ def check_unit_interval(arr: np.ndarray, name: str, what: str) -> None:
         raise ValueError(f"{name} must hold {what} in [0, 1], got a value {bad}")
 
 
+def check_examples(arr: np.ndarray, name: str) -> int:
+    """The number of examples ``m = arr.shape[1]``; ``ValueError`` naming ``name`` if it is 0."""
+    m = arr.shape[1]
+    if m == 0:
+        raise ValueError(f"{name} must hold at least one example (m >= 1 columns), got shape {arr.shape}")
+    return m
+
+
 def num_layers(parameters: Any, name: str = "parameters") -> int:
     """Number of layers ``L`` of a parameters dict holding ``W1, b1, ..., WL, bL``.
 
@@ -80,13 +99,14 @@ def num_layers(parameters: Any, name: str = "parameters") -> int:
     TypeError
         If ``parameters`` is not a mapping.
     ValueError
-        If it holds no ``"W1"``, if a weight ``W_l`` exists without every ``W_k`` for
-        ``k < l``, or if a bias ``b_l`` is missing.
+        If it holds no ``"W1"``, or if any of ``W1..WL``, ``b1..bL`` is missing, where ``L``
+        is the largest index of a ``W_l`` *or* ``b_l`` key (so a dict with ``b3`` but no
+        ``W3`` is an error naming ``'W3'``, not a silently shallower network).
     """
     if not isinstance(parameters, Mapping):
         raise TypeError(f"{name} must be a dict, got {type(parameters).__name__}")
     indices = sorted(int(m.group(1)) for key in parameters if isinstance(key, str)
-                     and (m := _WEIGHT_KEY.match(key)))
+                     and (m := _PARAMETER_KEY.match(key)))
     if not indices:
         raise ValueError(f"{name} must hold 'W1', 'b1', ...; got keys {sorted(map(str, parameters))}")
     L = indices[-1]
@@ -118,6 +138,20 @@ def check_parameters(parameters: Any, name: str = "parameters",
             raise ValueError(f"{name}['b{layer}'] must have shape {(W.shape[0], 1)}, got {b.shape}")
         arrays[f"W{layer}"], arrays[f"b{layer}"] = W, b
         n_prev = W.shape[0]
+    return L, arrays
+
+
+def check_parameter_arrays(parameters: Any, name: str = "parameters"
+                           ) -> tuple[int, dict[str, np.ndarray]]:
+    """Validate ``{"W1", "b1", ..., "WL", "bL"}`` for an element-wise update; return ``(L, arrays)``.
+
+    Update rules (gradient descent, momentum, Adam) combine each parameter only with its own
+    gradient and moments, so only the keys and real dtypes are checked here: the shapes need
+    not chain as a network (the course's old Adam test case has ``W1`` (2, 3), ``W2`` (3, 3)).
+    """
+    L = num_layers(parameters, name)
+    arrays = {key: as_real_array(parameters[key], f"{name}[{key!r}]")
+              for layer in range(1, L + 1) for key in (f"W{layer}", f"b{layer}")}
     return L, arrays
 
 

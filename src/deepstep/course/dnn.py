@@ -8,16 +8,23 @@ classification, written as the notebook's small functions. Examples are columns:
 * parameters: ``{"W1", "b1", ..., "WL", "bL"}``; gradients: ``{"dA0", ..., "dA{L-1}",
   "dW1", "db1", ..., "dWL", "dbL"}``.
 
-Differences from the notebook (defects fixed, numbers unchanged in the normal range):
+Every function computes the notebook's formula, bit for bit, on every input where the
+notebook's own arithmetic is finite, including inputs a network would not produce (the
+staff tests pass ``AL = np.random.randn(1, 2)`` to :func:`L_model_backward` and real-valued
+``Y`` to the models). Differences from the notebook (defects fixed):
 
 * :func:`sigmoid` never warns about overflow and reaches its limits exactly
   (``sigmoid(-1e4) == 0.0``, ``sigmoid(1e4) == 1.0``), in float32 as in float64, while
   giving bit-for-bit the notebook's ``1 / (1 + exp(-Z))`` everywhere else.
-* :func:`compute_cost` and :func:`L_model_backward` clip ``AL`` to ``[eps, 1 - eps]``
-  with ``eps = np.finfo(AL.dtype).epsneg`` (see :func:`clip_probabilities`), so that a
-  saturated output of exactly 0 or 1 gives a finite cost and finite gradients.
-* Every public function validates its arguments and raises ``ValueError`` or
-  ``TypeError`` naming the argument, instead of failing with a broadcast error.
+* :func:`compute_cost` and :func:`L_model_backward` guard ``log(0)`` and division by 0:
+  only the entries where the notebook's formula is not finite (an ``AL`` of exactly 0 or
+  1) are recomputed with ``AL`` clipped to ``[eps, 1 - eps]`` (:func:`clip_probabilities`);
+  every other entry is the notebook's value, unchanged.
+* Every public function validates what it needs to run (ranks, matching shapes of the
+  arrays it combines, dict keys, real dtypes, at least one example) and raises
+  ``ValueError`` or ``TypeError`` naming the argument, instead of failing with a
+  broadcast error or ``ZeroDivisionError``; :func:`compute_cost` also requires ``AL``
+  in ``[0, 1]``, where its logarithms are defined (the notebook returns nan).
 * The update functions return a new dict and never modify their arguments.
 """
 
@@ -33,7 +40,10 @@ from ._checks import (
     as_labels,
     as_real_array,
     as_real_matrix,
+    check_examples,
+    check_finite,
     check_gradients,
+    check_parameter_arrays,
     check_parameters,
     check_unit_interval,
 )
@@ -49,6 +59,7 @@ __all__ = [
     "linear_activation_forward",
     "L_model_forward",
     "clip_probabilities",
+    "cross_entropy_dAL",
     "compute_cost",
     "linear_backward",
     "linear_activation_backward",
@@ -325,43 +336,85 @@ def clip_probabilities(AL: np.ndarray) -> np.ndarray:
     than ``eps`` without reaching 1, and no longer gets closer to 0 either. The cost of a
     maximally wrong example is then ``-log(eps)`` (about 36.7 in float64, 16.6 in
     float32) instead of ``inf``, and ``Y / AL``, ``(1 - Y) / (1 - AL)`` stay finite.
-    Values in the normal range are returned bit-for-bit.
+    Values in the normal range are returned bit-for-bit. :func:`compute_cost` and
+    :func:`L_model_backward` apply it only to the entries where the notebook's own formula
+    is not finite.
     """
     eps = np.finfo(AL.dtype).epsneg
     return np.clip(AL, eps, 1 - eps)
 
 
-def _check_predictions(AL: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:
+def _check_predictions(AL: Any, Y: Any, probabilities: bool) -> tuple[np.ndarray, np.ndarray, int]:
+    """``AL`` as a ``(1, m)`` real matrix (in ``[0, 1]`` if ``probabilities``), ``Y`` like it, and ``m``."""
     AL = as_real_matrix(AL, "AL", "(1, m)")
     if AL.shape[0] != 1:
-        raise ValueError(f"AL must have shape (1, m) (one probability per example), got {AL.shape}")
-    check_unit_interval(AL, "AL", "probabilities")
+        raise ValueError(f"AL must have shape (1, m) (one prediction per example), got {AL.shape}")
+    m = check_examples(AL, "AL")
+    if probabilities:
+        check_unit_interval(AL, "AL", "probabilities")
+    else:
+        check_finite(AL, "AL")
     Y = as_labels(Y, "Y", AL.shape, AL)
-    return AL, Y
+    return AL, Y, m
 
 
-def compute_cost(AL: np.ndarray, Y: np.ndarray) -> float:
+def _cross_entropy_terms(AL: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """``Y log(AL) + (1 - Y) log(1 - AL)``, with ``log(0)`` guarded where it occurs.
+
+    Entries where that formula is not finite (``AL`` exactly 0 or 1: ``log(0) = -inf``, or
+    ``0 * -inf = nan`` for a correct label) are recomputed with ``AL`` clipped by
+    :func:`clip_probabilities`; every other entry is the notebook's value, bit for bit.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = Y * np.log(AL) + (1 - Y) * np.log(1 - AL)
+    bad = ~np.isfinite(terms)
+    if np.any(bad):
+        A, Yb = clip_probabilities(AL[bad]), Y[bad]
+        terms[bad] = Yb * np.log(A) + (1 - Yb) * np.log(1 - A)
+    return terms
+
+
+def cross_entropy_dAL(AL: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """``dAL = -(Y / AL - (1 - Y) / (1 - AL))``, with division by 0 guarded where it occurs.
+
+    The notebook's formula, on any real ``AL`` and ``Y`` of the same shape. Entries where it
+    is not finite (``AL`` exactly 0 or 1, or so close that the quotient overflows) are
+    recomputed with ``AL`` clipped by :func:`clip_probabilities`; every other entry is the
+    notebook's value, bit for bit.
+    """
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        dAL = -(np.divide(Y, AL) - np.divide(1 - Y, 1 - AL))
+    bad = ~np.isfinite(dAL)
+    if np.any(bad):
+        A, Yb = clip_probabilities(AL[bad]), Y[bad]
+        dAL[bad] = -(np.divide(Yb, A) - np.divide(1 - Yb, 1 - A))
+    return dAL
+
+
+def compute_cost(AL: np.ndarray, Y: np.ndarray) -> np.ndarray:
     """Cross-entropy cost ``J = -1/m * sum(Y log(AL) + (1 - Y) log(1 - AL))``.
 
-    ``AL`` is first clipped by :func:`clip_probabilities`, so the cost stays finite when
-    an output is exactly 0 or 1; in the normal range the value is the notebook's.
+    The notebook's value wherever its logarithms are finite; an ``AL`` of exactly 0 or 1 is
+    clipped by :func:`clip_probabilities` in the terms where ``log(0)`` would occur, so the
+    cost stays finite.
 
     Parameters
     ----------
     AL : ndarray, shape (1, m)
-        Predicted probabilities.
+        Predicted probabilities, in ``[0, 1]``; ``m >= 1``.
     Y : ndarray, shape (1, m)
-        True labels (0 or 1; bool, integer or float).
+        Targets: labels 0 or 1 (bool, integer or float), or any finite reals as in the
+        staff tests.
 
     Returns
     -------
-    cost : float
+    cost : ndarray of shape ()
+        ``np.squeeze`` of the ``(1,)`` sum, a 0-d array as the notebook returns
+        (``float(cost)`` gives the Python number).
     """
-    AL, Y = _check_predictions(AL, Y)
-    m = Y.shape[1]
-    AL = clip_probabilities(AL)
-    cost = (-1 / m) * np.sum(Y * np.log(AL) + (1 - Y) * np.log(1 - AL), axis=1)
-    return float(np.squeeze(cost))
+    AL, Y, m = _check_predictions(AL, Y, probabilities=True)
+    cost = (-1 / m) * np.sum(_cross_entropy_terms(AL, Y), axis=1)
+    return np.squeeze(cost)
 
 
 # ----------------------------------------------------------------------------- backward
@@ -408,7 +461,7 @@ def _linear_backward(dZ: Any, cache: Any, need_dA_prev: bool
     want = (W.shape[0], A_prev.shape[1])
     if dZ.shape != want:
         raise ValueError(f"dZ must have shape {want} (n_l of W, m of A_prev), got {dZ.shape}")
-    m = A_prev.shape[1]
+    m = check_examples(A_prev, "cache's A_prev")
     dW = (1 / m) * np.dot(dZ, A_prev.T)
     db = (1 / m) * np.sum(dZ, axis=1, keepdims=True)
     dA_prev = np.dot(W.T, dZ) if need_dA_prev else None
@@ -459,16 +512,17 @@ def _linear_activation_backward(dA: Any, cache: Any, activation: str, need_dA_pr
 def L_model_backward(AL: np.ndarray, Y: np.ndarray, caches: Sequence[LayerCache]) -> dict[str, np.ndarray]:
     """Backward pass of :func:`L_model_forward` for the cross-entropy cost.
 
-    Starts from ``dAL = -(Y / AL - (1 - Y) / (1 - AL))`` (with ``AL`` clipped by
-    :func:`clip_probabilities`, so it stays finite when ``AL`` is exactly 0 or 1), goes
-    through the sigmoid layer ``L`` and then the ReLU layers ``L-1, ..., 1``.
+    Starts from ``dAL = -(Y / AL - (1 - Y) / (1 - AL))`` (:func:`cross_entropy_dAL`: the
+    notebook's value, guarded only where ``AL`` is exactly 0 or 1), goes through the sigmoid
+    layer ``L`` and then the ReLU layers ``L-1, ..., 1``.
 
     Parameters
     ----------
     AL : ndarray, shape (1, m)
-        Output of :func:`L_model_forward`.
+        Output of :func:`L_model_forward`; any finite reals are accepted (the staff test
+        uses ``np.random.randn(1, 2)``), ``m >= 1``.
     Y : ndarray, shape (1, m)
-        True labels.
+        Targets (labels 0 or 1, or any finite reals).
     caches : list of L tuples
         The caches from :func:`L_model_forward`.
 
@@ -484,12 +538,11 @@ def L_model_backward(AL: np.ndarray, Y: np.ndarray, caches: Sequence[LayerCache]
 
 def _L_model_backward(AL: Any, Y: Any, caches: Any, need_dA0: bool) -> dict[str, np.ndarray]:
     """:func:`L_model_backward`; with ``need_dA0=False`` the key ``"dA0"`` is left out."""
-    AL, Y = _check_predictions(AL, Y)
+    AL, Y, _ = _check_predictions(AL, Y, probabilities=False)
     if not isinstance(caches, Sequence) or isinstance(caches, str | bytes) or len(caches) == 0:
         raise TypeError(f"caches must be the non-empty list from L_model_forward, got {caches!r:.60}")
     L = len(caches)
-    AL_safe = clip_probabilities(AL)
-    dAL = -(np.divide(Y, AL_safe) - np.divide(1 - Y, 1 - AL_safe))
+    dAL = cross_entropy_dAL(AL, Y)
     grads = {}
     grads[f"dA{L - 1}"], grads[f"dW{L}"], grads[f"db{L}"] = _linear_activation_backward(
         dAL, caches[L - 1], "sigmoid", need_dA_prev=need_dA0 or L > 1)
@@ -523,7 +576,7 @@ def update_parameters(parameters: Mapping[str, np.ndarray], grads: Mapping[str, 
     parameters : dict
         A new dict with the updated arrays; the arguments are not modified.
     """
-    L, params = check_parameters(parameters)
+    L, params = check_parameter_arrays(parameters)
     grads = check_gradients(grads, params, L)
     learning_rate = check_real(learning_rate, "learning_rate", 0.0, inclusive_min=False)
     updated = {}
@@ -543,7 +596,7 @@ def predict(X: np.ndarray, y: np.ndarray, parameters: Mapping[str, np.ndarray]) 
     ----------
     X : ndarray, shape (n_x, m)
     y : ndarray, shape (1, m)
-        True labels, used only for the printed accuracy.
+        True labels (finite reals), used only for the printed accuracy.
     parameters : dict
         Trained ``W1, b1, ..., WL, bL`` with ``n_L = 1``.
 

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_int, check_real
-from ._checks import as_real_array, check_gradients, check_parameters
+from ._checks import as_real_array, check_gradients, check_parameter_arrays
 from .dnn import update_parameters
 
 __all__ = [
@@ -119,7 +119,7 @@ def random_mini_batches(X: np.ndarray, Y: np.ndarray, mini_batch_size: int = 64,
 
 
 def _zeros_like_parameters(parameters: Any) -> Params:
-    L, params = check_parameters(parameters)
+    L, params = check_parameter_arrays(parameters)
     out = {}
     for layer in range(1, L + 1):
         out[f"dW{layer}"] = np.zeros_like(params[f"W{layer}"])
@@ -158,7 +158,7 @@ def update_parameters_with_momentum(parameters: Mapping[str, np.ndarray], grads:
     parameters, v : dict, dict
         New dicts with the updated parameters and velocity.
     """
-    L, params = check_parameters(parameters)
+    L, params = check_parameter_arrays(parameters)
     grads = check_gradients(grads, params, L)
     v = _check_state(v, "v", params, L)
     beta = check_real(beta, "beta", 0.0, 1.0, inclusive_max=False)
@@ -210,7 +210,7 @@ def update_parameters_with_adam(parameters: Mapping[str, np.ndarray], grads: Map
     parameters, v, s, v_corrected, s_corrected : dict
         New dicts; the last two are the bias-corrected moments of this step.
     """
-    L, params = check_parameters(parameters)
+    L, params = check_parameter_arrays(parameters)
     grads = check_gradients(grads, params, L)
     v = _check_state(v, "v", params, L)
     s = _check_state(s, "s", params, L)

@@ -66,7 +66,8 @@ class Model(Module):
     >>> model = Model(x, Dense(3)(Flatten()(y)), seed=0)
     """
 
-    def __init__(self, inputs: Any = None, outputs: Any = None, name: str | None = None, dtype: Any = "float32",
+    def __init__(self, inputs: Any = None, outputs: Any = None, name: str | None = None,
+                 dtype: Any = "float32",
                  seed: int | None = None) -> None:
         self._init_state(name or "model", dtype, seed)
         if inputs is None and outputs is None:
@@ -136,8 +137,10 @@ class Model(Module):
         for k, node in enumerate(order):
             first = next(n for n in order if n.layer is node.layer)
             if node.input_shape != first.input_shape:
-                raise ValueError(f"layer {node.layer.name!r} ({type(node.layer).__name__}) is shared but called "
-                                 f"on input shapes {first.input_shape} and {node.input_shape}; a shared layer "
+                raise ValueError(f"layer {node.layer.name!r} ({type(node.layer).__name__}) is shared "
+                                 f"but called "
+                                 f"on input shapes {first.input_shape} and {node.input_shape}; a shared "
+                                 f"layer "
                                  "needs one input shape")
             index = calls.get(id(node.layer), 0)
             calls[id(node.layer)] = index + 1
@@ -182,7 +185,8 @@ class Model(Module):
         for index, (layer, shape) in enumerate(zip(self.layers, input_shapes, strict=True)):
             if layer.built:
                 if layer.dtype != self.dtype:
-                    raise ValueError(f"layer {layer.name!r} was built as {layer.dtype}, model {self.name!r} is "
+                    raise ValueError(f"layer {layer.name!r} was built as {layer.dtype}, model "
+                                     f"{self.name!r} is "
                                      f"{self.dtype}")
             else:
                 layer.build(shape, rng=rng, dtype=self.dtype)
@@ -211,7 +215,8 @@ class Model(Module):
         seen: set[str] = set()
         for name, _ in self.named_parameters():
             if name in seen:
-                raise ValueError(f"model {self.name!r}: two parameters are named {name!r}; every parameter needs "
+                raise ValueError(f"model {self.name!r}: two parameters are named {name!r}; every "
+                                 f"parameter needs "
                                  "its own path (layer name / sub-layer attribute / parameter name)")
             seen.add(name)
 
@@ -228,7 +233,8 @@ class Model(Module):
         for layer in self.layers:
             if layer.name == name:
                 return layer
-        raise ValueError(f"model {self.name!r} has no layer {name!r}; layers: {[lay.name for lay in self.layers]}")
+        raise ValueError(f"model {self.name!r} has no layer {name!r}; layers: "
+                         f"{[lay.name for lay in self.layers]}")
 
     # ------------------------------------------------------------------ passes
     def prepare_input(self, x: Any, name: str = "x") -> np.ndarray:
@@ -296,7 +302,8 @@ class Model(Module):
     def __call__(self, x: Any, training: bool = False) -> np.ndarray:
         """The logits ``forward(x, training)[0]``."""
         if isinstance(x, SymbolicTensor):
-            raise TypeError(f"model {self.name!r} cannot be called on a symbolic tensor (nested models are not "
+            raise TypeError(f"model {self.name!r} cannot be called on a symbolic tensor (nested models "
+                            f"are not "
                             "supported); call its layers instead")
         return self.forward(x, training)[0]
 
@@ -356,7 +363,8 @@ class Model(Module):
             params = "0" if id(layer) in shown else f"{layer.count_params():,}"
             shown.add(id(layer))
             sources = ", ".join(self._input_name() if s == 0 else labels[s] for s in node.in_slots)
-            rows.append((f"{label} ({type(layer).__name__})", _shape_text(layer.output_shape), params, sources))
+            rows.append((f"{label} ({type(layer).__name__})", _shape_text(layer.output_shape), params,
+                         sources))
         return header, rows
 
     def _input_name(self) -> str:
@@ -389,7 +397,8 @@ class Model(Module):
         return {
             "name": self.name, "dtype": str(self.dtype), "seed": self.seed,
             "input": {"name": self._input_name(), "shape": list(self.input_shape)},
-            "layers": [{"class_name": layer_class_name(layer), "config": layer.get_config()} for layer in self.layers],
+            "layers": [{"class_name": layer_class_name(layer),
+                        "config": layer.get_config()} for layer in self.layers],
             "nodes": [{"layer": n.layer.name, "inputs": [labels[s] for s in n.in_slots]} for n in self.nodes],
             "output": labels[-1],
         }
@@ -418,7 +427,8 @@ class Model(Module):
         for k, node in enumerate(nodes):
             name = node.get("layer") if isinstance(node, dict) else None
             if name not in layers:
-                raise ValueError(f"config['nodes'][{k}] calls layer {name!r}, which is not in config['layers']")
+                raise ValueError(f"config['nodes'][{k}] calls layer {name!r}, which is not in "
+                                 f"config['layers']")
             produced[f"{name}:{calls.get(name, 0)}"] = k
             calls[name] = calls.get(name, 0) + 1
         tensors: dict[str, SymbolicTensor] = {inp.name: inp}
@@ -430,7 +440,8 @@ class Model(Module):
             tensors[index] = call_symbolic(layer, args if layer.takes_list else args[0])
         if config["output"] not in tensors:
             raise ValueError(f"config['output'] names tensor {config['output']!r}, which no node produces")
-        return cls(inp, tensors[config["output"]], name=config.get("name"), dtype=config.get("dtype", "float32"),
+        return cls(inp, tensors[config["output"]], name=config.get("name"),
+                   dtype=config.get("dtype", "float32"),
                    seed=config.get("seed"))
 
     # ------------------------------------------------------------------ training (deepstep.train)
@@ -443,7 +454,8 @@ class Model(Module):
         ``weight_decay_params``: the parameter names (last path component, e.g. "kernel", "gamma")
         the L2 penalty ``(weight_decay / 2) * sum ||W||^2`` applies to.
         """
-        backend.get("compile")(self, optimizer=optimizer, loss=loss, metrics=metrics, weight_decay=weight_decay,
+        backend.get("compile")(self, optimizer=optimizer, loss=loss, metrics=metrics,
+                               weight_decay=weight_decay,
                                weight_decay_params=weight_decay_params)
 
     def fit(self, x: Any, y: Any = None, epochs: int = 1, batch_size: int = 32, validation_data: Any = None,
@@ -463,7 +475,7 @@ class Model(Module):
         return backend.get("train_on_batch")(self, x, y)
 
     def evaluate(self, x: Any, y: Any = None, batch_size: int = 256) -> dict[str, float]:
-        """``{"loss": ..., "accuracy": ..., <metrics>}`` on ``(x, y)``, a dataset or an iterable of batches."""
+        """``{"loss": ..., "accuracy": ..., <metrics>}`` on ``(x, y)``, a dataset or batches."""
         return backend.get("evaluate")(self, x, y, batch_size=batch_size)
 
     def predict_proba(self, x: Any, batch_size: int = 256) -> np.ndarray:
@@ -518,7 +530,8 @@ def _topological(nodes: list[dict[str, Any]], produced: dict[str, int], input_na
     for k, node in enumerate(nodes):
         refs = node.get("inputs")
         if not isinstance(refs, list) or not refs:
-            raise ValueError(f"config['nodes'][{k}] (layer {node.get('layer')!r}) needs a non-empty 'inputs' list")
+            raise ValueError(f"config['nodes'][{k}] (layer {node.get('layer')!r}) needs a non-empty "
+                             f"'inputs' list")
         wanted = set()
         for ref in refs:
             if ref == input_name:

@@ -51,7 +51,8 @@ class Module:
             if isinstance(value, Module):
                 out.append((key.lstrip("_"), value))
             elif isinstance(value, list | tuple):
-                out.extend((f"{key.lstrip('_')}/{i}", v) for i, v in enumerate(value) if isinstance(v, Module))
+                key = key.lstrip("_")
+                out.extend((f"{key}/{i}", v) for i, v in enumerate(value) if isinstance(v, Module))
         return out
 
     def modules(self) -> Iterator[Module]:
@@ -116,6 +117,7 @@ def as_float_array(x: Any, dtype: np.dtype, name: str) -> np.ndarray:
     if isinstance(x, np.ndarray) and x.dtype == dtype:
         return x
     arr = np.asarray(x)
-    if arr.dtype == np.bool_ or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+    real = np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
+    if arr.dtype == np.bool_ or not real:
         raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
     return arr.astype(dtype)

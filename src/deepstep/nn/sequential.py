@@ -120,6 +120,7 @@ class Sequential(Model):
         """Rebuild a model (fresh weights) from :meth:`get_config`'s output."""
         if not isinstance(config, dict) or "layers" not in config:
             raise ValueError("config must be a dict with a 'layers' list (from Sequential.get_config())")
-        layers = [_layer_from_entry(entry, f"config['layers'][{i}]") for i, entry in enumerate(config["layers"])]
+        layers = [_layer_from_entry(entry, f"config['layers'][{i}]")
+                  for i, entry in enumerate(config["layers"])]
         return cls(layers, input_shape=config.get("input_shape"), name=config.get("name"),
                    dtype=config.get("dtype", "float32"), seed=config.get("seed"))

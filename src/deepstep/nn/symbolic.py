@@ -91,5 +91,6 @@ def call_symbolic(layer: Any, x: Any) -> SymbolicTensor:
     except ValueError as exc:
         msg = str(exc)
         label = f"layer {layer.name or layer.kind!r}"
-        raise ValueError(msg if msg.startswith("layer ") else f"{label} ({type(layer).__name__}): {msg}") from None
+        raise ValueError(msg if msg.startswith("layer ") else f"{label} ({type(layer).__name__}): "
+                                                              f"{msg}") from None
     return Node(layer, inputs, in_shape, tuple(out_shape)).output

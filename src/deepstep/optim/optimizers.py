@@ -380,7 +380,8 @@ class Optimizer:
                     want = "no parameter" if p is None else f"{p.value.shape} {p.value.dtype}"
                     where = f"params[{key}]" if key.isdigit() else f"parameter {key!r}"
                     raise ValueError(
-                        f"optimizer state {slot}/{key} has shape {arr.shape} {arr.dtype} but {where} has {want}: "
+                        f"optimizer state {slot}/{key} has shape {arr.shape} {arr.dtype} but {where} "
+                        f"has {want}: "
                         "params must have the same layout (names, shapes and dtypes) at every step; was the "
                         "state made for another model?")
         return named

@@ -379,11 +379,19 @@ class ProgressBar(Callback):
     min_interval : float
         Minimum seconds between redraws (tqdm's ``mininterval``; for the plain text line, the last batch
         of an epoch always redraws).
+    show_batches : bool or None
+        Draw the per-batch bar: True (default; also in notebooks), False (per-epoch lines only), or
+        None: only when the stream is a terminal, so that a log file or a pipe gets one line per
+        epoch instead of one per redraw (what ``deepstep train`` uses).
     """
 
     def __init__(self, total_batches: int | None, epochs: int | None = None, file: TextIO | None = None,
-                 use_tqdm: bool | None = None, min_interval: float = 0.1) -> None:
+                 use_tqdm: bool | None = None, min_interval: float = 0.1,
+                 show_batches: bool | None = True) -> None:
         super().__init__()
+        if show_batches is not None and not isinstance(show_batches, bool):
+            raise TypeError(f"show_batches must be a bool or None, got {show_batches!r}")
+        self.show_batches = show_batches
         self.total_batches = None if total_batches is None else check_int(total_batches, "total_batches", 1)
         self.epochs = None if epochs is None else check_int(epochs, "epochs", minimum=1)
         self.file = file
@@ -404,6 +412,15 @@ class ProgressBar(Callback):
     @property
     def stream(self) -> TextIO:
         return self.file if self.file is not None else sys.stderr
+
+    def _draws_batches(self) -> bool:
+        if self.show_batches is not None:
+            return self.show_batches
+        isatty = getattr(self.stream, "isatty", None)
+        try:
+            return bool(isatty()) if callable(isatty) else False
+        except (ValueError, OSError):  # a closed or detached stream
+            return False
 
     def _reset_epoch(self, epoch: int) -> None:
         self._epoch = epoch
@@ -436,7 +453,7 @@ class ProgressBar(Callback):
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._reset_epoch(epoch)
-        if self._tqdm is not None:
+        if self._tqdm is not None and self._draws_batches():
             self._bar = self._tqdm(total=self.total_batches, desc=self._title(), file=self.stream,
                                    unit="batch", leave=False, dynamic_ncols=True,
                                    mininterval=self.min_interval)
@@ -455,6 +472,8 @@ class ProgressBar(Callback):
             # tqdm shows its own ETA ("<mm:ss") and batch rate; add images/s and the running metrics.
             self._bar.set_postfix_str(self._stats(eta=False), refresh=False)
             self._bar.update(1)
+            return
+        if not self._draws_batches():
             return
         now = time.perf_counter()
         last = self.total_batches is not None and self._batches >= self.total_batches

@@ -62,7 +62,8 @@ class History:
 
 
 class NonFiniteError(ArithmeticError):
-    """Raised by :meth:`Trainer.train_step` before any weight changes when the loss or a gradient is NaN/inf."""
+    """Raised by :meth:`Trainer.train_step` before any weight changes when the loss or a gradient is "
+      "NaN/inf."""
 
 
 def compile_model(model: Any, optimizer: Any = "adam", loss: Any = "sparse_categorical_crossentropy",
@@ -94,7 +95,8 @@ def compile_model(model: Any, optimizer: Any = "adam", loss: Any = "sparse_categ
         if m != "accuracy":
             get_metric(m)  # raises on an unknown name
     if isinstance(weight_decay_params, str) or not all(isinstance(n, str) for n in weight_decay_params):
-        raise TypeError(f"weight_decay_params must be a sequence of parameter names, got {weight_decay_params!r}")
+        raise TypeError(f"weight_decay_params must be a sequence of parameter names, got "
+                        f"{weight_decay_params!r}")
     wd = check_real(weight_decay, "weight_decay", 0.0)
     model.optimizer, model.loss = opt, loss_obj
     model.metrics = tuple(metrics) if loss_obj.has_accuracy else ()
@@ -206,7 +208,8 @@ class Trainer:
     # ------------------------------------------------------------------ one step
     def _require_compiled(self, what: str) -> None:
         if not getattr(self.model, "compiled", False):
-            raise RuntimeError(f"model {self.model.name!r} must be compiled before {what}: call model.compile(...)")
+            raise RuntimeError(f"model {self.model.name!r} must be compiled before {what}: call "
+                               f"model.compile(...)")
 
     def train_step(self, xb: np.ndarray, tb: np.ndarray, named: list[tuple[str, Any]],
                    weights: np.ndarray | None = None) -> tuple[float, np.ndarray]:
@@ -255,7 +258,8 @@ class Trainer:
             raise TrainingError(f"{exc} in train_on_batch; the weights were not updated") from None
         logs = {"loss": loss}
         if model.metrics:
-            logs["accuracy"] = float(np.mean(model.loss.predictions(out) == model.loss.target_classes(targets)))
+            hits = model.loss.predictions(out) == model.loss.target_classes(targets)
+            logs["accuracy"] = float(np.mean(hits))
         return logs
 
     # ------------------------------------------------------------------ evaluation and prediction
@@ -394,7 +398,8 @@ class Trainer:
             n = x.shape[0]
             n_val = int(round(n * validation_split))
             if n_val < 1 or n_val >= n:
-                raise ValueError(f"validation_split={validation_split} leaves {n_val} validation and {n - n_val} "
+                raise ValueError(f"validation_split={validation_split} leaves {n_val} validation and "
+                                 f"{n - n_val} "
                                  f"training samples out of {n}; both must be >= 1")
             order = np.random.default_rng([seed, 2]).permutation(n)
             val_idx, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])

@@ -38,7 +38,8 @@ buffers). The backward pass rebuilds the column buffers instead of keeping them.
 Chunks are independent samples, so chunking changes only the order of the ``dW``
 sum over chunks. With :func:`.set_num_threads` above 1 the chunks run on several threads
 (:mod:`._parallel`, BLAS then on one thread each); per-chunk ``dW`` partials are still added
-in chunk order, so for a given chunking the result does not depend on the thread count.
+in chunk order, so for a given chunking the result does not depend on the chunk-thread count
+(it equals the serial path with one BLAS thread; see :mod:`._parallel` for what is guaranteed).
 """
 
 from __future__ import annotations

@@ -73,8 +73,8 @@ def get_layer_class(class_name: str) -> type[Layer]:
 
 __all__ = [
     "Layer", "Conv2D", "MaxPooling2D", "AveragePooling2D", "Flatten", "Dense", "Dropout", "ReLU",
-    "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "Activation", "BatchNormalization", "Add", "Multiply", "Average",
-    "Concatenate", "GlobalAveragePooling2D", "ZeroPadding2D", "ACTIVATIONS", "get_activation",
+    "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "Activation", "BatchNormalization", "Add", "Multiply",
+    "Average", "Concatenate", "GlobalAveragePooling2D", "ZeroPadding2D", "ACTIVATIONS", "get_activation",
     "LAYER_CLASSES", "register_layer", "get_layer_class", "layer_class_name", "AugmentationLayer",
     "RandomFlip", "RandomTranslation", "RandomRotation", "RandomZoom", "RandomBrightness", "RandomContrast",
 ]

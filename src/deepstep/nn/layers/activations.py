@@ -20,6 +20,10 @@ class ReLU(Layer):
     #: Set by a Conv2D/Dense layer that owns this ReLU as its fused activation: the layer's
     #: freshly computed output is then overwritten in place instead of copied, and the
     #: input gradient, which only that layer reads, goes into a buffer kept between steps.
+    #: Both stay safe in any graph: the overwritten array is the op's own result, which no
+    #: other node reads, and the buffer is consumed by the op's backward before the call
+    #: returns (a layer shared by two nodes runs its backward calls one after the other).
+    #: A standalone ReLU never writes into its input, which may have other consumers.
     overwrite_input = False
     _grad_buffer: np.ndarray | None = None
 

@@ -168,7 +168,8 @@ class Layer(Module):
         if x.dtype != self.dtype:
             raise TypeError(f"{self._label()} expects {self.dtype} {what}, got {x.dtype}")
         if shape is not None and (x.ndim != len(shape) + 1 or x.shape[1:] != shape):
-            raise ValueError(f"{self._label()} expects {what} of shape (batch, {', '.join(map(str, shape))}), "
+            raise ValueError(f"{self._label()} expects {what} of shape (batch, "
+                             f"{', '.join(map(str, shape))}), "
                              f"got {x.shape}")
 
     def _prepare(self, x: Any) -> Any:
@@ -200,7 +201,8 @@ class Layer(Module):
         out_shape, inner = cache
         if not isinstance(dout, np.ndarray) or dout.shape != out_shape:
             got = dout.shape if isinstance(dout, np.ndarray) else type(dout).__name__
-            raise ValueError(f"{self._label()}: dout must have the forward output's shape {out_shape}, got {got}")
+            raise ValueError(f"{self._label()}: dout must have the forward output's shape {out_shape}, "
+                             f"got {got}")
         return self._backward(dout, inner)
 
     def _forward(self, x: Any, training: bool) -> tuple[Any, Any]:

@@ -51,7 +51,8 @@ class _Merge(Layer):
         for i, (xi, shape) in enumerate(zip(x, self.input_shape, strict=True)):
             self._check_array(xi, shape, f"input {i}")
         if any(xi.shape[0] != x[0].shape[0] for xi in x):
-            raise ValueError(f"{self._label()}: inputs have different batch sizes {[xi.shape[0] for xi in x]}")
+            raise ValueError(f"{self._label()}: inputs have different batch sizes "
+                             f"{[xi.shape[0] for xi in x]}")
         return list(x)
 
 
@@ -137,7 +138,8 @@ class Concatenate(_Merge):
         rest = [s[:axis - 1] + s[axis:] for s in shapes]
         if any(len(s) + 1 != ndim for s in shapes) or any(r != rest[0] for r in rest):
             raise ValueError(f"layer {self.name or self.kind!r} (Concatenate, axis={self.axis}) needs inputs "
-                             f"that agree on every other axis, got {', '.join(str((None, *s)) for s in shapes)}")
+                             f"that agree on every other axis, got "
+                             f"{', '.join(str((None, *s)) for s in shapes)}")
         out = list(shapes[0])
         out[axis - 1] = sum(s[axis - 1] for s in shapes)
         return tuple(out)

@@ -63,14 +63,18 @@ def _as_padding(padding: Any) -> tuple[tuple[int, int], tuple[int, int]]:
 
     if isinstance(padding, tuple | list):
         if len(padding) != 2:
-            raise ValueError(f"padding must be an int, (ph, pw) or ((top, bottom), (left, right)); got {padding!r}")
+            raise ValueError(f"padding must be an int, (ph, pw) or ((top, bottom), (left, right)); got "
+                             f"{padding!r}")
         return one(padding[0], "rows"), one(padding[1], "columns")
     p = one(padding, "")
     return p, p
 
 
 class ZeroPadding2D(Layer):
-    """Pad the spatial axes with zeros: ``padding`` = int, ``(ph, pw)`` or ``((top, bottom), (left, right))``."""
+    """Pad the spatial axes with zeros.
+
+    ``padding``: an int, ``(ph, pw)`` or ``((top, bottom), (left, right))``.
+    """
 
     kind = "zero_padding2d"
 
