@@ -1,7 +1,8 @@
 """Benchmark deepstep's kernels against PyTorch CPU and update BENCHMARKS.md.
 
 Usage: ``python benchmarks/bench_kernels.py [--threads 1,2] [--dtype float32,float64] [--quick]
-[--output BENCHMARKS.md]``; the logic lives in :mod:`deepstep.bench` (also ``deepstep bench``).
+[--kernels numpy|numba] [--output BENCHMARKS.md]``; the logic lives in :mod:`deepstep.bench` (also
+``deepstep bench``).
 """
 
 from __future__ import annotations

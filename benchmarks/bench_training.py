@@ -3,7 +3,8 @@
 Usage::
 
     python benchmarks/bench_training.py [--threads 1,2] [--repeats 7] [--steps 5] [--quick]
-                                        [--chunk-threads both|1|same] [--output BENCHMARKS.md]
+                                        [--chunk-threads both|1|same] [--kernels numpy,numba]
+                                        [--output BENCHMARKS.md]
 
 For each model (signs_convnet at batch 64, mnist_cnn at batch 128, float32) the identical
 network is built in PyTorch (NCHW, same initial weights, Adam with the same hyper-parameters)
@@ -13,12 +14,16 @@ its own chunk threads as well (``--chunk-threads``; needs threadpoolctl). Report
 second (median over ``--repeats`` timings of ``--steps`` consecutive steps, after warm-up) and
 the peak of NumPy allocations during one deepstep step (tracemalloc). The table and the command
 are written into BENCHMARKS.md between this script's own markers (other sections of the file
-are left alone).
+are left alone). ``--kernels`` picks deepstep's kernel implementations (``numpy``, ``numba``, or both,
+one row each; see ``deepstep.nn.functional.set_kernels``); the Numba rows warm the compiled kernels'
+cache and then run what ``auto`` runs with a warm cache (compiled convolutions, NumPy pooling) at the
+row's thread count.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import platform
 import sys
@@ -40,6 +45,9 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--chunk-threads", choices=("both", "1", "same"), default="both",
                         help="deepstep's own threads for conv batch chunks (nn.functional.set_num_threads) "
                              "at thread counts > 1: 1 (BLAS threads only), the same count, or both rows")
+    parser.add_argument("--kernels", default="numpy,numba",
+                        help="comma-separated deepstep kernel implementations: numpy, numba (default both; "
+                             "numba rows are skipped when numba is not installed)")
     parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"),
                         help="markdown file to update (use '-' to only print)")
     args = parser.parse_args()
@@ -49,6 +57,9 @@ def _parse() -> argparse.Namespace:
         parser.error(f"--threads must be comma-separated integers, got {args.threads!r}")
     if min(args.threads) < 1 or args.repeats < 1 or args.steps < 1:
         parser.error("--threads, --repeats and --steps must be >= 1")
+    args.kernels = [k.strip() for k in str(args.kernels).split(",") if k.strip()]
+    if not args.kernels or set(args.kernels) - {"numpy", "numba"}:
+        parser.error(f"--kernels must be numpy, numba or both, got {args.kernels!r}")
     if args.quick:
         args.repeats, args.steps = 2, 2
     return args
@@ -63,7 +74,7 @@ if ARGS is not None:  # thread counts must be set before NumPy / PyTorch start t
 import numpy as np  # noqa: E402
 
 from deepstep.models import mnist_cnn, signs_convnet  # noqa: E402
-from deepstep.nn.functional import parallel_available, set_num_threads  # noqa: E402
+from deepstep.nn.functional import parallel_available, set_kernels, set_num_threads  # noqa: E402
 from deepstep.optim import Adam  # noqa: E402
 
 
@@ -159,8 +170,17 @@ def layer_breakdown(model, step, steps: int) -> tuple[float, list[tuple[str, flo
                     spent.get((layer.name, "backward"), 0.0) / steps) for layer in model.layers]
 
 
-def bench_model(name: str, build, batch: int, args, torch, threads: int, chunk_threads: int = 1) -> dict:
+def bench_model(name: str, build, batch: int, args, torch, threads: int, chunk_threads: int = 1,
+                kernels: str = "numpy") -> dict:
     set_num_threads(chunk_threads)
+    if kernels == "numba":
+        # what `auto` runs once the compiled kernels are in the cache: compiled convolutions, NumPy pooling
+        from deepstep.nn.functional._numba.warmup import warm
+
+        warm("float32")
+        set_kernels("auto")
+    else:
+        set_kernels(kernels)
     rng = np.random.default_rng(0)
     model = build(dtype="float32", seed=0)
     x = rng.random((batch, *model.input_shape), dtype=np.float32)
@@ -178,7 +198,8 @@ def bench_model(name: str, build, batch: int, args, torch, threads: int, chunk_t
     peak = (tracemalloc.get_traced_memory()[1] - base) / 2**20
     tracemalloc.stop()
 
-    row = {"model": name, "threads": threads, "chunk_threads": chunk_threads, "batch": batch,
+    row = {"model": name, "threads": threads, "chunk_threads": chunk_threads, "kernels": kernels,
+           "batch": batch,
            "input": "x".join(map(str, model.input_shape)),
            "params": model.count_params(), "peak_mib": peak}
     row["deepstep_s"] = _time(deepstep_step, args.repeats, args.steps)
@@ -233,9 +254,10 @@ def render(rows: list[dict], args, torch) -> str:
         "allocations during one deepstep step. On a shared machine the neighbours' load moves single "
         "timings by up to 2x; compare rows of one run.",
         "",
-        "| model | input | batch | params | threads | chunk threads | deepstep img/s | PyTorch img/s | "
+        "| model | input | batch | params | threads | kernels | chunk threads | deepstep img/s | "
+        "PyTorch img/s | "
         "deepstep / PyTorch time | deepstep peak MiB |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         ds = r["batch"] / r["deepstep_s"]
@@ -243,8 +265,9 @@ def render(rows: list[dict], args, torch) -> str:
             pt, ratio = f"{r['batch'] / r['torch_s']:.0f}", f"{r['deepstep_s'] / r['torch_s']:.2f}"
         else:
             pt = ratio = "n/a"
+        chunks = "-" if r["kernels"] == "numba" else r["chunk_threads"]
         lines.append(f"| {r['model']} | {r['input']} | {r['batch']} | {r['params']:,} | {r['threads']} | "
-                     f"{r['chunk_threads']} | {ds:.0f} | {pt} | "
+                     f"{r['kernels']} | {chunks} | {ds:.0f} | {pt} | "
                      f"{ratio} | {r['peak_mib']:.1f} |")
     first = args.threads[0]
     lines += ["", f"Where deepstep's step time goes ({first} thread(s); forward / backward per layer, ms per "
@@ -256,7 +279,8 @@ def render(rows: list[dict], args, torch) -> str:
         step_ms = r["breakdown_s"] * 1e3
         parts = ", ".join(f"{n} {f * 1e3:.1f} / {b * 1e3:.1f}" for n, f, b in r["layers"]
                           if f + b > 0.02 * r["breakdown_s"])
-        lines.append(f"- {r['model']} (batch {r['batch']}, {step_ms:.1f} ms per step): {parts}")
+        lines.append(f"- {r['model']}, {r['kernels']} (batch {r['batch']}, {step_ms:.1f} ms per step): "
+                     f"{parts}")
     lines.append(END)
     return "\n".join(lines)
 
@@ -295,11 +319,21 @@ def main(args) -> int:
         if threads > 1 and parallel_available():
             chunk_counts = {"both": [1, threads], "1": [1], "same": [threads]}[args.chunk_threads]
         try:
-            for chunk_threads in chunk_counts:
-                rows += [bench_model("signs_convnet", signs_convnet, 64, args, torch, threads, chunk_threads),
-                         bench_model("mnist_cnn", mnist_cnn, 128, args, torch, threads, chunk_threads)]
+            for kernels in args.kernels:
+                if kernels == "numba" and importlib.util.find_spec("numba") is None:
+                    print("numba is not installed: no numba rows", file=sys.stderr)
+                    continue
+                # The compiled kernels run on as many threads as OPENBLAS_NUM_THREADS says (the
+                # environment is re-read on every call); the NumPy rows keep threadpoolctl's limit.
+                os.environ["OPENBLAS_NUM_THREADS"] = str(threads if kernels == "numba" else max(args.threads))
+                for chunk_threads in (chunk_counts if kernels == "numpy" else [1]):
+                    rows += [bench_model("signs_convnet", signs_convnet, 64, args, torch, threads,
+                                         chunk_threads, kernels),
+                             bench_model("mnist_cnn", mnist_cnn, 128, args, torch, threads, chunk_threads,
+                                         kernels)]
         finally:
             set_num_threads(1)
+            os.environ["OPENBLAS_NUM_THREADS"] = str(max(args.threads))
             if limiter is not None:
                 limiter.restore_original_limits()
     section = render(rows, args, torch)

@@ -36,6 +36,14 @@ import numpy as np
 
 MARK_BEGIN = "<!-- bench:begin -->"
 MARK_END = "<!-- bench:end -->"
+KERNELS = ("numpy", "numba")
+
+
+def _markers(kernels: str) -> tuple[str, str]:
+    """The BENCHMARKS.md markers of one kernel implementation's section (NumPy: the original ones)."""
+    if kernels == "numpy":
+        return MARK_BEGIN, MARK_END
+    return f"<!-- bench:{kernels}:begin -->", f"<!-- bench:{kernels}:end -->"
 DTYPES = ("float32", "float64")
 FORMATS = ("NHWC", "NCHW")
 
@@ -351,6 +359,7 @@ def _spawn_worker(threads: int, args: argparse.Namespace) -> dict[str, Any]:
            "--dtype", ",".join(args.dtype), "--repeats", str(args.repeats)]
     if args.quick:
         cmd.append("--quick")
+    env["DEEPSTEP_KERNELS"] = args.kernels  # the worker's kernels (see deepstep.nn.functional.set_kernels)
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         raise SystemExit(f"benchmark worker ({threads} thread(s)) failed:\n{proc.stderr.strip()}")
@@ -367,12 +376,14 @@ def _ms(seconds: float) -> str:
     return "n/a" if seconds != seconds else f"{seconds * 1e3:.2f}"
 
 
-def render_markdown(results: Sequence[dict[str, Any]], command: str) -> str:
+def render_markdown(results: Sequence[dict[str, Any]], command: str, kernels: str = "numpy") -> str:
     """The BENCHMARKS.md section for the worker results of every thread count."""
     first = results[0]
+    begin, end = _markers(kernels)
+    title = "" if kernels == "numpy" else f" ({kernels} kernels)"
     lines = [
-        MARK_BEGIN,
-        "## Kernel benchmark: deepstep.nn.functional vs PyTorch CPU",
+        begin,
+        f"## Kernel benchmark{title}: deepstep.nn.functional vs PyTorch CPU",
         "",
         f"Command: `{command}`",
         "",
@@ -435,17 +446,18 @@ def render_markdown(results: Sequence[dict[str, Any]], command: str) -> str:
         f"x {tuple(c['x_shape'])}, {c['filters']} filters {c['kernel']}x{c['kernel']}, stride {c['stride']}, "
         f"pad {c['padding']}, float64, {first['threads']} thread(s): loops {_ms(course['loops_s'])} ms, "
         f"deepstep {_ms(course['deepstep_s'])} ms, speedup {course['speedup']:.0f}x.",
-        MARK_END,
+        end,
     ]
     return "\n".join(lines) + "\n"
 
 
-def write_section(path: Path, section: str) -> None:
+def write_section(path: Path, section: str, kernels: str = "numpy") -> None:
     """Replace the text between the markers of ``path`` by ``section`` (append when absent)."""
+    begin, end = _markers(kernels)
     text = path.read_text() if path.exists() else "# Benchmarks\n"
-    if MARK_BEGIN in text and MARK_END in text:
-        head, rest = text.split(MARK_BEGIN, 1)
-        _, tail = rest.split(MARK_END, 1)
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        _, tail = rest.split(end, 1)
         text = head + section.rstrip("\n") + tail
     else:
         text = text.rstrip("\n") + "\n\n" + section
@@ -458,6 +470,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--dtype", default="float32,float64", help="comma-separated dtypes (default both)")
     p.add_argument("--repeats", type=int, default=7, help="timed repetitions per case (>= 5; default 7)")
     p.add_argument("--quick", action="store_true", help="tiny problems, 1 thread: checks the code runs")
+    p.add_argument("--kernels", default="numpy", choices=KERNELS,
+                   help="deepstep's kernel implementation (default numpy; numba needs deepstep[fast]); each "
+                        "has its own section of the output file")
     p.add_argument("--output", default="BENCHMARKS.md", help="Markdown file to update")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     return p
@@ -498,8 +513,8 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
         return 0
     results = [_spawn_worker(n, args) for n in threads]
     command = " ".join([prog or _default_prog(), *(shlex.quote(a) for a in argv)])
-    section = render_markdown(results, command)
-    write_section(Path(args.output), section)
+    section = render_markdown(results, command, args.kernels)
+    write_section(Path(args.output), section, args.kernels)
     print(section)
     return 0
 

@@ -64,8 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             command_parser = args.subparsers.get(args.command, parser) if args.command else parser
             command_parser.error(f"unrecognized arguments: {' '.join(extras)}")
     if args.command is None:
-        return _fail("choose a command: train, evaluate, predict, visualize, gradcheck, info, check, export, bench "
-                     f"(see '{PROG} --help')")
+        return _fail("choose a command: train, evaluate, predict, visualize, gradcheck, info, check, export, "
+                     f"bench (see '{PROG} --help')")
     if os.environ.get("DEEPSTEP_DEBUG"):
         return args.handler(args)
     try:

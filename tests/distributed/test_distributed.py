@@ -6,7 +6,6 @@ install) on the small job in ``mpi_job.py`` and compare with the same job in one
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -142,8 +141,26 @@ def test_the_global_batch_must_cover_the_ranks() -> None:
         net.fit(x, y, batch_size=1, verbose=0)
 
 
-@pytest.mark.skipif(os.name != "posix", reason="mpiexec tests run on POSIX")
-def test_cli_info_reports_the_mpi_library() -> None:
-    from deepstep.distributed import mpi_library_version
+def test_mpiexec_deepstep_train_prints_once_writes_once_and_resumes(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    env = cli_env()
+    env["OMP_NUM_THREADS"] = env["OPENBLAS_NUM_THREADS"] = "1"
+    command = [mpiexec(), "-n", "2", sys.executable, "-m", "deepstep", "train", "--epochs", "1",
+               "--out", str(out), "--quiet"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("test accuracy:") == 1 and "distributed: MPI, 2 ranks" in done.stdout
+    assert deepstep.load(out / "model.npz").epoch == 1
+    done = subprocess.run(command[:7] + ["--epochs", "2", "--out", str(out), "--resume", "--quiet"], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("test accuracy:") == 1
+    assert deepstep.load(out / "model.npz").epoch == 2
+    assert not list(out.glob("*.tmp")) and not list(out.glob(".*.tmp"))
 
-    assert "MPICH" in mpi_library_version() or "Open MPI" in mpi_library_version()
+
+def test_cli_info_names_the_mpi_library(capsys: pytest.CaptureFixture[str]) -> None:
+    from deepstep.cli import main
+
+    assert main(["info", "digits_cnn"]) == 0
+    assert "mpi: MPICH" in capsys.readouterr().out

@@ -367,9 +367,9 @@ def test_fused_relu_overwrites_only_the_layers_own_output(rng, make):
 
 
 def test_fused_relu_reuses_its_gradient_buffer_with_unchanged_results(rng):
-    fused = build(Conv2D(3, 2, activation="relu", bias_initializer="glorot_uniform"), (5, 5, 2))
-    x = rng.standard_normal((2, 5, 5, 2))
-    dout = rng.standard_normal((2, 4, 4, 3))
+    fused = build(Dense(3, activation="relu", bias_initializer="glorot_uniform"), (4,))
+    x = rng.standard_normal((2, 4))
+    dout = rng.standard_normal((2, 3))
     grads = []
     for _ in range(2):
         fused.zero_grad()
@@ -383,4 +383,9 @@ def test_fused_relu_reuses_its_gradient_buffer_with_unchanged_results(rng):
     np.testing.assert_array_equal(buffer, dout * (grads[0][0] > 0))
     _, cache = fused.forward(x[:1])
     fused.backward(dout[:1], cache)  # another batch size: a new buffer
-    assert fused.activation._grad_buffer.shape == (1, 4, 4, 3)
+    assert fused.activation._grad_buffer.shape == (1, 3)
+    # Conv2D fuses its ReLU into the kernel instead (F.conv2d(..., activation="relu")): no buffer
+    conv = build(Conv2D(3, 2, activation="relu"), (5, 5, 2))
+    _, cache = conv.forward(rng.standard_normal((2, 5, 5, 2)))
+    conv.backward(rng.standard_normal((2, 4, 4, 3)), cache)
+    assert conv.activation._grad_buffer is None

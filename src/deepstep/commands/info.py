@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..nn.functional import kernels_line
 from .common import load_model_or_name, model_class_names
 
 __all__ = ["add_parser", "run"]
@@ -39,4 +40,14 @@ def run(args: argparse.Namespace) -> int:
         if history.get(key):
             line += f", last {key} {float(history[key][-1]):.4f}"
     print(line)
+    print(kernels_line())
+    print(_mpi_line())
     return 0
+
+
+def _mpi_line() -> str:
+    """The MPI library, and the ranks when this process was started by mpiexec."""
+    from ..distributed import launched_by_mpi, mpi_library_version
+
+    ranks = launched_by_mpi()
+    return f"mpi: {mpi_library_version()}" + (f"; this job: {ranks} ranks" if ranks else "")

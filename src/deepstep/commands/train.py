@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -112,6 +114,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true",
                    help=f"continue the run saved in --out: an interrupted one ({CHECKPOINT}) or a "
                        f"finished one ({MODEL_FILE}) with a larger --epochs (the new total)")
+    p.add_argument("--distributed", action="store_true",
+                   help="data-parallel training over MPI (under mpiexec -n N; automatic when mpiexec starts "
+                        "more than one rank): the batch size is the global batch, rank 0 prints and writes")
     p.add_argument("--quiet", action="store_true",
                    help="no progress bar, one line per epoch (also what a log file or pipe gets)")
     p.set_defaults(handler=run)
@@ -440,7 +445,28 @@ def _warn_batch_norm(model: Any, x: np.ndarray, steps: int) -> None:
         print(f"warning: {message}", file=sys.stderr)
 
 
+def _communicator(args: argparse.Namespace) -> Any:
+    """The MPI communicator for ``--distributed`` (or a launch by mpiexec with > 1 rank), else None."""
+    from ..distributed import DistributedError, get_communicator, launched_by_mpi
+
+    if not (getattr(args, "distributed", False) or launched_by_mpi() > 1):
+        return None
+    try:
+        return get_communicator(True)
+    except DistributedError as exc:
+        raise CLIError(str(exc)) from None
+
+
 def run(args: argparse.Namespace) -> int:
+    comm = _communicator(args)
+    if comm is not None and not comm.is_root:  # only rank 0 prints and writes files
+        with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
+            return _run(args, comm)
+    return _run(args, comm)
+
+
+def _run(args: argparse.Namespace, comm: Any) -> int:
+    writer = comm is None or comm.is_root
     settings, saved, out, (dataset, model, model_name, x) = _resolve(args)
     dtype, seed, val_split = settings["dtype"], int(settings["seed"]), float(settings["val_split"])
     defaults = MODEL_DEFAULTS.get(model_name, _FALLBACK)
@@ -477,13 +503,18 @@ def run(args: argparse.Namespace) -> int:
                       loss="binary_crossentropy" if is_binary(model) else "sparse_categorical_crossentropy",
                       metrics=("accuracy",))
     model.class_names = list(dataset.classes)
+    if comm is not None:
+        from ..distributed import DistributedTrainer
+
+        model.trainer = DistributedTrainer(model, comm)
     out.mkdir(parents=True, exist_ok=True)
     test_fraction = 0.0 if separate_test is not None else TEST_FRACTION
-    _save_json(settings | options | {
+    if writer:
+        _save_json(settings | options | {
         "epochs": epochs, "batch_size": batch_size, "lr": lr, "optimizer": optimizer,
         "test_fraction": test_fraction, "data_path": resolve_data_spec(settings["data"]),
-        "test_data_path": resolve_data_spec(settings["test_data"]), "classes": list(dataset.classes),
-        "input_shape": list(dataset.x.shape[1:])}, out / RUN_FILE)
+            "test_data_path": resolve_data_spec(settings["test_data"]), "classes": list(dataset.classes),
+            "input_shape": list(dataset.x.shape[1:])}, out / RUN_FILE)
 
     shape = "x".join(map(str, dataset.x.shape[1:]))
     n_params = sum(int(p.value.size) for p in model.parameters())
@@ -503,14 +534,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"watch: {monitor}: " + "; ".join(parts))
     if saved is not None:
         print(f"resuming from {resume_from} after epoch {initial_epoch}")
+    if comm is not None:
+        print(f"distributed: {comm.description}; global batch {batch_size} split over the ranks")
     sys.stdout.flush()
 
     from ..train.callbacks import EarlyStopping, LearningRateScheduler, ProgressBar
 
     steps_per_epoch = -(-len(y_train) // batch_size)
-    callbacks = _callbacks(out)
+    callbacks = _callbacks(out) if writer else []
     keep_best = None
-    if options["restore_best"]:
+    if options["restore_best"] and writer:
         (out / BEST_FILE).unlink(missing_ok=True)
         keep_best = _keep_best(out / BEST_FILE, monitor)
         callbacks.append(keep_best)
@@ -518,7 +551,9 @@ def run(args: argparse.Namespace) -> int:
         callbacks.append(EarlyStopping(monitor=monitor, patience=int(options["early_stopping"])))
     if schedule is not None:
         callbacks.insert(0, LearningRateScheduler(schedule))
-    callbacks.append(ProgressBar(steps_per_epoch, epochs=epochs, show_batches=False if args.quiet else None))
+    if writer:
+        show_batches = False if args.quiet else None
+        callbacks.append(ProgressBar(steps_per_epoch, epochs=epochs, show_batches=show_batches))
     start = time.perf_counter()
     try:
         # A diverging run is reported once, by fit's NaN/inf guard (TrainingError -> one line, exit 1);
@@ -540,7 +575,8 @@ def run(args: argparse.Namespace) -> int:
     trained = int(model.epoch) - initial_epoch
     stopped = " (early stopping)" if int(model.epoch) < epochs else ""
     print(f"trained {trained} epoch(s) in {elapsed:.1f} s{stopped}")
-    _warn_batch_norm(model, x_train, int(model.epoch) * steps_per_epoch)
+    if writer:
+        _warn_batch_norm(model, x_train, int(model.epoch) * steps_per_epoch)
 
     history = _history(model)
     last = model
@@ -557,6 +593,8 @@ def run(args: argparse.Namespace) -> int:
     correct = int(round(test["accuracy"] * len(y_test)))
     print(f"test accuracy: {test['accuracy']:.4f} ({correct}/{len(y_test)}), test loss {test['loss']:.4f}"
           f"{' (best epoch)' if model is not last else ''}")
+    if not writer:
+        return 0
 
     from ..viz import plot_history
 

@@ -13,14 +13,26 @@ from hypothesis import strategies as st
 from deepstep.course import cnn as course_cnn
 from deepstep.course import cs231n as course_cs231n
 from deepstep.gradcheck import numerical_gradients, rel_error
+from deepstep.nn.functional import (
+    _registry,
+    conv2d,
+    conv2d_backward,
+    get_workspace_limit,
+    set_workspace_limit,
+)
 from deepstep.nn.functional import conv as conv_module
-from deepstep.nn.functional import conv2d, conv2d_backward, get_workspace_limit, set_workspace_limit
 from deepstep.nn.functional._params import resolve_padding
 from deepstep.nn.functional.conv import choose_internal_layout
 from deepstep.nn.functional.im2col import NCHW, NHWC
 
 DTYPES = [np.float32, np.float64]
 FORMATS = ["NHWC", "NCHW"]
+
+
+@pytest.fixture
+def numpy_kernels(monkeypatch):
+    """Pin the NumPy kernels (whatever DEEPSTEP_KERNELS says) for tests of their internals."""
+    monkeypatch.setattr(_registry._state, "mode", "numpy")
 
 
 def _make(rng, data_format, n, c, h, w, f, kh, kw, dtype=np.float64):
@@ -290,6 +302,7 @@ def _count_im2col_calls(monkeypatch):
     return calls
 
 
+@pytest.mark.usefixtures("numpy_kernels")  # tests of the NumPy implementation's internals
 @pytest.mark.parametrize("data_format", FORMATS)
 @pytest.mark.parametrize("need_dx", [True, False])
 def test_tiny_workspace_chunks_the_batch_with_identical_results(data_format, need_dx, rng, monkeypatch):
@@ -313,6 +326,7 @@ def test_tiny_workspace_chunks_the_batch_with_identical_results(data_format, nee
             else:  # dW sums over chunks in another order: equal up to rounding
                 np.testing.assert_allclose(g_c, g, rtol=1e-13, atol=1e-13)
 
+@pytest.mark.usefixtures("numpy_kernels")  # tests of the NumPy implementation's internals
 
 def test_global_workspace_limit_is_used_and_restorable(rng, monkeypatch):
     old = get_workspace_limit()
@@ -335,6 +349,7 @@ def test_global_workspace_limit_is_used_and_restorable(rng, monkeypatch):
         set_workspace_limit(1.5)
 
 
+@pytest.mark.usefixtures("numpy_kernels")  # tests of the NumPy implementation's internals
 @pytest.mark.parametrize("internal", [NHWC, NCHW], ids=["internal NHWC", "internal NCHW"])
 @pytest.mark.parametrize("data_format", FORMATS)
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -354,6 +369,7 @@ def test_both_internal_layouts_match_pytorch(internal, data_format, dtype, rng, 
             assert np.abs(g - r).max() / max(np.abs(r).max(), 1.0) < tol
 
 
+@pytest.mark.usefixtures("numpy_kernels")  # tests of the NumPy implementation's internals
 @pytest.mark.parametrize("by_convolution", [True, False], ids=["dx by convolution", "dx by col2im"])
 @pytest.mark.parametrize("data_format", FORMATS)
 def test_both_dx_methods_match_pytorch(by_convolution, data_format, rng, monkeypatch):
@@ -477,6 +493,7 @@ def test_blas_threads_reads_the_standard_variables(monkeypatch):
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "garbage")
     assert conv_module.blas_threads() == 3
 
+@pytest.mark.usefixtures("numpy_kernels")  # tests of the NumPy implementation's internals
 
 def test_chunks_scale_with_blas_threads(monkeypatch, rng):
     monkeypatch.setattr(conv_module, "CHUNK_TARGET_BYTES_PER_THREAD", 4000)

@@ -2,9 +2,16 @@
 
 Losses return ``(loss, dlogits)`` directly. All kernels accept float32 and float64 and keep the
 input dtype; convolution and pooling accept NHWC and NCHW.
+
+Convolution and pooling have two implementations, chosen per call by :mod:`._registry`: the
+NumPy reference (always there) and compiled Numba kernels (``pip install deepstep[fast]``);
+``DEEPSTEP_KERNELS=numpy|numba|auto`` or :func:`set_kernels` selects them.
 """
 
+from . import _registry
 from ._parallel import get_num_threads, parallel_available, set_num_threads
+from ._registry import describe as kernels_line
+from ._registry import get_kernels, set_kernels
 from .activations import (
     leaky_relu,
     leaky_relu_backward,
@@ -34,6 +41,8 @@ __all__ = [
     "conv2d_backward",
     "dense",
     "dense_backward",
+    "get_kernels",
+    "kernels_line",
     "get_num_threads",
     "get_workspace_limit",
     "leaky_relu",
@@ -44,6 +53,7 @@ __all__ = [
     "pool2d_backward",
     "relu",
     "relu_backward",
+    "set_kernels",
     "set_num_threads",
     "set_workspace_limit",
     "sigmoid",
@@ -54,3 +64,12 @@ __all__ = [
     "tanh",
     "tanh_backward",
 ]
+
+
+def _load_numba_kernels() -> None:
+    from ._numba.register import register_all
+
+    register_all()
+
+
+_registry.register_loader("numba", _load_numba_kernels)

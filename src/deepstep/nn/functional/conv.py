@@ -52,7 +52,7 @@ from typing import Any
 import numpy as np
 
 from ..._validation import brief_repr, check_float_array, check_int, check_same_dtype
-from . import _parallel
+from . import _parallel, _registry
 from ._params import Padding4, Pair, as_pair, check_buffers, check_data_format, resolve_padding
 from .im2col import NCHW, NHWC, Layout, col2im, im2col, layout_for
 
@@ -142,6 +142,7 @@ class ConvCache:
     has_bias: bool
     need_dx: bool
     workspace_bytes: int
+    relu_out: np.ndarray | None = None  # the output, when ReLU was fused into the forward
 
 
 def dilated_span(kernel: Pair, dilation: Pair) -> Pair:
@@ -361,7 +362,8 @@ def conv2d(
     need_dx: bool = True,
     workspace_bytes: int | None = None,
     dilation: int | tuple[int, int] = 1,
-) -> tuple[np.ndarray, ConvCache]:
+    activation: str | None = None,
+) -> tuple[np.ndarray, Any]:
     """2-D convolution (cross-correlation) of a batch of images with a bank of filters.
 
     Parameters
@@ -385,21 +387,25 @@ def conv2d(
         If False the backward pass skips ``dx`` (for a network's first layer).
     workspace_bytes : int, optional
         Memory budget of one chunk's scratch buffers; defaults to
-        :func:`get_workspace_limit`.
+        :func:`get_workspace_limit` (NumPy kernels only).
     dilation : int or (int, int)
         Spacing ``(dh, dw)`` between the input pixels a window reads, >= 1 (PyTorch's
         ``dilation``, Keras' ``dilation_rate``): ``out[n, oy, ox, f] = b[f] + sum_{i, j, c}
         x_pad[n, sh*oy + dh*i, sw*ox + dw*j, c] * w[i, j, c, f]``. A window spans
         ``d * (k - 1) + 1`` pixels per axis, which is the size SAME padding and the output
-        size use.
+        size use. Dilated calls run the NumPy kernels.
+    activation : {None, "relu"}
+        ``"relu"`` returns ``max(out, 0)`` and makes the backward pass apply the ReLU mask to
+        ``dout`` (fused into the compiled kernels; a separate pass for NumPy).
 
     Returns
     -------
     out : ndarray
         ``(N, oh, ow, C_out)`` or ``(N, C_out, oh, ow)``, dtype of ``x``, with
         ``oh = (H + pad_top + pad_bottom - dh * (kh - 1) - 1) // sh + 1`` (likewise ``ow``).
-    cache : ConvCache
-        For :func:`conv2d_backward`.
+    cache : ConvCache (NumPy) or the compiled kernels' cache
+        For :func:`conv2d_backward`, which runs the implementation that made it. Which
+        implementation runs is decided by :mod:`._registry` (``DEEPSTEP_KERNELS``).
 
     Raises
     ------
@@ -420,12 +426,23 @@ def conv2d(
         raise TypeError(f"need_dx must be a bool, got {brief_repr(need_dx)}")
     limit = _workspace_limit if workspace_bytes is None else check_int(workspace_bytes, "workspace_bytes", 1)
 
+    if activation not in (None, "relu"):
+        raise ValueError(f"activation must be None or 'relu', got {activation!r}")
     f = w.shape[3] if layout.channels_last else w.shape[0]
-    g = _geometry(layout, n, c, (h, wd), f, kernel, stride_hw, pads, out_hw, dilation_hw)
-    w_kf = g.internal.filter_matrix(g.internal.filters_from(w, layout))
-    out = _convolve(x, w_kf, g, limit, b)
+    problem = {"dtype": x.dtype.name, "layout": layout.name, "n": n, "c": c, "f": f, "kernel": kernel,
+               "stride": stride_hw, "dilation": dilation_hw}
+    impl = _registry.choose("conv2d", problem)
+    if impl.name != "numpy":
+        return impl.forward(x, w, b, layout.name, stride_hw, pads, out_hw, bool(need_dx),
+                            activation == "relu")
+    with _registry.NumpyTimer(problem):
+        g = _geometry(layout, n, c, (h, wd), f, kernel, stride_hw, pads, out_hw, dilation_hw)
+        w_kf = g.internal.filter_matrix(g.internal.filters_from(w, layout))
+        out = _convolve(x, w_kf, g, limit, b)
+        if activation == "relu":
+            np.maximum(out, 0, out=out)
     cache = ConvCache(x=x, w=w, w_kf=w_kf, geometry=g, has_bias=b is not None, need_dx=bool(need_dx),
-                      workspace_bytes=limit)
+                      workspace_bytes=limit, relu_out=out if activation == "relu" else None)
     return out, cache
 
 
@@ -454,8 +471,19 @@ def conv2d_backward(
     db : ndarray or None
         ``(C_out,)``; None if the forward had no bias.
     """
-    if not isinstance(cache, ConvCache):
+    impl = _registry.implementation_of("conv2d", cache)
+    if impl is None:
         raise TypeError(f"cache must be the ConvCache returned by conv2d, got {type(cache).__name__}")
+    if impl.name != "numpy":
+        return impl.backward(dout, cache)
+    with _registry.NumpyTimer({"layout": cache.geometry.layout.name}):
+        return _numpy_backward(dout, cache)
+
+
+def _numpy_backward(
+    dout: np.ndarray, cache: ConvCache
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
+    """:func:`conv2d_backward` with the NumPy kernels."""
     x, g = cache.x, cache.geometry
     layout, internal = g.layout, g.internal
     dout = check_float_array(dout, "dout", 4)
@@ -464,6 +492,8 @@ def conv2d_backward(
         raise ValueError(f"dout must have the forward output's shape {expected}, got {dout.shape}")
     check_same_dtype({"x": x, "dout": dout}, "x")
     dout = np.ascontiguousarray(dout)
+    if cache.relu_out is not None:
+        dout = np.where(cache.relu_out > 0, dout, dout.dtype.type(0))
 
     g_dx = _dx_as_convolution(g) if cache.need_dx else None
     with_col2im = cache.need_dx and g_dx is None
@@ -494,3 +524,7 @@ def conv2d_backward(
     dw = np.ascontiguousarray(layout.filters_from(internal.filters_from_matrix(dw_kf, g.kernel), internal))
     db = _bias_grad(dout, layout) if cache.has_bias else None
     return dx, dw, db
+
+
+_registry.register("conv2d", _registry.Implementation(
+    "numpy", lambda problem: True, conv2d, _numpy_backward, ConvCache))

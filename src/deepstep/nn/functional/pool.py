@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..._validation import check_choice, check_float_array
-from . import _parallel
+from . import _parallel, _registry
 from ._params import Padding4, Pair, as_pair, check_buffers, check_data_format, resolve_padding
 
 __all__ = ["pool2d", "pool2d_backward", "PoolCache"]
@@ -398,8 +398,9 @@ def pool2d(
     -------
     out : ndarray
         ``(N, out_h, out_w, C)`` or ``(N, C, out_h, out_w)``, dtype of ``x``.
-    cache : PoolCache
-        For :func:`pool2d_backward`.
+    cache : PoolCache (NumPy) or the compiled kernels' cache
+        For :func:`pool2d_backward`, which runs the implementation that made it
+        (:mod:`._registry`).
 
     Notes
     -----
@@ -434,6 +435,19 @@ def pool2d(
                 f"padding on the {side} ({pad}) must be smaller than the pool window ({window}) "
                 f"so that every window holds a real pixel; got padding={padding!r}, pool_size={pool_size!r}"
             )
+    problem = {"dtype": x.dtype.name, "layout": data_format, "mode": mode}
+    impl = _registry.choose("pool2d", problem)
+    if impl.name != "numpy":
+        return impl.forward(x, pool, strides, pads, (out_h, out_w), mode, data_format)
+    return _numpy_pool2d(x, pool, strides, pads, (out_h, out_w), mode, data_format)
+
+
+def _numpy_pool2d(x: np.ndarray, pool: Pair, strides: Pair, pads: Padding4, out_hw: Pair, mode: str,
+                  data_format: str) -> tuple[np.ndarray, PoolCache]:
+    """:func:`pool2d` with the NumPy kernels, for validated arguments."""
+    h_axis, w_axis = _spatial_axes(data_format)
+    in_hw = (x.shape[h_axis], x.shape[w_axis])
+    out_h, out_w = out_hw
     kh, kw = pool
     sh, sw = strides
     if mode == "max":
@@ -508,8 +522,16 @@ def pool2d_backward(dout: np.ndarray, cache: PoolCache) -> np.ndarray:
         ``dout / count`` is added to every real pixel of the window. Overlapping
         windows accumulate.
     """
-    if not isinstance(cache, PoolCache):
+    impl = _registry.implementation_of("pool2d", cache)
+    if impl is None:
         raise TypeError(f"cache must be the PoolCache returned by pool2d, got {type(cache).__name__}")
+    if impl.name != "numpy":
+        return impl.backward(dout, cache)
+    return _numpy_pool2d_backward(dout, cache)
+
+
+def _numpy_pool2d_backward(dout: np.ndarray, cache: PoolCache) -> np.ndarray:
+    """:func:`pool2d_backward` with the NumPy kernels."""
     dout = check_float_array(dout, "dout", 4)
     if dout.shape != cache.out_shape:
         raise ValueError(f"dout must have the forward output's shape {cache.out_shape}, got {dout.shape}")
@@ -553,3 +575,7 @@ def pool2d_backward(dout: np.ndarray, cache: PoolCache) -> np.ndarray:
             _window_scatter(g[b], h_axis, kh, sh, d1)
             _window_scatter(d1, w_axis, kw, sw, used[b])
     return _unpad(dxp, cache.pads, cache.x_shape, h_axis)
+
+
+_registry.register("pool2d", _registry.Implementation(
+    "numpy", lambda problem: True, _numpy_pool2d, _numpy_pool2d_backward, PoolCache))

@@ -108,14 +108,16 @@ class Conv2D(KernelLayer):
         return self.kernel.value.transpose(3, 2, 0, 1)
 
     def _forward(self, x: np.ndarray, training: bool) -> tuple[np.ndarray, Any]:
+        fused = self.activation_name == "relu"  # ReLU runs inside the kernel (and its mask in the backward)
         out, cache = F.conv2d(
             x, self._weights_for_kernel(), self._bias_value, stride=self.strides, padding=self.padding,
             data_format=kernel_data_format(self.data_format), need_dx=self.input_grad,
-            dilation=self.dilation_rate)
-        return self._activate(out, cache, training)
+            dilation=self.dilation_rate, activation="relu" if fused else None)
+        return (out, cache) if fused else self._activate(out, cache, training)
 
     def _backward(self, dout: np.ndarray, cache: Any) -> np.ndarray | None:
-        dout, cache = self._deactivate(dout, cache)
+        if self.activation_name != "relu":
+            dout, cache = self._deactivate(dout, cache)
         dx, dw, db = F.conv2d_backward(dout, cache)
         if self.data_format == "channels_first":
             dw = dw.transpose(2, 3, 1, 0)

@@ -1,0 +1,122 @@
+"""Numba set-up for the compiled kernels: cache folder, threading layer, loading the kernels.
+
+Importing this package imports Numba; :mod:`.._registry` imports it only when numba is installed
+and the kernels are selected. What it decides, once per process:
+
+- **Cache folder.** Compiled kernels are cached on disk (``cache=True``) in ``NUMBA_CACHE_DIR`` if
+  the user set it, else in ``$XDG_CACHE_HOME/deepstep/numba`` (``~/.cache/deepstep/numba``). A cold
+  compile of every kernel of one dtype takes tens of seconds; loading them from a warm cache a
+  fraction of a second (BENCHMARKS.md).
+- **Threading layer.** ``workqueue`` unless the user chose one: the OpenMP layer ran 6x slower
+  when another process loaded the machine, workqueue did not (issue 11's measurements). The
+  workqueue layer must not be entered from two Python threads at once; deepstep calls the
+  kernels from the calling thread only.
+- **Thread count.** :func:`threads` follows deepstep's own setting (:func:`..set_num_threads`) or
+  BLAS' (``OPENBLAS_NUM_THREADS`` / ``OMP_NUM_THREADS``, default every CPU), whichever is larger,
+  capped by Numba's pool. Results do not depend on it (see :mod:`.conv`).
+- **SLP vectorization** is switched on while our kernels compile (Numba's default is off): the
+  register blocks of :mod:`.._numba_codegen` are only vectorized by LLVM's SLP pass (5x slower without).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import os
+import sys
+import threading
+from collections.abc import Iterator
+from types import ModuleType
+
+from .. import _numba_codegen as _codegen
+from .. import _parallel
+from .._kernel_cache import cache_dir, is_warm, mark_warm
+from ..conv import blas_threads
+
+if "numba" not in sys.modules and not os.environ.get("NUMBA_THREADING_LAYER"):
+    os.environ["NUMBA_THREADING_LAYER"] = "workqueue"
+
+import numba  # noqa: E402
+
+__all__ = ["cache_dir", "compiling", "generated", "threads", "numba_version", "note_compiling", "is_warm",
+           "mark_warm"]
+
+_lock = threading.Lock()
+_generated: ModuleType | None = None
+_told = False
+_threads_set = 0
+
+
+def _configure() -> None:
+    if not numba.config.CACHE_DIR:
+        numba.config.CACHE_DIR = str(cache_dir())
+    if numba.config.THREADING_LAYER == "default":
+        numba.config.THREADING_LAYER = "workqueue"
+
+
+_configure()
+
+
+def numba_version() -> str:
+    return numba.__version__
+
+
+def threads() -> int:
+    """Threads for the parallel kernels: max(deepstep's setting, BLAS threads), capped by Numba."""
+    return max(1, min(max(_parallel.get_num_threads(), blas_threads()), numba.config.NUMBA_NUM_THREADS))
+
+
+@contextlib.contextmanager
+def compiling() -> Iterator[None]:
+    """Run kernels with the SLP vectorizer on for any compilation they trigger, at ``threads()``."""
+    global _threads_set
+    with _lock:
+        before = numba.config.SLP_VECTORIZE
+        numba.config.SLP_VECTORIZE = 1
+        wanted = threads()
+        if wanted != _threads_set:  # numba.set_num_threads costs ~0.1 ms a call
+            numba.set_num_threads(wanted)
+            _threads_set = wanted
+        try:
+            yield
+        finally:
+            numba.config.SLP_VECTORIZE = before
+
+
+def note_compiling(what: str) -> None:
+    """Tell the user once per process that kernels are being compiled (cold cache only)."""
+    global _told
+    if not _told:
+        _told = True
+        print(f"deepstep: compiling {what} kernels (first run only; cached in {cache_dir()})",
+              file=sys.stderr, flush=True)
+
+
+def generated() -> ModuleType:
+    """The generated register-blocked kernels (:mod:`.._numba_codegen`), written once into the cache.
+
+    The file name carries a hash of the source, so a new deepstep writes a new file and an old
+    cache entry is never used for new code; rewriting an unchanged file is avoided because Numba's
+    cache is keyed by the file's modification time.
+    """
+    global _generated
+    if _generated is None:
+        text = _codegen.source()
+        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+        folder = cache_dir() / "src"
+        path = folder / f"deepstep_kernels_{digest}.py"
+        if not path.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(text)
+            os.replace(tmp, path)
+        spec = importlib.util.spec_from_file_location(f"deepstep_kernels_{digest}", path)
+        module = importlib.util.module_from_spec(spec)
+        assert spec.loader is not None
+        # Registered before it runs: Numba names the module of cached functions and imports it by
+        # that name when it loads them from the cache.
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+        _generated = module
+    return _generated

@@ -1,0 +1,250 @@
+"""Direct NHWC convolution with the compiled kernels: forward (+bias, +ReLU), dx, dW, db.
+
+Forward. The input is copied once into a zero-padded buffer ``xp`` (the pad is fused into this
+copy; the buffer is wider than the padding needs so that the last pixel block may read past the
+last output pixel). Then, for every output row and every block of ``P`` pixels x ``L`` output
+channels, the generated kernel accumulates in registers::
+
+    out[n, oy, ox, f] = b[f] + sum_{i < kh} sum_{r < kw*C} xp[n, oy*sh + i, ox*sw*C + r] * W[i, r, f]
+
+where ``r`` walks one window row (``kw`` pixels of ``C`` channels, contiguous in NHWC) and ``W`` is
+the filter tensor as a ``(kh, kw*C, F_pad)`` array (``F`` padded with zero filters to a multiple of
+``L``; stores beyond ``F`` are skipped).
+
+Backward.
+
+- ``dW[i, r, f] = sum_{n, oy, ox} xp[n, oy*sh + i, ox*sw*C + r] * dout[n, oy, ox, f]`` and
+  ``db[f] = sum dout[n, oy, ox, f]``, per batch chunk with a *fixed* number of chunks
+  (:data:`WEIGHT_GRAD_CHUNKS`, whatever the thread count), the chunk partials then added in chunk
+  order: the result is bitwise identical at any thread count.
+- ``dx`` is a sum of convolutions of ``dout`` with flipped sub-filters, one per stride phase
+  ``(py, px)``: the input rows ``y = a*sh + py`` receive ``sum_t dout[a - t] * W[py + sh*t]``.
+  With stride 1 this is the familiar "full convolution with the rotated filters"; for stride
+  ``s`` it is ``s*s`` stride-1 convolutions whose outputs interleave. All of them run on the
+  forward kernel (which can write strided outputs), so no scatter-add is needed.
+
+Buffers. The padded input (kept in the cache for dW) and the backward's scratch come from a
+small pool and go back to it after the backward pass: page faults on fresh buffers cost about a
+third of the SIGNS step (issue 11's profile).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import _numba_codegen as _codegen
+from . import _kernels, compiling, generated
+
+__all__ = ["NumbaConvCache", "conv2d_forward", "conv2d_backward", "WEIGHT_GRAD_CHUNKS"]
+
+# Fixed number of batch chunks of the dW/db reduction: enough to keep 2-4 threads busy, few enough
+# that the per-chunk partial sums stay small. Changing it changes the (float) rounding of dW.
+WEIGHT_GRAD_CHUNKS = 8
+_POOL_MAX = 4  # buffers of one shape kept for reuse
+
+
+class _BufferPool:
+    """Scratch arrays kept between steps, by (shape, dtype)."""
+
+    def __init__(self) -> None:
+        self._free: dict[tuple, list[np.ndarray]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        key = (tuple(shape), np.dtype(dtype).str)
+        with self._lock:
+            free = self._free.get(key)
+            if free:
+                return free.pop()
+        return np.empty(shape, dtype=dtype)
+
+    def put(self, arr: np.ndarray) -> None:
+        key = (arr.shape, arr.dtype.str)
+        with self._lock:
+            free = self._free.setdefault(key, [])
+            if len(free) < _POOL_MAX:
+                free.append(arr)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._free.clear()
+
+
+BUFFERS = _BufferPool()
+_NO_MASK = {np.dtype(np.float32): np.empty((0, 0, 0, 0), np.float32),
+            np.dtype(np.float64): np.empty((0, 0, 0, 0), np.float64)}
+
+
+def _ceil(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def _u(*values: int) -> tuple[np.uint64, ...]:
+    return tuple(np.uint64(v) for v in values)
+
+
+@dataclass
+class NumbaConvCache:
+    """What :func:`conv2d_backward` needs: the padded input (a pooled buffer), filters, sizes."""
+
+    xp: np.ndarray | None
+    w: np.ndarray  # (kh, kw, C, F)
+    x_shape: tuple[int, int, int, int]
+    out_hw: tuple[int, int]
+    stride: tuple[int, int]
+    pads: tuple[int, int, int, int]
+    has_bias: bool
+    need_dx: bool
+    relu_out: np.ndarray | None
+
+
+def _forward_call(xp: np.ndarray, wm: np.ndarray, bias: np.ndarray, out: np.ndarray, n: int,
+                  out_rows: int, out_cols: int, stride: tuple[int, int], in_origin: tuple[int, int],
+                  out_frame: tuple[int, int], out_step: tuple[int, int], out_origin: tuple[int, int],
+                  kh: int, relu: bool) -> None:
+    """Run the generated forward kernel on a padded NHWC buffer ``xp`` with ``(kh, kw*C, Fp)`` filters."""
+    _, hp, wpa, cin = xp.shape
+    _, kwc, fp = wm.shape
+    p_block, l_block = _codegen.forward_block(out.dtype.name, fp)
+    kernel = getattr(generated(), f"conv_forward_p{p_block}_l{l_block}")
+    f = out.shape[3]
+    zero = np.zeros(1, dtype=out.dtype)
+    with compiling():
+        kernel(xp.reshape(-1), *_u(hp, wpa, cin), wm.reshape(-1), *_u(kh, kwc, fp, f), bias,
+               out.reshape(-1), *_u(n, out_rows, out_cols, *stride, *in_origin, *out_frame, *out_step,
+                                    *out_origin), relu, zero)
+
+
+def _padded(src: np.ndarray, shape: tuple[int, int, int, int], top: int, left: int,
+            mask: np.ndarray | None = None) -> np.ndarray:
+    dst = BUFFERS.get(shape, src.dtype)
+    with compiling():
+        _kernels.pad_copy(src, dst, top, left, _NO_MASK[src.dtype] if mask is None else mask)
+    return dst
+
+
+def conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: tuple[int, int],
+                   pads: tuple[int, int, int, int], out_hw: tuple[int, int], need_dx: bool,
+                   relu: bool) -> tuple[np.ndarray, NumbaConvCache]:
+    """NHWC convolution of validated arrays: ``x`` (N, H, W, C), ``w`` (kh, kw, C, F), ``b`` (F,) or None."""
+    x = np.ascontiguousarray(x)
+    n, h, wd, c = x.shape
+    kh, kw, _, f = w.shape
+    sh, sw = stride
+    top, bottom, left, right = pads
+    oh, ow = out_hw
+    r_block, _ = _codegen.weight_grad_block(x.dtype.name, kw * c)
+    lanes = _codegen.CHANNEL_BLOCK
+    fp = _ceil(f, lanes) * lanes
+    p_block, _ = _codegen.forward_block(x.dtype.name, fp)
+    kwcp = _ceil(kw * c, r_block) * r_block
+    hp = h + top + bottom
+    # Columns: the padded image, the last pixel block's overreach (forward) and the last row
+    # block's overreach (dW reads kwcp >= kw*C numbers from the last window).
+    wpa = max(wd + left + right, (_ceil(ow, p_block) * p_block - 1) * sw + kw,
+              _ceil((ow - 1) * sw * c + kwcp, c))
+    xp = _padded(x, (n, hp, wpa, c), top, left)
+    wm = np.zeros((kh, kw * c, fp), dtype=x.dtype)
+    wm[:, :, :f] = w.reshape(kh, kw * c, f)
+    bias = np.zeros(fp, dtype=x.dtype)
+    if b is not None:
+        bias[:f] = b
+    out = np.empty((n, oh, ow, f), dtype=x.dtype)
+    _forward_call(xp, wm, bias, out, n, oh, ow, stride, (0, 0), (oh, ow), (1, 1), (0, 0), kh, relu)
+    cache = NumbaConvCache(xp=xp, w=w, x_shape=(n, h, wd, c), out_hw=out_hw, stride=stride, pads=pads,
+                           has_bias=b is not None, need_dx=need_dx, relu_out=out if relu else None)
+    return out, cache
+
+
+def _weight_grads(xp: np.ndarray, dout_p: np.ndarray, kh: int, kwcp: int, stride: tuple[int, int],
+                  r_block: int) -> tuple[np.ndarray, np.ndarray]:
+    """``dW`` as (kh, kwcp, Fp) and ``db`` as (Fp,), from chunk partials added in chunk order."""
+    n, hp, wpa, c = xp.shape
+    _, oh, ow, fp = dout_p.shape
+    l_block = _codegen.CHANNEL_BLOCK
+    kernel = getattr(generated(), f"conv_weight_grad_r{r_block}_l{l_block}")
+    chunks = min(n, WEIGHT_GRAD_CHUNKS)
+    bounds = np.array([n * k // chunks for k in range(chunks + 1)], dtype=np.int64)
+    dw = np.empty((chunks, kh, kwcp, fp), dtype=xp.dtype)
+    db = np.empty((chunks, fp), dtype=xp.dtype)
+    with compiling():
+        kernel(xp.reshape(-1), *_u(hp, wpa, c), dout_p.reshape(-1), *_u(oh, ow, fp, kh, kwcp, *stride),
+               bounds, dw.reshape(-1), db.reshape(-1))
+    dw_sum, db_sum = dw[0].copy(), db[0].copy()
+    for k in range(1, chunks):  # chunk order: the same sums at any thread count
+        dw_sum += dw[k]
+        db_sum += db[k]
+    return dw_sum, db_sum
+
+
+def _input_grad(dout_p: np.ndarray, w: np.ndarray, x_shape: tuple[int, int, int, int],
+                stride: tuple[int, int], pads: tuple[int, int, int, int]) -> np.ndarray:
+    """``dx`` as ``sh * sw`` stride-1 convolutions of ``dout`` with flipped sub-filters (module doc)."""
+    n, h, wd, c = x_shape
+    kh, kw, _, f = w.shape
+    _, oh, ow, fp = dout_p.shape
+    sh, sw = stride
+    top, _, left, _ = pads
+    dtype = dout_p.dtype
+    lanes = _codegen.CHANNEL_BLOCK
+    cp = _ceil(c, lanes) * lanes
+    p_block = max(p for p, _ in (_codegen.FORWARD_BLOCKS[dtype.name], _codegen.WIDE_FORWARD_BLOCK))
+    th_max, tw_max = _ceil(kh, sh), _ceil(kw, sw)
+    # dout sits at offset (th_max - 1, tw_max - 1) in the padded buffer; size it for every phase's
+    # reads: rows up to a_hi + th_max - 1 with a_hi <= (top + h - 1) // sh, columns likewise plus
+    # the last pixel block's overreach.
+    hd = max(oh, (top + h - 1) // sh + 1) + th_max
+    wdd = max(ow, (left + wd - 1) // sw + 1 + p_block) + tw_max
+    dp = _padded(dout_p, (n, hd, wdd, fp), th_max - 1, tw_max - 1)
+    zeros_needed = kh < sh or kw < sw
+    dx = (np.zeros if zeros_needed else np.empty)((n, h, wd, c), dtype=dtype)
+    bias = np.zeros(cp, dtype=dtype)
+    for py in range(sh):
+        t_h = _ceil(kh - py, sh) if py < kh else 0
+        a_lo = _ceil(top - py, sh) if top > py else 0
+        rows = (top + h - 1 - py) // sh - a_lo + 1
+        for px in range(sw):
+            t_w = _ceil(kw - px, sw) if px < kw else 0
+            b_lo = _ceil(left - px, sw) if left > px else 0
+            cols = (left + wd - 1 - px) // sw - b_lo + 1
+            if t_h == 0 or t_w == 0 or rows <= 0 or cols <= 0:
+                continue
+            # wm[t', t'w*Fp + g, c] = w[py + sh*(t_h-1-t'), px + sw*(t_w-1-t'w), c, g]
+            sub = w[py::sh, px::sw][::-1, ::-1]  # (t_h, t_w, C, F), flipped
+            wm = np.zeros((t_h, t_w, fp, cp), dtype=dtype)
+            wm[:, :, :f, :c] = sub.transpose(0, 1, 3, 2)
+            _forward_call(dp, wm.reshape(t_h, t_w * fp, cp), bias, dx, n, rows, cols, (1, 1),
+                          (a_lo + th_max - t_h, b_lo + tw_max - t_w), (h, wd), (sh, sw),
+                          (a_lo * sh + py - top, b_lo * sw + px - left), t_h, False)
+    BUFFERS.put(dp)
+    return dx
+
+
+def conv2d_backward(dout: np.ndarray, cache: NumbaConvCache
+                    ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
+    """``(dx, dw, db)`` of :func:`conv2d_forward`; ``dout`` validated, NHWC ``(N, oh, ow, F)``."""
+    if cache.xp is None:
+        raise ValueError("this ConvCache was already used by conv2d_backward (the compiled kernels "
+                         "release the forward's buffers after one backward pass)")
+    kh, kw, c, f = cache.w.shape
+    dtype = dout.dtype
+    r_block, _ = _codegen.weight_grad_block(dtype.name, kw * c)
+    lanes = _codegen.CHANNEL_BLOCK
+    fp = _ceil(f, lanes) * lanes
+    kwcp = _ceil(kw * c, r_block) * r_block
+    if fp != f or cache.relu_out is not None:
+        dout_p = _padded(dout, dout.shape[:3] + (fp,), 0, 0, cache.relu_out)
+    else:
+        dout_p = np.ascontiguousarray(dout)
+    dw_m, db_p = _weight_grads(cache.xp, dout_p, kh, kwcp, cache.stride, r_block)
+    BUFFERS.put(cache.xp)
+    cache.xp = None
+    dx = _input_grad(dout_p, cache.w, cache.x_shape, cache.stride, cache.pads) if cache.need_dx else None
+    if dout_p is not dout and dout_p.base is None:
+        BUFFERS.put(dout_p)
+    dw = np.ascontiguousarray(dw_m[:, :kw * c, :f]).reshape(kh, kw, c, f)
+    db = db_p[:f].copy() if cache.has_bias else None
+    return dx, dw, db

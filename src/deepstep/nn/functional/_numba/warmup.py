@@ -1,0 +1,45 @@
+"""``python -m deepstep.nn.functional._numba.warmup DTYPE``: compile the convolution kernels into the cache.
+
+The ``auto`` kernel choice starts this in a background process (at low priority) once a job has
+spent :data:`.._registry.BACKGROUND_COMPILE_AFTER_S` in the NumPy convolutions: the job goes on with
+NumPy meanwhile, never waits for the compile, and switches to the compiled kernels (loaded from
+the cache in about a second) when this process has written them. Small shapes suffice: Numba
+compiles per argument *types*, and the calls below reach every kernel variant a network can use
+(forward blocks 6x8 and 4x16, dW blocks 4 and 8 rows, dx at stride 1 and 2, fused ReLU).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+
+import numpy as np
+
+from .._kernel_cache import mark_warm
+
+
+def warm(dtype: str) -> None:
+    from ... import functional as F
+
+    F.set_kernels("numba")
+    rng = np.random.default_rng(0)
+    # (C_in, C_out, kernel, stride): window rows kw*C of 12, 16 and 3; C_out 8, 16 and 32
+    for c, f, k, s in ((3, 8, 4, 1), (8, 16, 2, 2), (1, 32, 3, 1)):
+        x = rng.standard_normal((2, 6, 6, c)).astype(dtype)
+        w = rng.standard_normal((k, k, c, f)).astype(dtype)
+        out, cache = F.conv2d(x, w, np.zeros(f, dtype), stride=s, padding="same", activation="relu")
+        F.conv2d_backward(out, cache)
+    mark_warm(dtype)  # every variant is compiled: `auto` may use them without a compile stall
+
+
+def main(argv: list[str]) -> int:
+    with contextlib.suppress(OSError):
+        os.nice(10)  # yield the CPU to the job that started this
+    for dtype in argv or ["float32"]:
+        warm(dtype)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

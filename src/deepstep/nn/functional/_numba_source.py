@@ -1,0 +1,13 @@
+"""The text of the compiled kernels (generated and hand-written), read without importing numba."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import _numba_codegen
+
+__all__ = ["kernel_sources"]
+
+
+def kernel_sources() -> str:
+    return _numba_codegen.source() + (Path(__file__).parent / "_numba" / "_kernels.py").read_text()

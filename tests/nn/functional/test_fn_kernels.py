@@ -1,0 +1,277 @@
+"""The kernel registry and the compiled Numba kernels, against the NumPy reference and PyTorch.
+
+Every call runs with small shapes: a cold Numba compile (CI's cache is empty) costs tens of
+seconds per dtype, paid once per session whatever the shapes.
+"""
+
+from __future__ import annotations
+
+import hypothesis
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from deepstep.gradcheck import numerical_gradients, rel_error
+from deepstep.nn import functional as F
+from deepstep.nn.functional import _registry
+from deepstep.nn.functional._params import resolve_padding
+
+IMPLEMENTATIONS = ["numpy"] + (["numba"] if _registry.numba_installed() else [])
+DTYPES = [np.float32, np.float64]
+needs_numba = pytest.mark.skipif("numba" not in IMPLEMENTATIONS,
+                                 reason="numba is not installed (pip install deepstep[fast])")
+
+
+@pytest.fixture(autouse=True)
+def _restore_kernels():
+    before = _registry._state.mode
+    yield
+    _registry._state.mode = before
+
+
+def _run_conv(kernels, x, w, b, stride, padding, data_format, dout, activation=None):
+    F.set_kernels(kernels)
+    out, cache = F.conv2d(x, w, b, stride=stride, padding=padding, data_format=data_format,
+                          activation=activation)
+    return (out, *F.conv2d_backward(dout, cache)), cache
+
+
+def _close(got, want, dtype, what):
+    tol = 1e-12 if dtype == np.float64 else 2e-5
+    for name, g, r in zip(("out", "dx", "dw", "db"), got, want, strict=True):
+        assert g.dtype == r.dtype == dtype, (what, name)
+        assert g.shape == r.shape, (what, name)
+        assert np.linalg.norm(g - r) <= tol * max(np.linalg.norm(r), 1.0), (what, name)
+
+
+@st.composite
+def conv_problems(draw):
+    n, c, f = draw(st.integers(1, 3)), draw(st.integers(1, 10)), draw(st.integers(1, 19))
+    h, w = draw(st.integers(1, 9)), draw(st.integers(1, 9))
+    kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    padding = draw(st.sampled_from(["valid", "same", 0, 1, 2, (1, 2), (3, 0)]))
+    try:
+        _, out_hw = resolve_padding(padding, (h, w), (kh, kw), stride)
+    except ValueError:
+        hypothesis.reject()
+    data_format = draw(st.sampled_from(["NHWC", "NCHW"]))
+    dtype = draw(st.sampled_from(DTYPES))
+    activation = draw(st.sampled_from([None, "relu"]))
+    return n, c, h, w, f, kh, kw, stride, padding, data_format, dtype, activation, draw(st.integers(0, 999))
+
+
+@needs_numba
+@hypothesis.settings(max_examples=60)
+@given(conv_problems())
+def test_numba_conv2d_matches_the_numpy_reference(problem):
+    n, c, h, w, f, kh, kw, stride, padding, data_format, dtype, activation, seed = problem
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, h, w, c) if data_format == "NHWC" else (n, c, h, w)).astype(dtype)
+    wt = rng.standard_normal((kh, kw, c, f) if data_format == "NHWC" else (f, c, kh, kw)).astype(dtype)
+    b = rng.standard_normal(f).astype(dtype)
+    F.set_kernels("numpy")
+    out_ref, cache_ref = F.conv2d(x, wt, b, stride=stride, padding=padding, data_format=data_format,
+                                  activation=activation)
+    dout = rng.standard_normal(out_ref.shape).astype(dtype)
+    want = (out_ref, *F.conv2d_backward(dout, cache_ref))
+    got, cache = _run_conv("numba", x, wt, b, stride, padding, data_format, dout, activation)
+    assert type(cache).__module__.endswith("_numba.register")
+    _close(got, want, dtype, problem)
+
+
+@pytest.mark.parametrize("kernels", IMPLEMENTATIONS)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_conv2d_matches_pytorch(kernels, dtype):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, 9, 8, 5)).astype(dtype)
+    w = rng.standard_normal((3, 2, 5, 11)).astype(dtype)
+    b = rng.standard_normal(11).astype(dtype)
+    (top, bottom, left, right), out_hw = resolve_padding("same", (9, 8), (3, 2), (2, 1))
+    dout = rng.standard_normal((2, *out_hw, 11)).astype(dtype)
+    got, _ = _run_conv(kernels, x, w, b, (2, 1), "same", "NHWC", dout)
+    tf = torch.nn.functional
+    xt = torch.tensor(x.transpose(0, 3, 1, 2).copy(), requires_grad=True)
+    wt = torch.tensor(w.transpose(3, 2, 0, 1).copy(), requires_grad=True)
+    bt = torch.tensor(b, requires_grad=True)
+    out = tf.conv2d(tf.pad(xt, (left, right, top, bottom)), wt, bt, stride=(2, 1))
+    out.backward(torch.tensor(dout.transpose(0, 3, 1, 2).copy()))
+    want = (out.detach().numpy().transpose(0, 2, 3, 1), xt.grad.numpy().transpose(0, 2, 3, 1),
+            wt.grad.numpy().transpose(2, 3, 1, 0), bt.grad.numpy())
+    _close(got, want, dtype, kernels)
+
+
+@pytest.mark.parametrize("kernels", IMPLEMENTATIONS)
+@pytest.mark.parametrize("stride, padding, activation",
+                         [(1, "same", "relu"), (2, 1, None), ((1, 3), 0, "relu")])
+def test_conv2d_gradients_are_numerically_right(kernels, stride, padding, activation):
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((2, 6, 7, 3))
+    w = rng.standard_normal((3, 3, 3, 4))
+    b = rng.standard_normal(4)
+    F.set_kernels(kernels)
+    out, cache = F.conv2d(x, w, b, stride=stride, padding=padding, activation=activation)
+    assert np.abs(out[out != 0]).min() > 1e-4  # this seed keeps the finite differences off the ReLU kink
+    dout = rng.standard_normal(out.shape)
+    dx, dw, db = F.conv2d_backward(dout, cache)
+
+    def f():
+        return F.conv2d(x, w, b, stride=stride, padding=padding, activation=activation)[0]
+
+    nx, nw, nb = numerical_gradients(f, [x, w, b], dout)
+    assert rel_error(dx, nx) < 1e-6
+    assert rel_error(dw, nw) < 1e-6
+    assert rel_error(db, nb) < 1e-6
+
+
+@st.composite
+def pool_problems(draw):
+    n, c = draw(st.integers(1, 3)), draw(st.integers(1, 9))
+    h, w = draw(st.integers(1, 9)), draw(st.integers(1, 9))
+    pool = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    stride = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    padding = draw(st.sampled_from(["valid", "same", 0, 1]))
+    mode = draw(st.sampled_from(["max", "average"]))
+    try:
+        pads, _ = resolve_padding(padding, (h, w), pool, stride)
+    except ValueError:
+        hypothesis.reject()
+    hypothesis.assume(max(pads[:2]) < pool[0] and max(pads[2:]) < pool[1])
+    data_format = draw(st.sampled_from(["NHWC", "NCHW"]))
+    dtype = draw(st.sampled_from(DTYPES))
+    ties = draw(st.booleans())
+    return n, c, h, w, pool, stride, padding, mode, data_format, dtype, ties, draw(st.integers(0, 999))
+
+
+@needs_numba
+@hypothesis.settings(max_examples=60)
+@given(pool_problems())
+def test_numba_pool2d_matches_the_numpy_reference(problem):
+    n, c, h, w, pool, stride, padding, mode, data_format, dtype, ties, seed = problem
+    rng = np.random.default_rng(seed)
+    shape = (n, h, w, c) if data_format == "NHWC" else (n, c, h, w)
+    # ties: few distinct values, so windows hold several maxima (the first one gets the gradient)
+    x = (rng.integers(0, 3, shape) if ties else rng.standard_normal(shape)).astype(dtype)
+    results = []
+    for kernels in ("numpy", "numba"):
+        F.set_kernels(kernels)
+        out, cache = F.pool2d(x, pool, stride, padding, mode, data_format)
+        if not results:
+            dout = rng.standard_normal(out.shape).astype(dtype)
+        results.append((out, F.pool2d_backward(dout, cache)))
+    (out_ref, dx_ref), (out, dx) = results
+    assert out.dtype == dx.dtype == dtype
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    if mode == "max":  # the same maxima; the gradient in the same places (sums may be reordered)
+        np.testing.assert_array_equal(out, out_ref)
+        np.testing.assert_array_equal(dx != 0, dx_ref != 0)
+        np.testing.assert_allclose(dx, dx_ref, rtol=tol, atol=tol)
+    else:
+        np.testing.assert_allclose(out, out_ref, rtol=tol, atol=tol)
+        np.testing.assert_allclose(dx, dx_ref, rtol=tol, atol=tol)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_numba_results_do_not_depend_on_the_thread_count(dtype, monkeypatch):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((19, 10, 9, 5)).astype(dtype)
+    w = rng.standard_normal((3, 3, 5, 12)).astype(dtype)
+    b = rng.standard_normal(12).astype(dtype)
+    dout = rng.standard_normal((19, 5, 5, 12)).astype(dtype)
+    runs = []
+    for threads in ("1", "2"):
+        monkeypatch.setenv("OPENBLAS_NUM_THREADS", threads)
+        monkeypatch.setenv("OMP_NUM_THREADS", threads)
+        from deepstep.nn.functional._numba import threads as numba_threads
+
+        assert numba_threads() == min(int(threads), __import__("numba").config.NUMBA_NUM_THREADS)
+        got, _ = _run_conv("numba", x, w, b, 2, "same", "NHWC", dout, "relu")
+        F.set_kernels("numba")
+        out, cache = F.pool2d(x, 3, 2, "same", "max")
+        runs.append((*got, out, F.pool2d_backward(out, cache)))
+    for a, b_ in zip(*runs, strict=True):
+        assert np.array_equal(a, b_)
+
+
+def test_without_numba_everything_runs_on_numpy(monkeypatch):
+    monkeypatch.setattr(_registry, "numba_installed", lambda: False)
+    monkeypatch.setattr(_registry._state, "mode", None)
+    monkeypatch.setenv("DEEPSTEP_KERNELS", "auto")
+    x = np.ones((1, 4, 4, 2))
+    _, cache = F.conv2d(x, np.ones((2, 2, 2, 3)))
+    assert isinstance(cache, F.conv.ConvCache)
+    _, cache = F.pool2d(x, 2)
+    assert isinstance(cache, F.pool.PoolCache)
+    assert _registry.describe().startswith("kernels: numpy (auto; numba not installed")
+    with pytest.raises(ValueError, match=r"needs numba: pip install 'deepstep\[fast\]'"):
+        F.set_kernels("numba")
+
+
+def test_kernel_selection_is_validated(monkeypatch):
+    with pytest.raises(ValueError, match="kernels must be one of auto, numpy, numba; got 'fast'"):
+        F.set_kernels("fast")
+    monkeypatch.setattr(_registry._state, "mode", None)
+    monkeypatch.setenv("DEEPSTEP_KERNELS", "gpu")
+    with pytest.raises(ValueError, match="DEEPSTEP_KERNELS must be one of auto, numpy, numba; got 'gpu'"):
+        F.get_kernels()
+    monkeypatch.setenv("DEEPSTEP_KERNELS", " NumPy ")
+    assert F.get_kernels() == "numpy"
+    with pytest.raises(ValueError, match="activation must be None or 'relu'"):
+        F.conv2d(np.ones((1, 3, 3, 1)), np.ones((1, 1, 1, 1)), activation="tanh")
+
+
+@needs_numba
+def test_auto_compiles_in_the_background_once_a_job_is_not_tiny(monkeypatch):
+    monkeypatch.setattr(_registry._state, "mode", "auto")
+    monkeypatch.setattr(_registry._state, "warm", {"float32": False, "float64": False})
+    monkeypatch.setattr(_registry._state, "numpy_seconds", 0.0)
+    started = []
+    monkeypatch.setattr(_registry, "_start_background_compile", started.append)
+    x, w = np.ones((1, 5, 5, 2)), np.ones((3, 3, 2, 4))
+    _, cache = F.conv2d(x, w)
+    assert isinstance(cache, F.conv.ConvCache) and not started  # cold cache, tiny job: NumPy only
+    assert 0.0 < _registry._state.numpy_seconds < _registry.BACKGROUND_COMPILE_AFTER_S
+    _registry.charge_numpy(_registry.BACKGROUND_COMPILE_AFTER_S)
+    _, cache = F.conv2d(x, w)
+    assert isinstance(cache, F.conv.ConvCache) and started == ["float64"]  # compiling, not waiting
+    _registry._state.warm["float64"] = True  # the background compile has filled the cache
+    _, cache = F.conv2d(x, w)
+    assert not isinstance(cache, F.conv.ConvCache)
+    dx, dw, db = F.conv2d_backward(np.ones((1, 3, 3, 4)), cache)
+    assert dw.shape == w.shape and db is None
+    assert _registry.active_kernels("float64") == "numba"
+    assert _registry.active_kernels("float32") == "numpy"
+
+
+@needs_numba
+def test_the_background_compile_fills_the_cache():
+    import subprocess
+    import sys
+
+    from deepstep.nn.functional._kernel_cache import warm_marker
+
+    # as auto starts it: a fresh process, into this session's cache (warm by now: it only loads)
+    subprocess.run([sys.executable, "-m", "deepstep.nn.functional._numba.warmup", "float64"], check=True,
+                   timeout=600)
+    assert warm_marker("float64").exists()
+
+
+@needs_numba
+def test_backward_runs_the_implementation_that_made_the_cache():
+    x, w = np.ones((1, 5, 5, 2)), np.ones((3, 3, 2, 4))
+    F.set_kernels("numba")
+    _, cache = F.conv2d(x, w)
+    F.set_kernels("numpy")
+    dx, dw, _ = F.conv2d_backward(np.ones((1, 3, 3, 4)), cache)
+    np.testing.assert_allclose(dw, np.full(w.shape, 9.0))
+    with pytest.raises(ValueError, match="already used by conv2d_backward"):
+        F.conv2d_backward(np.ones((1, 3, 3, 4)), cache)
+    with pytest.raises(TypeError, match="cache must be the ConvCache returned by conv2d, got dict"):
+        F.conv2d_backward(np.ones((1, 3, 3, 4)), {})
+    F.set_kernels("numba")
+    _, cache = F.pool2d(x, 2)
+    with pytest.raises(ValueError, match=r"dout must have the forward output's shape \(1, 2, 2, 2\)"):
+        F.pool2d_backward(np.ones((1, 3, 3, 2)), cache)
