@@ -21,7 +21,6 @@ from deepstep.nn import (
 from deepstep.nn.losses import LOSSES, SparseCategoricalCrossentropy
 
 
-@deepstep.register
 class ChannelScaleT(Layer):
     kind = "channel_scale"
 
@@ -43,7 +42,6 @@ class ChannelScaleT(Layer):
         return {"initial": self.initial}
 
 
-@deepstep.register(name="smoothed_sparse_ce_test")
 class SmoothedCE(SparseCategoricalCrossentropy):
     def __init__(self, smoothing=0.1):
         self.smoothing = float(smoothing)
@@ -62,6 +60,19 @@ class SmoothedCE(SparseCategoricalCrossentropy):
 
     def get_config(self):
         return {"name": self.name, "smoothing": self.smoothing}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _unregister_after():
+    """Register this module's classes for its tests only: other tests list every registered layer."""
+    from deepstep.nn.layers import LAYER_CLASSES
+
+    deepstep.register(ChannelScaleT)
+    deepstep.register(name="smoothed_sparse_ce_test")(SmoothedCE)
+    yield
+    for name in ("ChannelScaleT", "renamed_scale_test", "Redefined"):
+        LAYER_CLASSES.pop(name, None)
+    LOSSES.pop("smoothed_sparse_ce_test", None)
 
 
 def _model(seed=0):

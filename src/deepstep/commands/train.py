@@ -353,7 +353,11 @@ class FolderData:
 def _is_folder(spec: str) -> bool:
     from ..data import find_mnist_pair
 
-    return spec != "digits" and Path(spec).is_dir() and find_mnist_pair(spec) is None
+    path = Path(spec)
+    if spec == "digits" or not path.is_dir() or find_mnist_pair(spec) is not None:
+        return False
+    # a folder without class sub-folders goes to load_dataset, which says what it expected
+    return any(p.is_dir() and not p.name.startswith(".") for p in path.iterdir())
 
 
 def _check_folder_options(settings: dict[str, Any], folder: bool) -> None:
@@ -399,7 +403,7 @@ def _prepare(settings: dict[str, Any]) -> tuple[Any, Any, str, np.ndarray | None
         if found is not None and found != tuple(size):
             why = "--image-size" if image_size else (f"the usual input of {model_name}" if usual else
                                                       "the default; choose with --image-size")
-            mode = "grayscale" if settings["color_mode"] == "grayscale" else "RGB"
+            mode = "as grayscale" if settings["color_mode"] == "grayscale" else "kept RGB"
             print(f"note:  images of {dataset.name} resized from {found[0]}x{found[1]} to "
                   f"{size[0]}x{size[1]} ({why}), {mode}")
         shape = dataset.image_shape
@@ -695,8 +699,8 @@ def _run(args: argparse.Namespace, comm: Any) -> int:
     model.save(model_path)
     (out / BEST_FILE).unlink(missing_ok=True)
     _save_json(history | {"test_loss": test["loss"], "test_accuracy": test["accuracy"],
-                          "model_epoch": int(model.epoch), "train_seconds": round(elapsed, 2),
-                          "confusion_matrix": cm.tolist(), "per_class": per_class}, out / "history.json")
+                          "model_epoch": int(model.epoch), "confusion_matrix": cm.tolist(),
+                          "per_class": per_class}, out / "history.json")
     curves = plot_history(history, out / "learning_curves.png",
                           title=f"{model_name} on {dataset.name}: test accuracy {test['accuracy']:.3f}")
     from ..viz import plot_confusion_matrix
