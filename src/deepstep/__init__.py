@@ -14,6 +14,8 @@ nn
 models
     The model zoo: signs_convnet, cat_dnn, mnist_cnn, digits_cnn, resnet_small (identity_block,
     convolutional_block).
+register
+    ``@deepstep.register``: custom layers and losses that ``deepstep.load`` rebuilds.
 io
     Saving and loading models (one atomic ``.npz``); ``deepstep.load(path)``.
 optim
@@ -43,6 +45,9 @@ __version__ = "0.1.0"
 # imported before deepstep.nn, so the methods work however deepstep.nn was reached.
 from . import io as _io  # noqa: E402
 from . import train as _train  # noqa: E402,F401
+from .registry import register  # noqa: E402
+
+__all__ = ["load", "register", "__version__"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from .nn.model import Model

@@ -91,7 +91,9 @@ def save_model(model: Model, path: str | os.PathLike[str]) -> None:
         "architecture": _json_array({"class_name": class_name, "config": model.get_config()}),
         "training_config": _json_array(None if not model.compiled else {
             "optimizer": model.optimizer.get_config(), "loss": model.loss.name,
-            "metrics": list(model.metrics), "weight_decay": model.weight_decay,
+            "loss_config": model.loss.get_config(),
+            "metrics": [m for m in model.metrics if isinstance(m, str)],  # names only, not Metric objects
+            "weight_decay": model.weight_decay,
             "weight_decay_params": list(model.weight_decay_params)}),
         "state": _json_array({"epoch": model.epoch, "history": model.history,
                               "class_names": None if model.class_names is None else list(model.class_names)}),
@@ -284,9 +286,11 @@ def _restore_training(model: Model, training: Any, data: dict[str, np.ndarray], 
                                f"'optimizer' object and a 'loss' name")
     _check_loss_fits(training["loss"], model.output_shape, path)
     try:
+        from .nn.losses import loss_from_config
         from .optim import optimizer_from_config
 
-        model.compile(optimizer=optimizer_from_config(training["optimizer"]), loss=training["loss"],
+        loss = loss_from_config(training.get("loss_config", training["loss"]))
+        model.compile(optimizer=optimizer_from_config(training["optimizer"]), loss=loss,
                       metrics=tuple(training.get("metrics", ())),
                       weight_decay=training.get("weight_decay", 0.0),
                       weight_decay_params=tuple(training.get("weight_decay_params", ("kernel",))))

@@ -361,8 +361,10 @@ def test_bad_compile_arguments():
     model = small_convnet()
     with pytest.raises(ValueError, match="loss must be one of 'sparse_categorical_crossentropy'"):
         model.compile("sgd", "hinge")
-    with pytest.raises(ValueError, match="metrics may only contain 'accuracy'; got 'auc'"):
-        model.compile("sgd", metrics=("auc",))
+    with pytest.raises(ValueError, match="metric must be one of .*got 'hinge_accuracy'"):
+        model.compile("sgd", metrics=("accuracy", "hinge_accuracy"))
+    with pytest.raises(TypeError, match="metrics must be a sequence of metric names or Metric objects"):
+        model.compile("sgd", metrics="accuracy")
     with pytest.raises(ValueError, match="weight_decay must be >= 0.0"):
         model.compile("sgd", weight_decay=-1)
     with pytest.raises(ValueError):

@@ -32,6 +32,7 @@ from .common import (
     positive_int,
     resolve_data_spec,
 )
+from .photos import AUGMENT_PRESETS, AUGMENTATIONS, folder_split, for_model, parse_augment, parse_classes
 
 __all__ = ["add_parser", "run", "default_model_for", "parse_lr_schedule", "MODEL_DEFAULTS", "TEST_FRACTION"]
 
@@ -100,6 +101,15 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--image-size", type=positive_int, default=None, metavar="N",
                    help="size images of an image folder are resized to (default: the --model's usual input "
                         "size, else 64); the model is built for the data's size, channels and classes")
+    p.add_argument("--classes", type=parse_classes, default=None, metavar="A,B,...",
+                   help="image folder: the class sub-folders to train on, in label order (default: all)")
+    p.add_argument("--color-mode", choices=("rgb", "grayscale"), default=None,
+                   help="image folder: decode images as RGB (default) or grayscale")
+    p.add_argument("--augment", type=parse_augment, default=None, metavar="LIST",
+                   help=f"image folder: augment the training batches with {','.join(AUGMENTATIONS)} "
+                        "(comma-separated) or a preset: "
+                        + "; ".join(f"{k} = {','.join(v) or 'nothing'}" for k, v in AUGMENT_PRESETS.items())
+                        + " (seeded: a run is reproducible)")
     p.add_argument("--early-stopping", type=non_negative_int, default=None, metavar="PATIENCE",
                    help="stop when --monitor has not improved for PATIENCE epochs (needs validation data)")
     p.add_argument("--monitor", choices=("val_loss", "val_accuracy"), default=None,
@@ -188,9 +198,12 @@ def _history(model: Any) -> dict[str, list[float]]:
     return {k: [float(v) for v in values] for k, values in getattr(model, "history", {}).items()}
 
 
-_RUN_KEYS = ("data", "test_data", "model", "dtype", "seed", "val_split", "image_size")
+_RUN_KEYS = ("data", "test_data", "model", "dtype", "seed", "val_split", "image_size", "classes",
+             "color_mode", "augment")
 _FRESH_DEFAULTS = {"data": "digits", "test_data": None, "model": None, "dtype": "float32", "seed": 0,
-                   "val_split": 0.1, "image_size": None}
+                   "val_split": 0.1, "image_size": None, "classes": None, "color_mode": None, "augment": None}
+#: settings added after the first run files: a run file without them used their defaults
+_LATER_KEYS = ("classes", "color_mode", "augment")
 
 
 def _read_run(out: Path) -> dict[str, Any]:
@@ -202,12 +215,15 @@ def _read_run(out: Path) -> dict[str, Any]:
         saved = json.loads(run_file.read_text())
     except (OSError, ValueError) as exc:
         raise CLIError(f"cannot read {run_file}: {exc}") from exc
-    if not isinstance(saved, dict) or any(key not in saved for key in _RUN_KEYS):
+    if not isinstance(saved, dict) or any(key not in saved for key in _RUN_KEYS if key not in _LATER_KEYS):
         raise CLIError(f"{run_file} is not a deepstep run file")
     for key, valid, wanted in _RUN_CHECKS:
         if not valid(saved.get(key)):
             raise CLIError(f"{run_file} is not a deepstep run file: {key!r} must be {wanted}, got "
                            f"{brief_repr(saved.get(key))}")
+    for key in _LATER_KEYS:
+        saved.setdefault(key, None)
+    saved["classes"] = saved.get("classes_selected")
     return saved
 
 
@@ -370,32 +386,82 @@ def _keep_best(path: Path, monitor: str) -> Any:
     return KeepBest()
 
 
-def _prepare(settings: dict[str, Any]) -> tuple[Any, Any, str, np.ndarray]:
+class FolderData:
+    """An image folder listed for streaming (:class:`deepstep.data.ImageFolderDataset`): nothing decoded yet.
+
+    ``name``, ``classes`` and ``y`` (the labels) as the loaded datasets have them; ``image_shape``
+    instead of ``x``.
+    """
+
+    kind = "images"
+
+    def __init__(self, dataset: Any, name: str) -> None:
+        self.dataset, self.name = dataset, name
+        self.classes = list(dataset.classes)
+        self.y = dataset.labels
+        self.image_shape = tuple(int(s) for s in dataset.image_shape)
+
+
+def _is_folder(spec: str) -> bool:
+    from ..data import find_mnist_pair
+
+    path = Path(spec)
+    if spec == "digits" or not path.is_dir() or find_mnist_pair(spec) is not None:
+        return False
+    # a folder without class sub-folders goes to load_dataset, which says what it expected
+    return any(p.is_dir() and not p.name.startswith(".") for p in path.iterdir())
+
+
+def _check_folder_options(settings: dict[str, Any], folder: bool) -> None:
+    if folder:
+        return
+    for key in ("classes", "color_mode", "augment"):
+        if settings.get(key):
+            raise CLIError(f"--{key.replace('_', '-')} needs an image folder as --data (one sub-folder per "
+                           f"class), not {settings['data']}")
+
+
+def _open_folder(spec: str, size: tuple[int, int], settings: dict[str, Any]) -> FolderData:
+    from ..data import DataFormatError, ImageFolderDataset
+
+    try:
+        dataset = ImageFolderDataset(spec, image_size=size, color_mode=settings["color_mode"] or "rgb",
+                                     classes=settings["classes"], dtype=settings["dtype"])
+    except (DataFormatError, FileNotFoundError) as exc:
+        raise CLIError(str(exc)) from exc
+    return FolderData(dataset, Path(spec).resolve().name or str(spec))
+
+
+def _prepare(settings: dict[str, Any]) -> tuple[Any, Any, str, np.ndarray | None]:
     """Load the data and build the model for it: (dataset, model, model name, inputs in the model's layout).
 
-    Says on stdout when the images of an image folder are resized and when a zoo model is built for
-    another input shape or class count than its usual one.
+    An image folder is only listed (a :class:`FolderData`, inputs None): its images are decoded as
+    training streams them. Says on stdout when the images of an image folder are resized and when a
+    zoo model is built for another input shape or class count than its usual one.
     """
-    from ..data import find_mnist_pair, load_dataset
+    from ..data import load_dataset
     from ..data.datasets import DEFAULT_IMAGE_SIZE
 
     model_name, dtype, seed = settings["model"], settings["dtype"], settings["seed"]
     spec = str(settings["data"])
     usual = _zoo_input(model_name) if model_name is not None else None
     image_size = settings["image_size"]
-    folder = spec != "digits" and Path(spec).is_dir() and find_mnist_pair(spec) is None
+    folder = _is_folder(spec)
+    _check_folder_options(settings, folder)
     if folder:
         size = (image_size, image_size) if image_size else (usual[:2] if usual else (DEFAULT_IMAGE_SIZE,) * 2)
-        dataset = load_dataset(spec, dtype=dtype, image_size=size, channels=3)
+        dataset = _open_folder(spec, size, settings)
         found = _peek_size(Path(spec))
         if found is not None and found != tuple(size):
             why = "--image-size" if image_size else (f"the usual input of {model_name}" if usual else
                                                       "the default; choose with --image-size")
+            mode = "as grayscale" if settings["color_mode"] == "grayscale" else "kept RGB"
             print(f"note:  images of {dataset.name} resized from {found[0]}x{found[1]} to "
-                  f"{size[0]}x{size[1]} ({why}), kept RGB")
+                  f"{size[0]}x{size[1]} ({why}), {mode}")
+        shape = dataset.image_shape
     else:
         dataset = load_dataset(spec, dtype=dtype)
-    shape = tuple(int(s) for s in dataset.x.shape[1:])
+        shape = tuple(int(s) for s in dataset.x.shape[1:])
     num_classes = len(dataset.classes)
     if model_name is None:
         model_name = default_model_for(shape, num_classes)
@@ -411,7 +477,8 @@ def _prepare(settings: dict[str, Any]) -> tuple[Any, Any, str, np.ndarray]:
     if shape != usual or (outputs if outputs > 1 else 2) != usual_classes:
         print(f"note:  {model_name} built for {'x'.join(map(str, shape))} inputs and {num_classes} classes "
               f"(usually {'x'.join(map(str, usual))}, {usual_classes})")
-    return dataset, model, model_name, adapt_images(dataset.x, model, f"data {dataset.name!r}")
+    x = None if folder else adapt_images(dataset.x, model, f"data {dataset.name!r}")
+    return dataset, model, model_name, x
 
 
 def _resolve(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any] | None, Path, tuple]:
@@ -536,10 +603,24 @@ def _run(args: argparse.Namespace, comm: Any) -> int:
     schedule = parse_lr_schedule(options["lr_schedule"], lr, epochs)
     if val_split == 0 and (options["early_stopping"] is not None or options["restore_best"]):
         raise CLIError("--early-stopping and --restore-best watch the validation data: use --val-split > 0")
+    folder = x is None
+    if folder and comm is not None:
+        raise CLIError("--distributed trains on arrays: an image folder is streamed, which the data-parallel "
+                       "trainer does not shard yet")
     separate_test = None
-    if settings["test_data"] is not None:
-        separate_test = _load_test_set(settings["test_data"], dataset, model)
-    (x_train, y_train), validation, (x_test, y_test) = _split(x, dataset.y, seed, val_split, separate_test)
+    if folder:
+        train_data, validation, test_data = _folder_parts(settings, dataset, model)
+        n_train, n_test = len(train_data), len(test_data)
+        n_val = 0 if validation is None else len(validation)
+        separate_test = settings["test_data"]
+    else:
+        if settings["test_data"] is not None:
+            separate_test = _load_test_set(settings["test_data"], dataset, model)
+        (x_train, y_train), validation, (x_test, y_test) = _split(x, dataset.y, seed, val_split,
+                                                                  separate_test)
+        train_data, test_data = (x_train, y_train), (x_test, y_test)
+        n_train, n_test = len(y_train), len(y_test)
+        n_val = 0 if validation is None else len(validation[1])
 
     initial_epoch = 0
     finishing = False  # an interrupted run that trained all its epochs but did not write its results
@@ -568,23 +649,27 @@ def _run(args: argparse.Namespace, comm: Any) -> int:
         model.trainer = DistributedTrainer(model, comm)
     out.mkdir(parents=True, exist_ok=True)
     test_fraction = 0.0 if separate_test is not None else TEST_FRACTION
+    image_shape = dataset.image_shape if folder else dataset.x.shape[1:]
     record = settings | options | {
         "epochs": epochs, "batch_size": batch_size, "lr": lr, "optimizer": optimizer,
         "test_fraction": test_fraction, "data_path": resolve_data_spec(settings["data"]),
         "test_data_path": resolve_data_spec(settings["test_data"]), "classes": list(dataset.classes),
-        "input_shape": list(dataset.x.shape[1:]), "completed": False}
+        "input_shape": list(image_shape), "classes_selected": settings["classes"], "completed": False}
     if writer:
         _save_json(record, out / RUN_FILE)
 
-    shape = "x".join(map(str, dataset.x.shape[1:]))
+    shape = "x".join(map(str, image_shape))
     n_params = sum(int(p.value.size) for p in model.parameters())
-    n_val = 0 if validation is None else len(validation[1])
+    if folder:
+        print(dataset.dataset.summary())
     print(f"data:  {dataset.name} ({len(dataset.y)} images {shape}, {len(dataset.classes)} classes)")
     print(f"model: {model_name} ({n_params:,} parameters, {dtype}); {optimizer} lr {lr:g}"
           f"{'' if schedule is None else ' (' + str(options['lr_schedule']) + ' schedule)'}, "
           f"batch size {batch_size}, {epochs} epochs")
     test_from = f"from {settings['test_data']}" if separate_test is not None else f"(seed {seed})"
-    print(f"split: {len(y_train)} train / {n_val} validation / {len(y_test)} test {test_from}")
+    print(f"split: {n_train} train / {n_val} validation / {n_test} test {test_from}")
+    if settings["augment"]:
+        print(f"augment: {', '.join(settings['augment'])} (training batches only, seed {seed})")
     if options["early_stopping"] is not None or options["restore_best"]:
         parts = []
         if options["early_stopping"] is not None:
@@ -602,7 +687,7 @@ def _run(args: argparse.Namespace, comm: Any) -> int:
 
     from ..train.callbacks import EarlyStopping, LearningRateScheduler, ProgressBar
 
-    steps_per_epoch = -(-len(y_train) // batch_size)
+    steps_per_epoch = -(-n_train // batch_size)
     callbacks = _callbacks(out) if writer else []
     keep_best = None
     if options["restore_best"] and writer:
@@ -623,9 +708,14 @@ def _run(args: argparse.Namespace, comm: Any) -> int:
             # A diverging run is reported once, by fit's NaN/inf guard (TrainingError -> one line, exit 1);
             # NumPy's overflow warnings on the way there would only clutter the terminal.
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                model.fit(x_train, y_train, epochs=epochs, batch_size=batch_size,
-                          validation_data=validation, shuffle=True, seed=seed, callbacks=callbacks, verbose=0,
-                          initial_epoch=initial_epoch)
+                if folder:  # streamed: each epoch's batches are decoded (and augmented) as they are needed
+                    model.fit(train_data, epochs=epochs, batch_size=batch_size, validation_data=validation,
+                              shuffle=True, seed=seed, callbacks=callbacks, verbose=0,
+                              initial_epoch=initial_epoch)
+                else:
+                    model.fit(x_train, y_train, epochs=epochs, batch_size=batch_size,
+                              validation_data=validation, shuffle=True, seed=seed, callbacks=callbacks,
+                              verbose=0, initial_epoch=initial_epoch)
         except KeyboardInterrupt:
             if not (out / CHECKPOINT).is_file():
                 print(f"\ninterrupted before the first checkpoint: nothing saved in {out}")
@@ -642,7 +732,7 @@ def _run(args: argparse.Namespace, comm: Any) -> int:
         print(f"trained {trained} epoch(s) in {elapsed:.1f} s{stopped}")
     try:
         return _finish(model, out, record, dataset, model_name, monitor, keep_best, steps_per_epoch,
-                       x_train, (x_test, y_test), writer)
+                       train_data, test_data, folder, n_test, writer)
     except KeyboardInterrupt:
         print(f"\ninterrupted after the last epoch, before the results were written: {out / CHECKPOINT} "
               f"holds all {int(model.epoch)} epoch(s)")
@@ -651,15 +741,17 @@ def _run(args: argparse.Namespace, comm: Any) -> int:
 
 
 def _finish(model: Any, out: Path, record: dict[str, Any], dataset: Any, model_name: str, monitor: str,
-            keep_best: Any, steps_per_epoch: int, x_train: np.ndarray, test_set: tuple, writer: bool) -> int:
+            keep_best: Any, steps_per_epoch: int, train_data: Any, test_data: Any, folder: bool, n_test: int,
+            writer: bool) -> int:
     """After the last epoch: the test evaluation, model.npz, history.json, the learning curves, and the
     run marked completed in run.json. The checkpoint is written first and removed last, so Ctrl-C at
     any moment in here leaves a run that ``--resume`` finishes. Only the ``writer`` (rank 0 of a
-    distributed run) writes; every rank evaluates."""
-    x_test, y_test = test_set
+    distributed run) writes; every rank evaluates. ``train_data`` / ``test_data``: ``(x, y)`` arrays, or
+    the streamed datasets of an image folder (``folder``)."""
     if writer:
         model.save(out / CHECKPOINT)  # the last epoch: --resume continues from (or finishes with) it
-        _warn_batch_norm(model, x_train, int(model.epoch) * steps_per_epoch)
+        _warn_batch_norm(model, _first_batch(train_data) if folder else train_data[0],
+                         int(model.epoch) * steps_per_epoch)
 
     history = _history(model)
     last = model
@@ -672,12 +764,16 @@ def _finish(model: Any, out: Path, record: dict[str, Any], dataset: Any, model_n
                   f"the last epoch {int(last.epoch)} stays in {out / CHECKPOINT}")
         else:
             print(f"no saved best epoch to restore: keeping the last epoch {int(last.epoch)}")
-    test = ensure_compiled(model).evaluate(x_test, y_test)
-    correct = int(round(test["accuracy"] * len(y_test)))
-    print(f"test accuracy: {test['accuracy']:.4f} ({correct}/{len(y_test)}), test loss {test['loss']:.4f}"
+    ensure_compiled(model)
+    test = model.evaluate(test_data) if folder else model.evaluate(*test_data)
+    correct = int(round(test["accuracy"] * n_test))
+    print(f"test accuracy: {test['accuracy']:.4f} ({correct}/{n_test}), test loss {test['loss']:.4f}"
           f"{' (best epoch)' if model is not last else ''}")
     if not writer:
         return 0
+    report, cm, per_class = _per_class(model, test_data, list(dataset.classes), folder)
+    print("per class (test):")
+    print(report)
 
     from ..viz import plot_history
 
@@ -685,9 +781,14 @@ def _finish(model: Any, out: Path, record: dict[str, Any], dataset: Any, model_n
     model.class_names = list(dataset.classes)
     model.save(model_path)
     _save_json(history | {"test_loss": test["loss"], "test_accuracy": test["accuracy"],
-                          "model_epoch": int(model.epoch)}, out / "history.json")
+                          "model_epoch": int(model.epoch), "confusion_matrix": cm.tolist(),
+                          "per_class": per_class}, out / "history.json")
     curves = plot_history(history, out / "learning_curves.png",
                           title=f"{model_name} on {dataset.name}: test accuracy {test['accuracy']:.3f}")
+    from ..viz import plot_confusion_matrix
+
+    cm_path = plot_confusion_matrix(cm, list(dataset.classes), out / "confusion_matrix.png",
+                                    title=f"{model_name} on {dataset.name} (test)")
     _save_json(record | {"completed": True}, out / RUN_FILE)
     (out / BEST_FILE).unlink(missing_ok=True)
     if keep_best is None:
@@ -695,4 +796,53 @@ def _finish(model: Any, out: Path, record: dict[str, Any], dataset: Any, model_n
     print(f"model:           {model_path}")
     print(f"history:         {out / 'history.json'}")
     print(f"learning curves: {curves}")
+    print(f"confusion:       {cm_path}")
     return 0
+
+
+def _folder_parts(settings: dict[str, Any], data: FolderData, model: Any) -> tuple[Any, Any, Any]:
+    """The image folder's training (augmented), validation and test subsets, in the model's layout.
+
+    The test part is a stratified ``TEST_FRACTION`` of the folder (seed ``--seed``), or the whole
+    ``--test-data`` folder (the same classes); the validation part ``--val-split`` of the rest.
+    """
+    seed, val_split = int(settings["seed"]), float(settings["val_split"])
+    h, w, _ = data.image_shape
+    separate = settings["test_data"]
+    split = folder_split(data.dataset.root, (h, w), settings["classes"], settings["color_mode"] or "rgb",
+                         seed, val_split, settings["dtype"], settings["augment"] or [],
+                         test_fraction=0.0 if separate else TEST_FRACTION)
+    test = split.test
+    if separate:
+        if not _is_folder(str(separate)):
+            raise CLIError(f"--test-data {separate}: expected an image folder like --data")
+        test = _open_folder(str(separate), (h, w), settings).dataset
+        if list(test.classes) != list(data.classes):
+            raise CLIError(f"--test-data {separate} has classes {test.classes}, but --data has "
+                           f"{data.classes}")
+    return (for_model(split.train, model, "the training images"),
+            for_model(split.validation, model, "the validation images"),
+            for_model(test, model, "the test images"))
+
+
+def _first_batch(data: Any, size: int = 512) -> np.ndarray:
+    """Up to ``size`` training images, not augmented, in the model's layout (for diagnostics)."""
+    batches = data.batches(size, shuffle=False, training=False)
+    return next(iter(batches))[0]
+
+
+def _per_class(model: Any, test: Any, classes: list[str], folder: bool) -> tuple[str, np.ndarray, dict]:
+    """The per-class table (precision, recall, F1, support), the confusion matrix and the numbers."""
+    from ..train.metrics import classification_report, confusion_matrix, precision_recall
+
+    truth = test.labels if folder else test[1]
+    pred = np.asarray(model.predict(test if folder else test[0]))
+    k = len(classes)
+    if is_binary(model):
+        k = max(k, 2)
+    cm = confusion_matrix(truth, pred, num_classes=k)
+    precision, recall = precision_recall(truth, pred, num_classes=k)
+    names = classes if len(classes) == k else [str(i) for i in range(k)]
+    per_class = {"precision": {n: float(p) for n, p in zip(names, precision, strict=True)},
+                 "recall": {n: float(r) for n, r in zip(names, recall, strict=True)}}
+    return classification_report(truth, pred, num_classes=k, class_names=names), cm, per_class

@@ -372,6 +372,12 @@ def convert_dropout(layer: Any, inputs: list[str], output: str, ctx: OnnxContext
     ctx.define(output, info.onnx_name, info.shape, info.perm)
 
 
+# the augmentation layers are the identity at inference too
+for _name in ("RandomFlip", "RandomTranslation", "RandomRotation", "RandomZoom", "RandomBrightness",
+              "RandomContrast"):
+    converter(_name)(convert_dropout)
+
+
 # ---------------------------------------------------------------------------------------- merging
 def _aligned(layer: Any, inputs: list[str], ctx: OnnxContext,
              same_shape: bool = True) -> tuple[Any, list[str]]:

@@ -22,6 +22,12 @@ from .layers import (
     LeakyReLU,
     MaxPooling2D,
     Multiply,
+    RandomBrightness,
+    RandomContrast,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
     ReLU,
     Sigmoid,
     Softmax,
@@ -29,6 +35,7 @@ from .layers import (
     ZeroPadding2D,
     register_layer,
 )
+from .losses import Loss
 from .model import Model
 from .module import Module
 from .parameter import Parameter
@@ -39,5 +46,6 @@ __all__ = [
     "Parameter", "Layer", "Conv2D", "MaxPooling2D", "AveragePooling2D", "Flatten", "Dense", "Dropout", "ReLU",
     "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "BatchNormalization", "Sequential", "Activation", "Add",
     "Multiply", "Average", "Concatenate", "GlobalAveragePooling2D", "ZeroPadding2D", "Module", "Model",
-    "Input", "SymbolicTensor", "register_layer",
+    "Input", "SymbolicTensor", "register_layer", "RandomFlip", "RandomTranslation", "RandomRotation",
+    "RandomZoom", "RandomBrightness", "RandomContrast", "Loss",
 ]

@@ -18,7 +18,7 @@ from .parameter import Parameter
 
 __all__ = [
     "Loss", "SparseCategoricalCrossentropy", "CategoricalCrossentropy", "BinaryCrossentropy",
-    "MeanSquaredError", "LOSSES", "get_loss", "l2_penalty",
+    "MeanSquaredError", "LOSSES", "get_loss", "l2_penalty", "register_loss", "loss_from_config",
 ]
 
 
@@ -27,6 +27,35 @@ class Loss:
 
     ``prepare_targets(y, output_shape, name)`` validates and converts the whole label
     array once (before training); ``__call__`` then takes batches of prepared targets.
+
+    A loss is the mean over the batch of per-sample losses ``l_n``; :meth:`per_sample` returns
+    them, and :meth:`weighted` the weighted mean ``(1/N) sum_n w_n l_n`` (Keras'
+    ``sum_over_batch_size``) with its gradient ``w_n * dmean/doutputs_n``, used by ``fit`` for
+    ``class_weight`` and ``sample_weight``.
+
+    Examples
+    --------
+    A custom loss (mean absolute error), registered so that ``deepstep.load`` rebuilds a model
+    compiled with it::
+
+        import numpy as np
+        import deepstep
+        from deepstep.nn.losses import Loss
+
+        @deepstep.register
+        class MeanAbsoluteError(Loss):
+            name = "mae"
+            link = None            # outputs are not class scores
+            has_accuracy = False
+
+            def prepare_targets(self, y, output_shape, dtype, name="y"):
+                return np.asarray(y, dtype=dtype).reshape(-1, *output_shape)
+
+            def __call__(self, outputs, targets):
+                diff = outputs - targets
+                return float(np.mean(np.abs(diff))), np.sign(diff) / diff.size
+
+        # model.compile(loss="mae") or model.compile(loss=MeanAbsoluteError())
     """
 
     name = "loss"
@@ -51,6 +80,32 @@ class Loss:
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name}
+
+    def per_sample(self, outputs: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """The loss of each sample, ``(N,)`` float64, whose mean is ``self(outputs, targets)[0]``.
+
+        The default calls the loss on one sample at a time; the built-in losses override it.
+        """
+        return np.array([self(outputs[i:i + 1], targets[i:i + 1])[0] for i in range(outputs.shape[0])],
+                        dtype=np.float64)
+
+    def weighted(self, outputs: np.ndarray, targets: np.ndarray,
+                 weights: np.ndarray) -> tuple[float, np.ndarray]:
+        """``(1/N) sum_n w_n l_n`` and its gradient: the unweighted gradient's rows times ``w_n``.
+
+        Parameters
+        ----------
+        outputs : ndarray, (N, *output_shape)
+        targets : ndarray, prepared targets of N samples
+        weights : ndarray, (N,), finite and >= 0
+        """
+        w = np.asarray(weights)
+        if w.shape != (outputs.shape[0],):
+            raise ValueError(f"weights must have shape ({outputs.shape[0]},) (one per sample), got {w.shape}")
+        _, dout = self(outputs, targets)
+        loss = float(np.mean(self.per_sample(outputs, targets) * w))
+        dout = dout * w.astype(dout.dtype).reshape(-1, *([1] * (dout.ndim - 1)))
+        return loss, dout
 
 
 class SparseCategoricalCrossentropy(Loss):
@@ -79,6 +134,16 @@ class SparseCategoricalCrossentropy(Loss):
     def __call__(self, outputs: np.ndarray, targets: np.ndarray) -> tuple[float, np.ndarray]:
         loss, dout = F.softmax_cross_entropy(outputs, targets)
         return float(loss), dout
+
+    def per_sample(self, outputs: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """``logsumexp(z_n) - z_n[y_n]`` (or ``-sum_k Y[n, k] log p[n, k]`` for probability rows)."""
+        z = outputs.astype(np.float64)
+        shifted = z - z.max(axis=1, keepdims=True)
+        with np.errstate(under="ignore"):
+            log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        if targets.ndim == 1:
+            return -log_p[np.arange(z.shape[0]), targets]
+        return -(targets * log_p).sum(axis=1)
 
     def predictions(self, outputs: np.ndarray) -> np.ndarray:
         return np.argmax(outputs, axis=-1)
@@ -136,6 +201,12 @@ class BinaryCrossentropy(Loss):
         loss, dout = F.binary_cross_entropy_with_logits(outputs, targets)
         return float(loss), dout
 
+    def per_sample(self, outputs: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """``max(z, 0) - z y + log(1 + exp(-|z|))`` per sample."""
+        z, t = outputs[:, 0].astype(np.float64), targets[:, 0].astype(np.float64)
+        with np.errstate(under="ignore"):
+            return np.maximum(z, 0.0) - z * t + np.log1p(np.exp(-np.abs(z)))
+
     def predictions(self, outputs: np.ndarray) -> np.ndarray:
         return (outputs[:, 0] > 0).astype(np.int64)
 
@@ -164,6 +235,11 @@ class MeanSquaredError(Loss):
         loss, dout = F.mean_squared_error(outputs, targets)
         return float(loss), dout
 
+    def per_sample(self, outputs: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """Mean of ``(outputs - targets) ** 2`` over each sample's elements."""
+        diff = (outputs.astype(np.float64) - targets).reshape(outputs.shape[0], -1)
+        return np.mean(diff * diff, axis=1)
+
 
 LOSSES: dict[str, type[Loss]] = {
     cls.name: cls for cls in (SparseCategoricalCrossentropy, CategoricalCrossentropy, BinaryCrossentropy,
@@ -172,13 +248,52 @@ LOSSES: dict[str, type[Loss]] = {
 LOSSES["mean_squared_error"] = MeanSquaredError
 
 
+def _redefinition(known: type, cls: type) -> bool:
+    """Whether ``cls`` redefines ``known`` (same module and qualified name: a re-run cell or reload)."""
+    return (known.__module__, known.__qualname__) == (cls.__module__, cls.__qualname__)
+
+
+def register_loss(cls: type[Loss], name: str | None = None) -> type[Loss]:
+    """Make a custom Loss subclass usable by name in ``compile(loss=...)`` and by ``deepstep.load``.
+
+    ``name`` defaults to ``cls.name`` (set to ``name`` when given). Registering the same class
+    again, or a redefinition of it (same module and qualified name), is allowed; another class
+    under a taken name is not. Returns ``cls`` (a decorator).
+    """
+    if not isinstance(cls, type) or not issubclass(cls, Loss):
+        raise TypeError(f"register_loss needs a Loss subclass, got {cls!r}")
+    key = cls.name if name is None else name
+    if not isinstance(key, str) or not key or (name is None and "name" not in vars(cls)):
+        raise ValueError(f"loss class {cls.__name__} needs its own name: set the class attribute 'name' "
+                         "or pass name=...")
+    known = LOSSES.get(key)
+    if known is not None and known is not cls and not _redefinition(known, cls):
+        raise ValueError(f"another loss class ({known.__module__}.{known.__qualname__}) is already "
+                         f"registered as {key!r}")
+    cls.name = key
+    LOSSES[key] = cls
+    return cls
+
+
+def loss_from_config(config: Any) -> Loss:
+    """Rebuild a loss from its name or from ``loss.get_config()`` (``{"name": ..., **arguments}``)."""
+    if isinstance(config, str):
+        return get_loss(config)
+    if not isinstance(config, dict) or not isinstance(config.get("name"), str):
+        raise ValueError(f"a loss config must be a name or a dict with a 'name', got {config!r}")
+    if config["name"] not in LOSSES:
+        get_loss(config["name"])  # raises, listing the known names
+    return LOSSES[config["name"]](**{k: v for k, v in config.items() if k != "name"})
+
+
 def get_loss(loss: str | Loss) -> Loss:
     """A loss object from its name (or the object itself)."""
     if isinstance(loss, Loss):
         return loss
     if not isinstance(loss, str) or loss not in LOSSES:
         allowed = ", ".join(repr(k) for k in LOSSES)
-        raise ValueError(f"loss must be one of {allowed} or a deepstep.nn.losses.Loss; got {loss!r}")
+        raise ValueError(f"loss must be one of {allowed} or a deepstep.nn.losses.Loss (register custom "
+                         f"losses with @deepstep.register); got {loss!r}")
     return LOSSES[loss]()
 
 

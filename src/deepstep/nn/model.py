@@ -16,7 +16,7 @@ import numpy as np
 
 from .._validation import check_float_dtype, check_int
 from . import backend
-from .layers import Dropout, Layer, get_layer_class
+from .layers import Dropout, Layer, get_layer_class, layer_class_name
 from .losses import Loss
 from .module import Module, as_float_array
 from .symbolic import Input, SymbolicTensor, call_symbolic
@@ -397,7 +397,7 @@ class Model(Module):
         return {
             "name": self.name, "dtype": str(self.dtype), "seed": self.seed,
             "input": {"name": self._input_name(), "shape": list(self.input_shape)},
-            "layers": [{"class_name": type(layer).__name__,
+            "layers": [{"class_name": layer_class_name(layer),
                         "config": layer.get_config()} for layer in self.layers],
             "nodes": [{"layer": n.layer.name, "inputs": [labels[s] for s in n.in_slots]} for n in self.nodes],
             "output": labels[-1],
@@ -458,21 +458,24 @@ class Model(Module):
                                weight_decay=weight_decay,
                                weight_decay_params=weight_decay_params)
 
-    def fit(self, x: Any, y: Any, epochs: int = 1, batch_size: int = 32, validation_data: Any = None,
+    def fit(self, x: Any, y: Any = None, epochs: int = 1, batch_size: int = 32, validation_data: Any = None,
             validation_split: float = 0.0, shuffle: bool = True, seed: int | None = None,
-            callbacks: Sequence[Any] | None = None, verbose: int = 1, initial_epoch: int = 0) -> Any:
-        """Train with mini-batch gradient descent; see :meth:`deepstep.train.Trainer.fit`."""
+            callbacks: Sequence[Any] | None = None, verbose: int = 1, initial_epoch: int = 0,
+            class_weight: dict[int, float] | None = None, sample_weight: Any = None) -> Any:
+        """Train with mini-batch gradient descent on arrays, a dataset or an iterable of batches;
+        see :meth:`deepstep.train.Trainer.fit`."""
         return backend.get("fit")(self, x, y, epochs=epochs, batch_size=batch_size,
-                                  validation_data=validation_data,
-                                  validation_split=validation_split, shuffle=shuffle, seed=seed,
-                                  callbacks=callbacks, verbose=verbose, initial_epoch=initial_epoch)
+                                  validation_data=validation_data, validation_split=validation_split,
+                                  shuffle=shuffle, seed=seed, callbacks=callbacks, verbose=verbose,
+                                  initial_epoch=initial_epoch, class_weight=class_weight,
+                                  sample_weight=sample_weight)
 
     def train_on_batch(self, x: Any, y: Any) -> dict[str, float]:
         """One optimization step on the batch ``(x, y)``; returns the batch's ``{"loss", "accuracy"}``."""
         return backend.get("train_on_batch")(self, x, y)
 
-    def evaluate(self, x: Any, y: Any, batch_size: int = 256) -> dict[str, float]:
-        """``{"loss": ..., "accuracy": ...}`` on ``(x, y)`` in inference mode."""
+    def evaluate(self, x: Any, y: Any = None, batch_size: int = 256) -> dict[str, float]:
+        """``{"loss": ..., "accuracy": ..., <metrics>}`` on ``(x, y)``, a dataset or batches."""
         return backend.get("evaluate")(self, x, y, batch_size=batch_size)
 
     def predict_proba(self, x: Any, batch_size: int = 256) -> np.ndarray:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .layers import Dropout, Layer
+from .layers import Dropout, Layer, layer_class_name
 from .model import GraphNode, Model, _layer_from_entry, _shape_text
 from .shapes import as_shape
 
@@ -111,7 +111,7 @@ class Sequential(Model):
         return {
             "name": self.name, "dtype": str(self.dtype), "seed": self.seed,
             "input_shape": list(self.input_shape) if self.input_shape is not None else None,
-            "layers": [{"class_name": type(layer).__name__, "config": layer.get_config()}
+            "layers": [{"class_name": layer_class_name(layer), "config": layer.get_config()}
                        for layer in self.layers],
         }
 

@@ -20,6 +20,8 @@ errors
     TrainingError.
 """
 
+from typing import Any
+
 from . import callbacks, metric_objects, metrics
 from .callbacks import (
     Callback,
@@ -48,11 +50,19 @@ from .metrics import (
 from .trainer import History, Trainer, compile_model, trainer_for
 
 
+def _fit(model: Any, x: Any, y: Any, **kw: Any) -> Any:
+    # the weighting options are passed only when given, so trainers that predate them still work
+    for key in ("class_weight", "sample_weight"):
+        if kw.get(key, 0) is None:
+            del kw[key]
+    return trainer_for(model).fit(x, y, **kw)
+
+
 def _register() -> None:
     from ..nn import backend
 
     backend.register("compile", compile_model)
-    backend.register("fit", lambda model, x, y, **kw: trainer_for(model).fit(x, y, **kw))
+    backend.register("fit", _fit)
     backend.register("evaluate", lambda model, x, y, **kw: trainer_for(model).evaluate(x, y, **kw))
     backend.register("predict_proba", lambda model, x, **kw: trainer_for(model).predict_proba(x, **kw))
     backend.register("predict", lambda model, x, **kw: trainer_for(model).predict(x, **kw))

@@ -13,24 +13,33 @@ Randomness: every epoch draws its shuffling order and dropout masks from
 run resumed at ``initial_epoch=k`` from a checkpoint sees exactly the batches the
 uninterrupted run saw from epoch ``k`` on.
 
+Data: ``fit``, ``evaluate``, ``predict`` and ``predict_proba`` take in-memory arrays ``(x, y)``,
+a dataset (the :class:`deepstep.data.BatchDataset` protocol: ``batches(batch_size, shuffle=,
+seed=, epoch=, training=)`` and ``num_batches(batch_size)``; epoch ``e`` of a seeded run streams
+the same batches) or any re-iterable of ``(x, y)`` / ``(x, y, sample_weight)`` batches (a list, a
+:class:`deepstep.data.BatchLoader`, a PyTorch-style loader of NumPy arrays). The array path is
+the one described above, unchanged.
+
 Extension points (for data-parallel training): :meth:`Trainer.batch_indices` picks the
-samples of one step from the epoch's order, and :meth:`Trainer.reduce_gradients` sees the
+samples of one step from the epoch's order (arrays only: a dataset or iterable streams whole
+batches), and :meth:`Trainer.reduce_gradients` sees the
 named gradients between backward and the optimizer step.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
 from .._validation import check_int, check_real
 from ..nn import functional as F
-from ..nn.layers import Dropout
+from ..nn.layers import AugmentationLayer, Dropout
 from ..nn.losses import get_loss, l2_penalty
 from ..optim import get_optimizer
 from .errors import TrainingError
+from .metric_objects import Metric, get_metric
 
 __all__ = ["Trainer", "History", "NonFiniteError", "compile_model", "trainer_for"]
 
@@ -68,8 +77,10 @@ def compile_model(model: Any, optimizer: Any = "adam", loss: Any = "sparse_categ
         "sgd", "rmsprop", "adam", "adamw" (default hyper-parameters) or an optimizer object.
     loss : str or Loss
         "sparse_categorical_crossentropy", "categorical_crossentropy", "binary_crossentropy", "mse".
-    metrics : sequence of str
-        Only "accuracy" is supported (ignored for "mse").
+    metrics : sequence of str or Metric
+        "accuracy" and the Keras names of :func:`deepstep.train.get_metric` ("top_k_categorical_accuracy",
+        "precision", "recall", "f1", "auc", ...) or Metric objects; updated per batch and logged per
+        epoch under their names (``val_`` + name on validation data). Ignored for "mse".
     weight_decay : float
         L2 penalty ``(weight_decay / 2) * sum ||W||^2`` added to the loss, and ``weight_decay * W``
         to the gradients, of the parameters named in ``weight_decay_params``.
@@ -78,11 +89,11 @@ def compile_model(model: Any, optimizer: Any = "adam", loss: Any = "sparse_categ
     """
     opt = get_optimizer(optimizer)
     loss_obj = get_loss(loss)
-    if isinstance(metrics, str) or not all(isinstance(m, str) for m in metrics):
-        raise TypeError(f"metrics must be a sequence of metric names, got {metrics!r}")
+    if isinstance(metrics, str) or not all(isinstance(m, str | Metric) for m in metrics):
+        raise TypeError(f"metrics must be a sequence of metric names or Metric objects, got {metrics!r}")
     for m in metrics:
         if m != "accuracy":
-            raise ValueError(f"metrics may only contain 'accuracy'; got {m!r}")
+            get_metric(m)  # raises on an unknown name
     if isinstance(weight_decay_params, str) or not all(isinstance(n, str) for n in weight_decay_params):
         raise TypeError(f"weight_decay_params must be a sequence of parameter names, got "
                         f"{weight_decay_params!r}")
@@ -104,6 +115,64 @@ def _check_lengths(x: np.ndarray, targets: np.ndarray, xname: str, yname: str) -
     if x.shape[0] != targets.shape[0]:
         raise ValueError(f"{xname} and {yname} must have the same number of samples, got {x.shape[0]} "
                          f"and {targets.shape[0]}")
+
+
+def is_dataset(x: Any) -> bool:
+    """Whether ``x`` follows the dataset protocol (``batches`` and ``num_batches``)."""
+    return callable(getattr(x, "batches", None)) and callable(getattr(x, "num_batches", None))
+
+
+def _is_batch_source(x: Any, y: Any) -> bool:
+    """A dataset, or (with ``y`` None) an iterable of batches rather than an array."""
+    if is_dataset(x):
+        if y is not None:
+            raise TypeError("y must be None when x is a dataset (it yields (x, y) batches)")
+        return True
+    return not (y is not None or isinstance(x, np.ndarray | str | bytes) or not isinstance(x, Iterable))
+
+
+def _epoch_batches(source: Any, batch_size: int, shuffle: bool, seed: int, epoch: int,
+                   training: bool, what: str) -> Iterator[Any]:
+    """One epoch of raw batches from a dataset or an iterable (``set_epoch`` is called when present)."""
+    if is_dataset(source):
+        return iter(source.batches(batch_size, shuffle=shuffle, seed=seed, epoch=epoch, training=training))
+    if callable(getattr(source, "set_epoch", None)):
+        source.set_epoch(epoch)
+    return iter(source)
+
+
+def _steps_of(source: Any, batch_size: int) -> int | None:
+    if is_dataset(source):
+        return int(source.num_batches(batch_size))
+    try:
+        return len(source)
+    except TypeError:
+        return None
+
+
+def _check_weights(weights: Any, n: int, name: str) -> np.ndarray:
+    w = np.array(weights, dtype=np.float64)
+    if w.ndim == 2 and w.shape[1] == 1:
+        w = w[:, 0]
+    if w.shape != (n,):
+        raise ValueError(f"{name} must hold one weight per sample, shape ({n},), got {w.shape}")
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise ValueError(f"{name} must hold finite weights >= 0")
+    return w
+
+
+def class_weight_table(class_weight: Any, num_classes: int) -> np.ndarray:
+    """``class_weight`` (dict class index -> weight; missing classes weigh 1) as a ``(K,)`` table."""
+    if not isinstance(class_weight, dict):
+        raise TypeError(f"class_weight must be a dict mapping class indices to weights, got "
+                        f"{type(class_weight).__name__}")
+    table = np.ones(num_classes, dtype=np.float64)
+    for key, value in class_weight.items():
+        if isinstance(key, bool) or not isinstance(key, int | np.integer) or not 0 <= key < num_classes:
+            raise ValueError(f"class_weight keys must be class indices in [0, {num_classes}), got {key!r}")
+        v = check_real(value, f"class_weight[{key}]", 0.0)
+        table[int(key)] = v
+    return table
 
 
 class Trainer:
@@ -142,9 +211,11 @@ class Trainer:
             raise RuntimeError(f"model {self.model.name!r} must be compiled before {what}: call "
                                f"model.compile(...)")
 
-    def train_step(self, xb: np.ndarray, tb: np.ndarray, named: list[tuple[str, Any]]) -> tuple[float,
-                                                                                                np.ndarray]:
+    def train_step(self, xb: np.ndarray, tb: np.ndarray, named: list[tuple[str, Any]],
+                   weights: np.ndarray | None = None) -> tuple[float, np.ndarray]:
         """One optimization step on a prepared batch: returns ``(loss, outputs)``.
+
+        ``weights`` (``(B,)``, optional): per-sample loss weights (``loss.weighted``).
 
         Zero the gradients, forward in training mode, loss plus L2 weight decay, backward,
         weight-decay gradients, :meth:`reduce_gradients`, then ``optimizer.step``. If the loss or
@@ -154,7 +225,7 @@ class Trainer:
         model = self.model
         model.zero_grad()
         out, cache = model.forward(xb, training=True, input_grad=False)
-        loss, dout = model.loss(out, tb)
+        loss, dout = model.loss(out, tb) if weights is None else model.loss.weighted(out, tb, weights)
         loss += l2_penalty(named, model.weight_decay, add_grad=False, names=model.weight_decay_params)
         if not np.isfinite(loss):
             raise NonFiniteError(f"loss became {loss}")
@@ -192,28 +263,76 @@ class Trainer:
         return logs
 
     # ------------------------------------------------------------------ evaluation and prediction
-    def loss_and_metrics(self, x: np.ndarray, targets: np.ndarray, batch_size: int) -> dict[str, float]:
-        """Mean loss (plus weight decay) and accuracy over prepared ``x`` in inference mode."""
+    def metric_objects(self) -> list[Metric]:
+        """Fresh streaming metrics for the compiled names other than "accuracy" (which is counted)."""
         model = self.model
-        total_loss, correct, n = 0.0, 0, x.shape[0]
-        for start in range(0, n, batch_size):
-            out = model.forward(x[start:start + batch_size])[0]
-            tb = targets[start:start + batch_size]
+        return [get_metric(m, from_logits=True) if isinstance(m, str) else m
+                for m in model.metrics if m != "accuracy"]
+
+    def prepare_batch(self, batch: Any, what: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """``(x, targets, weights or None)`` from a streamed ``(x, y)`` or ``(x, y, sample_weight)`` batch."""
+        model = self.model
+        if not isinstance(batch, tuple | list) or len(batch) not in (2, 3):
+            size = f" of length {len(batch)}" if isinstance(batch, tuple | list) else ""
+            raise TypeError(f"{what} must be a pair (x, y) or a triple (x, y, sample_weight), got "
+                            f"{type(batch).__name__}{size}")
+        xb = model.prepare_input(batch[0], f"{what} x")
+        tb = model.loss.prepare_targets(batch[1], model.output_shape, model.dtype, f"{what} y")
+        _check_lengths(xb, tb, f"{what} x", f"{what} y")
+        if xb.shape[0] == 0:
+            raise ValueError(f"{what} is empty")
+        wb = _check_weights(batch[2], xb.shape[0], f"{what} sample_weight") if len(batch) == 3 else None
+        return xb, tb, wb
+
+    def evaluate_batches(self, batches: Iterable[tuple[np.ndarray, np.ndarray]],
+                         what: str = "x") -> dict[str, float]:
+        """Mean loss (plus weight decay), accuracy and the compiled metrics over prepared batches
+        ``(x, targets)`` in inference mode."""
+        model = self.model
+        metric_objs = self.metric_objects() if model.metrics else []
+        total_loss, correct, n = 0.0, 0, 0
+        for xb, tb in batches:
+            out = model.forward(xb)[0]
             loss, _ = model.loss(out, tb)
             total_loss += loss * out.shape[0]
+            n += out.shape[0]
             if model.metrics:
-                correct += int(np.sum(model.loss.predictions(out) == model.loss.target_classes(tb)))
+                classes = model.loss.target_classes(tb)
+                correct += int(np.sum(model.loss.predictions(out) == classes))
+                for metric in metric_objs:
+                    metric.update_state(classes, out)
+        if n == 0:
+            raise ValueError(f"{what} must hold at least one sample")
         penalty = l2_penalty(model.named_parameters(), model.weight_decay, add_grad=False,
                              names=model.weight_decay_params)
         logs = {"loss": total_loss / n + penalty}
         if model.metrics:
-            logs["accuracy"] = correct / n
+            if "accuracy" in model.metrics:
+                logs["accuracy"] = correct / n
+            logs.update({m.name: float(m.result()) for m in metric_objs})
         return logs
 
-    def evaluate(self, x: Any, y: Any, batch_size: int = 256) -> dict[str, float]:
-        """``{"loss": ..., "accuracy": ...}`` on ``(x, y)`` in inference mode."""
+    def loss_and_metrics(self, x: np.ndarray, targets: np.ndarray, batch_size: int) -> dict[str, float]:
+        """Mean loss (plus weight decay), accuracy and metrics over prepared ``x`` in inference mode."""
+        return self.evaluate_batches((x[start:start + batch_size], targets[start:start + batch_size])
+                                     for start in range(0, x.shape[0], batch_size))
+
+    def stream_metrics(self, source: Any, batch_size: int, what: str) -> dict[str, float]:
+        """:meth:`evaluate_batches` over a dataset (unshuffled, no augmentation) or an iterable of batches."""
+        batches = _epoch_batches(source, batch_size, False, 0, 0, False, what)
+        prepared = (self.prepare_batch(b, f"{what} batch {i}")[:2] for i, b in enumerate(batches))
+        return self.evaluate_batches(prepared, what)
+
+    def evaluate(self, x: Any, y: Any = None, batch_size: int = 256) -> dict[str, float]:
+        """``{"loss": ..., "accuracy": ..., <metrics>}`` on ``(x, y)``, a dataset or an iterable of
+        ``(x, y)`` batches, in inference mode."""
         model = self.model
         self._require_compiled("evaluate")
+        batch_size = check_int(batch_size, "batch_size", 1)
+        if _is_batch_source(x, y):
+            return self.stream_metrics(x, batch_size, "x")
+        if y is None:
+            raise TypeError("evaluate needs y with array x (or a dataset / iterable of (x, y) batches as x)")
         xa = model.prepare_input(x)
         targets = model.loss.prepare_targets(y, model.output_shape, model.dtype, "y")
         if targets.shape[0] != xa.shape[0]:
@@ -221,7 +340,7 @@ class Trainer:
                              f"{targets.shape[0]}")
         if xa.shape[0] == 0:
             raise ValueError("x must hold at least one sample")
-        return self.loss_and_metrics(xa, targets, check_int(batch_size, "batch_size", 1))
+        return self.loss_and_metrics(xa, targets, batch_size)
 
     def _link(self) -> str | None:
         model = self.model
@@ -230,14 +349,22 @@ class Trainer:
         return "sigmoid" if model.output_shape == (1,) else "softmax"
 
     def predict_proba(self, x: Any, batch_size: int = 256) -> np.ndarray:
-        """Class probabilities: softmax ``(N, K)``, or sigmoid ``(N, 1)`` for a binary model."""
+        """Class probabilities: softmax ``(N, K)``, or sigmoid ``(N, 1)`` for a binary model.
+
+        ``x``: an array, a dataset (its samples in order, without augmentation) or an iterable
+        of batches (``x`` arrays or ``(x, y)`` pairs)."""
         model = self.model
-        xa = model.prepare_input(x)
         batch_size = check_int(batch_size, "batch_size", 1)
         link = self._link()
         outs = []
-        for start in range(0, xa.shape[0], batch_size):
-            out = model.forward(xa[start:start + batch_size])[0]
+        if _is_batch_source(x, None):
+            inputs = (model.prepare_input(b[0] if isinstance(b, tuple | list) else b, f"x batch {i}")
+                      for i, b in enumerate(_epoch_batches(x, batch_size, False, 0, 0, False, "x")))
+        else:
+            xa = model.prepare_input(x)
+            inputs = (xa[start:start + batch_size] for start in range(0, xa.shape[0], batch_size))
+        for xb in inputs:
+            out = model.forward(xb)[0]
             if link == "softmax":
                 out = F.softmax(out, axis=-1)[0]
             elif link == "sigmoid":
@@ -259,19 +386,14 @@ class Trainer:
         return np.argmax(proba, axis=-1).astype(np.int64)
 
     # ------------------------------------------------------------------ fit
-    def _split_validation(self, x: np.ndarray, targets: np.ndarray, validation_data: Any,
-                          validation_split: float, seed: int) -> tuple[Any, Any, Any, Any]:
+    def _split_validation(self, x: np.ndarray, targets: np.ndarray, weights: np.ndarray | None,
+                          validation_data: Any, validation_split: float,
+                          seed: int) -> tuple[Any, Any, Any, Any, Any]:
         model = self.model
         if validation_data is not None:
             if validation_split:
                 raise ValueError("give validation_data or validation_split, not both")
-            if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
-                raise TypeError("validation_data must be a pair (x_val, y_val)")
-            xv = model.prepare_input(validation_data[0], "validation_data[0]")
-            tv = model.loss.prepare_targets(validation_data[1], model.output_shape, model.dtype,
-                                            "validation_data[1]")
-            _check_lengths(xv, tv, "validation_data[0]", "validation_data[1]")
-            return x, targets, xv, tv
+            return (x, targets, weights) + self._validation_arrays(validation_data)
         if validation_split:
             n = x.shape[0]
             n_val = int(round(n * validation_split))
@@ -281,10 +403,31 @@ class Trainer:
                                  f"training samples out of {n}; both must be >= 1")
             order = np.random.default_rng([seed, 2]).permutation(n)
             val_idx, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
-            return x[train_idx], targets[train_idx], x[val_idx], targets[val_idx]
-        return x, targets, None, None
+            return (x[train_idx], targets[train_idx], None if weights is None else weights[train_idx],
+                    x[val_idx], targets[val_idx])
+        del model
+        return x, targets, weights, None, None
 
-    def _callbacks(self, callbacks: Sequence[Any] | None, verbose: int, steps: int, epochs: int) -> Any:
+    def _validation_arrays(self, validation_data: Any) -> tuple[Any, Any]:
+        """``(x_val, targets)`` for an array pair, ``(source, None)`` for a dataset / iterable of batches."""
+        model = self.model
+        if is_dataset(validation_data):
+            return validation_data, None
+        pair = isinstance(validation_data, tuple | list) and len(validation_data) == 2 and not isinstance(
+            validation_data[0], tuple | list)
+        if pair:
+            xv = model.prepare_input(validation_data[0], "validation_data[0]")
+            tv = model.loss.prepare_targets(validation_data[1], model.output_shape, model.dtype,
+                                            "validation_data[1]")
+            _check_lengths(xv, tv, "validation_data[0]", "validation_data[1]")
+            return xv, tv
+        if isinstance(validation_data, np.ndarray) or not isinstance(validation_data, Iterable):
+            raise TypeError("validation_data must be a pair (x_val, y_val), a dataset or an iterable of "
+                            f"(x, y) batches, got {type(validation_data).__name__}")
+        return validation_data, None
+
+    def _callbacks(self, callbacks: Sequence[Any] | None, verbose: int, steps: int | None,
+                   epochs: int) -> Any:
         from .callbacks import CallbackList, ProgressBar
 
         cbs = list(callbacks or [])
@@ -294,38 +437,53 @@ class Trainer:
         cb_list.set_model(self.model)
         return cb_list
 
-    def fit(self, x: Any, y: Any, epochs: int = 1, batch_size: int = 32, validation_data: Any = None,
+    def fit(self, x: Any, y: Any = None, epochs: int = 1, batch_size: int = 32, validation_data: Any = None,
             validation_split: float = 0.0, shuffle: bool = True, seed: int | None = None,
-            callbacks: Sequence[Any] | None = None, verbose: int = 1, initial_epoch: int = 0) -> History:
-        """Train the model on ``(x, y)`` from epoch ``initial_epoch`` up to ``epochs`` (exclusive).
+            callbacks: Sequence[Any] | None = None, verbose: int = 1, initial_epoch: int = 0,
+            class_weight: dict[int, float] | None = None, sample_weight: Any = None) -> History:
+        """Train the model on ``(x, y)`` or a dataset from epoch ``initial_epoch`` up to ``epochs`` (excl.).
 
         Each step: zero the gradients, forward in training mode, loss (+ L2 weight decay),
         NaN/inf check, backward, optimizer step on every parameter. After each epoch the
-        validation loss/accuracy are computed, ``model.epoch`` and ``model.history`` are
+        validation loss/metrics are computed, ``model.epoch`` and ``model.history`` are
         updated and the callbacks' ``on_epoch_end`` runs (so a ModelCheckpoint saves the
         completed epoch). ``model.stop_training = True`` ends training after the epoch.
 
         Parameters
         ----------
-        x : array_like, shape ``(N, *input_shape)``
-        y : array_like
+        x : array_like ``(N, *input_shape)``, dataset or iterable of batches
+            Arrays (with ``y``); a dataset (:class:`deepstep.data.BatchDataset`: epoch ``e`` streams
+            ``x.batches(batch_size, shuffle=shuffle, seed=seed, epoch=e, training=True)``, so the
+            dataset's augmentation applies); or, with ``y=None``, a re-iterable of ``(x, y)`` or
+            ``(x, y, sample_weight)`` batches, iterated once per epoch (``set_epoch(e)`` is called
+            first when it has one). A one-shot generator serves one epoch only.
+        y : array_like, optional
             Integer labels ``(N,)``, one-hot ``(N, K)``, 0/1 ``(N,)``/``(N, 1)`` or regression
-            targets, as the loss expects.
+            targets, as the loss expects. None when ``x`` yields batches.
         epochs : int
             Index of the last epoch + 1 (Keras semantics with ``initial_epoch``).
         batch_size : int
-        validation_data : (x_val, y_val), optional
+            Samples per step for arrays and datasets (an iterable's batches are taken as they come).
+        validation_data : (x_val, y_val), dataset or iterable of (x, y) batches, optional
         validation_split : float
-            Fraction of ``(x, y)`` held out (a seeded random subset) for validation.
+            Fraction of ``(x, y)`` held out (a seeded random subset) for validation; a dataset is
+            split with its own ``split(validation_split, seed=seed)`` (stratified).
         shuffle : bool
             Reshuffle the training samples each epoch.
         seed : int, optional
-            Seeds shuffling, dropout and the validation split (default: the model's seed).
+            Seeds shuffling, dropout, augmentation layers and the validation split (default: the
+            model's seed).
         callbacks : list of deepstep.train.callbacks.Callback, optional
         verbose : int
             1 adds a ProgressBar callback (stderr); 0 is silent.
         initial_epoch : int
             Epoch to start from (to resume a run from a checkpoint).
+        class_weight : dict, optional
+            Class index -> loss weight (classes not named weigh 1): the loss of a batch is
+            ``(1/B) sum_n w[y_n] l_n`` and its gradient is weighted alike.
+        sample_weight : array_like ``(N,)``, optional
+            Per-sample loss weights for array ``x`` (multiplied with ``class_weight``); iterables
+            give them as the third element of a batch.
 
         Returns
         -------
@@ -347,56 +505,105 @@ class Trainer:
         validation_split = check_real(validation_split, "validation_split", 0.0, 1.0, inclusive_max=False)
         verbose = check_int(verbose, "verbose", 0)
         seed = check_int(seed, "seed", 0) if seed is not None else model.seed_sequence()[0]
-        xa = model.prepare_input(x, "x")
-        targets = model.loss.prepare_targets(y, model.output_shape, model.dtype, "y")
-        _check_lengths(xa, targets, "x", "y")
-        if xa.shape[0] == 0:
-            raise ValueError("x must hold at least one sample")
-        xa, targets, xv, tv = self._split_validation(xa, targets, validation_data, validation_split, seed)
+        cw_table = None
+        if class_weight is not None:
+            if not model.loss.has_accuracy:
+                raise ValueError(f"class_weight needs a classification loss, not {model.loss.name!r}")
+            cw_table = class_weight_table(class_weight, max(2, int(model.output_shape[-1])))
 
-        n = xa.shape[0]
-        steps = -(-n // batch_size)
+        streaming = _is_batch_source(x, y)
+        if streaming:
+            if sample_weight is not None:
+                raise ValueError("sample_weight is for array x; a dataset or iterable gives per-sample "
+                                 "weights as the third element of its batches")
+            source = x
+            if validation_split:
+                if validation_data is not None:
+                    raise ValueError("give validation_data or validation_split, not both")
+                if not callable(getattr(x, "split", None)):
+                    raise ValueError("validation_split needs arrays or a dataset with a split() method; pass "
+                                     "validation_data for an iterable of batches")
+                parts = x.split(validation_split=validation_split, seed=seed)
+                source, validation_data = parts[0], parts[1]
+            xv, tv = (None, None) if validation_data is None else self._validation_arrays(validation_data)
+            steps = _steps_of(source, batch_size)
+        else:
+            if y is None:
+                raise TypeError("fit needs y with array x (or a dataset / iterable of (x, y) batches as x)")
+            xa = model.prepare_input(x, "x")
+            targets = model.loss.prepare_targets(y, model.output_shape, model.dtype, "y")
+            _check_lengths(xa, targets, "x", "y")
+            if xa.shape[0] == 0:
+                raise ValueError("x must hold at least one sample")
+            sw = (None if sample_weight is None
+                  else _check_weights(sample_weight, xa.shape[0], "sample_weight"))
+            xa, targets, sw, xv, tv = self._split_validation(xa, targets, sw, validation_data,
+                                                             validation_split, seed)
+            n = xa.shape[0]
+            steps = -(-n // batch_size)
+
         named = model.named_parameters()
         history = History()
         cbs = self._callbacks(callbacks, verbose, steps, epochs)
         model.stop_training = False
-        dropout_layers = [m for m in model.modules() if isinstance(m, Dropout)]
+        random_layers = [m for m in model.modules() if isinstance(m, Dropout | AugmentationLayer)]
+        count_accuracy = bool(model.metrics) and "accuracy" in model.metrics
+        metric_objs = self.metric_objects() if model.metrics else []
         cbs.on_train_begin({})
         for epoch in range(initial_epoch, epochs):
             rng = np.random.default_rng([seed, 1, epoch])
-            for layer in dropout_layers:
+            for layer in random_layers:
                 layer.rng = rng
-            order = rng.permutation(n) if shuffle else None
+            if streaming:
+                raw = _epoch_batches(source, batch_size, shuffle, seed, epoch, True, "x")
+                batches = (self.prepare_batch(b, f"batch {i} of x") for i, b in enumerate(raw))
+            else:
+                order = rng.permutation(n) if shuffle else None
+                batches = self._array_batches(xa, targets, sw, order, n, batch_size, steps)
+            for metric in metric_objs:
+                metric.reset_state()
             cbs.on_epoch_begin(epoch, {})
             total_loss, correct, seen = 0.0, 0, 0
-            for step in range(steps):
-                lo, hi = step * batch_size, min(n, (step + 1) * batch_size)
-                idx = self.batch_indices(order, lo, hi)
-                xb, tb = xa[idx], targets[idx]
+            step = -1
+            for step, (xb, tb, wb) in enumerate(batches):
                 size = xb.shape[0]
+                if cw_table is not None:
+                    cw = cw_table[model.loss.target_classes(tb)]
+                    wb = cw if wb is None else wb * cw
                 cbs.on_batch_begin(step, {"batch": step, "size": size})
                 try:
-                    loss, out = self.train_step(xb, tb, named)
+                    loss, out = (self.train_step(xb, tb, named) if wb is None
+                                 else self.train_step(xb, tb, named, wb))
                 except NonFiniteError as exc:
+                    of = f" of {steps}" if steps is not None else ""
                     raise TrainingError(
-                        f"{exc} at epoch {epoch + 1} (0-based {epoch}), batch {step + 1} of {steps} "
+                        f"{exc} at epoch {epoch + 1} (0-based {epoch}), batch {step + 1}{of} "
                         f"(0-based {step}); the weights were not updated with this batch. Try a smaller "
                         f"learning rate or check the inputs for NaN/inf.", epoch, step) from None
                 total_loss += loss * size
                 seen += size
                 batch_logs = {"batch": step, "size": size, "loss": loss}
                 if model.metrics:
-                    batch_correct = int(np.sum(model.loss.predictions(out) == model.loss.target_classes(tb)))
-                    correct += batch_correct
-                    batch_logs["accuracy"] = batch_correct / size
+                    classes = model.loss.target_classes(tb)
+                    if count_accuracy:
+                        batch_correct = int(np.sum(model.loss.predictions(out) == classes))
+                        correct += batch_correct
+                        batch_logs["accuracy"] = batch_correct / size
+                    for metric in metric_objs:
+                        metric.update_state(classes, out)
                 cbs.on_batch_end(step, batch_logs)
+            if step < 0:
+                raise ValueError(f"x yielded no batches in epoch {epoch} (a generator serves one epoch "
+                                 "only: pass a list, a dataset or a loader for several)")
             totals = np.array([total_loss, correct, seen], dtype=np.float64)
             total_loss, correct, seen = self.reduce_totals(totals)
             logs: dict[str, float] = {"loss": float(total_loss / seen)}
-            if model.metrics:
+            if count_accuracy:
                 logs["accuracy"] = float(correct / seen)
+            logs.update({m.name: float(m.result()) for m in metric_objs})
             if xv is not None:
-                val = self.loss_and_metrics(xv, tv, max(batch_size, 256))
+                val = (self.loss_and_metrics(xv, tv, max(batch_size, 256)) if tv is not None
+                       else self.stream_metrics(xv, max(batch_size, 256), "validation_data"))
                 logs.update({f"val_{k}": v for k, v in val.items()})
             logs["lr"] = float(model.optimizer.learning_rate)
             model.epoch = epoch + 1
@@ -408,3 +615,12 @@ class Trainer:
                 break
         cbs.on_train_end({})
         return history
+
+    def _array_batches(self, xa: np.ndarray, targets: np.ndarray, weights: np.ndarray | None,
+                       order: np.ndarray | None, n: int, batch_size: int,
+                       steps: int) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
+        """The epoch's steps over in-memory arrays, each through :meth:`batch_indices`."""
+        for step in range(steps):
+            lo, hi = step * batch_size, min(n, (step + 1) * batch_size)
+            idx = self.batch_indices(order, lo, hi)
+            yield xa[idx], targets[idx], None if weights is None else weights[idx]

@@ -24,12 +24,16 @@ from ..functional import augment
 from .base import Layer
 
 __all__ = [
-    "RandomFlip", "RandomTranslation", "RandomRotation", "RandomZoom", "RandomBrightness", "RandomContrast",
+    "AugmentationLayer", "RandomFlip", "RandomTranslation", "RandomRotation", "RandomZoom",
+    "RandomBrightness", "RandomContrast",
 ]
 
 
-class _AugmentationLayer(Layer):
-    """Base: ``self.transform`` (a :mod:`deepstep.data.augment` transform) in training, else the identity."""
+class AugmentationLayer(Layer):
+    """Base: ``self.transform`` (a :mod:`deepstep.data.augment` transform) in training, else the identity.
+
+    ``rng`` is public: ``fit`` sets it each epoch from ``[seed, 1, epoch]``, as for Dropout.
+    """
 
     kind = "augmentation"
     _transform_class: type
@@ -61,7 +65,7 @@ class _AugmentationLayer(Layer):
         return {**config, "seed": self.seed}
 
 
-class RandomFlip(_AugmentationLayer):
+class RandomFlip(AugmentationLayer):
     """Random left-right and/or up-down flips (see :func:`deepstep.data.augment.random_flip`)."""
 
     kind = "random_flip"
@@ -72,7 +76,7 @@ class RandomFlip(_AugmentationLayer):
         super().__init__(seed, name, mode=mode)
 
 
-class RandomTranslation(_AugmentationLayer):
+class RandomTranslation(AugmentationLayer):
     """Random shifts by fractions of the height and width (see :func:`.augment.random_translation`)."""
 
     kind = "random_translation"
@@ -85,7 +89,7 @@ class RandomTranslation(_AugmentationLayer):
                          fill_mode=fill_mode, interpolation=interpolation, fill_value=fill_value)
 
 
-class RandomRotation(_AugmentationLayer):
+class RandomRotation(AugmentationLayer):
     """Random rotations by fractions of a full turn (see :func:`.augment.random_rotation`)."""
 
     kind = "random_rotation"
@@ -97,7 +101,7 @@ class RandomRotation(_AugmentationLayer):
                          fill_value=fill_value)
 
 
-class RandomZoom(_AugmentationLayer):
+class RandomZoom(AugmentationLayer):
     """Random zooms in and out (see :func:`.augment.random_zoom`)."""
 
     kind = "random_zoom"
@@ -110,7 +114,7 @@ class RandomZoom(_AugmentationLayer):
                          fill_mode=fill_mode, interpolation=interpolation, fill_value=fill_value)
 
 
-class RandomBrightness(_AugmentationLayer):
+class RandomBrightness(AugmentationLayer):
     """Random brightness shifts (see :func:`.augment.random_brightness`).
 
     ``value_range`` defaults to ``(0, 1)``, the range of deepstep's scaled images (Keras: ``(0, 255)``).
@@ -124,7 +128,7 @@ class RandomBrightness(_AugmentationLayer):
         super().__init__(seed, name, factor=factor, value_range=tuple(value_range))
 
 
-class RandomContrast(_AugmentationLayer):
+class RandomContrast(AugmentationLayer):
     """Random contrast changes (see :func:`.augment.random_contrast`); ``value_range`` as RandomBrightness."""
 
     kind = "random_contrast"

@@ -51,6 +51,36 @@ class Layer(Module):
     ----------
     name : str, optional
         Unique within a model; models assign ``"<kind>_<k>"`` (e.g. ``"conv2d_1"``) when omitted.
+
+    Examples
+    --------
+    A custom layer with one weight per channel, ``y = x * scale``, registered so that
+    ``deepstep.load`` rebuilds models that use it (the cache is returned, not kept)::
+
+        import numpy as np
+        import deepstep
+        from deepstep.nn import Layer
+
+        @deepstep.register
+        class ChannelScale(Layer):
+            kind = "channel_scale"
+
+            def __init__(self, initial=1.0, name=None):
+                super().__init__(name)
+                self.initial = float(initial)
+
+            def _build(self, input_shape, rng):
+                self.scale = self.add_parameter(np.full(input_shape[-1:], self.initial), "scale")
+
+            def _forward(self, x, training):
+                return x * self.scale.value, x
+
+            def _backward(self, dout, x):
+                self.scale.grad += (dout * x).reshape(-1, x.shape[-1]).sum(axis=0)
+                return dout * self.scale.value
+
+            def _config(self):
+                return {"initial": self.initial}
     """
 
     #: prefix of automatic names, e.g. "conv2d"
