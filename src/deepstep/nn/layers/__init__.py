@@ -66,8 +66,8 @@ def layer_class_name(layer: Layer) -> str:
 def get_layer_class(class_name: str) -> type[Layer]:
     """The registered layer class called ``class_name``; ValueError listing the known ones otherwise."""
     if not isinstance(class_name, str) or class_name not in LAYER_CLASSES:
-        raise ValueError(f"unknown layer class {class_name!r}; known: {', '.join(sorted(LAYER_CLASSES))} "
-                         "(register custom layers with @deepstep.register)")
+        raise ValueError(f"unknown layer class {class_name!r} (register custom layers with "
+                         f"@deepstep.register); known: {', '.join(sorted(LAYER_CLASSES))}")
     return LAYER_CLASSES[class_name]
 
 
