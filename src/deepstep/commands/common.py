@@ -39,6 +39,7 @@ __all__ = [
     "Subset",
     "select_subset",
     "held_out_images",
+    "load_data_for",
     "expand_image_paths",
 ]
 
@@ -380,23 +381,59 @@ def select_subset(subset: str, dataset: Any, spec: Any, run: dict[str, Any] | No
                                          f"(seed {seed}, {fraction:.0%})")
 
 
+def _class_folders(spec: str) -> list[str] | None:
+    """The class sub-folder names of an image folder (not an MNIST folder), else None."""
+    path = Path(spec)
+    if spec == "digits" or not path.is_dir():
+        return None
+    from ..data import find_mnist_pair
+
+    if find_mnist_pair(spec) is not None:
+        return None
+    folders = [p.name for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    return folders or None
+
+
+def load_data_for(spec: str, model: Any) -> tuple[Any, list[str]]:
+    """Load ``--data`` for ``model``: ``(dataset, a name per sample)``, images at the model's size.
+
+    An image folder is read with the model's classes when every one of them is a sub-folder (a run
+    trained with ``--classes 0,1,2`` keeps those classes, in that order: label ``k`` is the model's
+    class ``k``), and in the model's color mode (1 channel: grayscale). Other data is loaded whole
+    with :func:`deepstep.data.load_dataset`. Raises :class:`CLIError` for unreadable data.
+    """
+    from ..data import DataFormatError, Dataset, ImageFolderDataset, load_dataset
+
+    h, w, c = image_geometry(model)
+    dtype = str(getattr(model, "dtype", "float32"))
+    folders = _class_folders(spec)
+    try:
+        if folders is None:
+            dataset = load_dataset(spec, dtype=dtype, image_size=(h, w), channels=c if c in (1, 3) else 3)
+            return dataset, sample_names(dataset, spec)
+        wanted = [str(n) for n in (getattr(model, "class_names", None) or [])]
+        classes = wanted if wanted and set(wanted) <= set(folders) else None
+        with ImageFolderDataset(spec, image_size=(h, w), color_mode="grayscale" if c == 1 else "rgb",
+                                classes=classes, dtype=dtype) as folder:
+            x, y = folder.to_arrays()
+            names = [f"{f.parent.name}/{f.name}" for f in folder.files]
+            return Dataset(x, y, list(folder.classes), Path(spec).resolve().name, "images"), names
+    except (DataFormatError, FileNotFoundError) as exc:
+        raise CLIError(f"--data {spec}: {exc}") from exc
+
+
 def held_out_images(model_path: str | Path, model: Any) -> tuple[np.ndarray, np.ndarray, list[str], Subset]:
     """The run's held-out test images for ``model``: ``(images NHWC, labels, names, subset)``.
 
     Raises :class:`CLIError` when there is no ``run.json`` beside ``model_path``.
     """
-    from ..data import load_dataset
-
     run = read_run_beside(model_path)
     if run is None:
         raise CLIError(f"give image files: there is no {RUN_FILE} beside {model_path} to take the "
                        "run's held-out test images from")
     spec = run_data(run, "test_data") or run_data(run, "data")
-    h, w, c = image_geometry(model)
-    dataset = load_dataset(spec, dtype=str(getattr(model, "dtype", "float32")), image_size=(h, w),
-                           channels=c if c in (1, 3) else 3)
+    dataset, names = load_data_for(spec, model)
     subset = select_subset("test", dataset, spec, run)
-    names = sample_names(dataset, spec)
     return (dataset.x[subset.indices], dataset.y[subset.indices], [names[i] for i in subset.indices],
             subset)
 

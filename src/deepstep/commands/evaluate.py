@@ -13,13 +13,12 @@ from .common import (
     CLIError,
     adapt_images,
     ensure_compiled,
-    image_geometry,
+    load_data_for,
     load_model_file,
     model_class_names,
     non_negative_int,
     read_run_beside,
     run_data,
-    sample_names,
     select_subset,
 )
 
@@ -73,7 +72,6 @@ def _data_spec(args: argparse.Namespace, run: dict[str, Any] | None) -> str:
 
 def run(args: argparse.Namespace) -> int:
     model = ensure_compiled(load_model_file(args.model))
-    from ..data import load_dataset
     from ..train.metrics import confusion_matrix, precision_recall
     from ..viz import plot_confusion_matrix, plot_misclassified
 
@@ -83,16 +81,14 @@ def run(args: argparse.Namespace) -> int:
                        f"{saved_run['_file']}; leave --seed out to use the run's split")
     spec = _data_spec(args, saved_run)
     subset_name = args.subset or ("test" if saved_run is not None else "all")
-    h, w, c = image_geometry(model)
-    dtype = str(getattr(model, "dtype", "float32"))
-    dataset = load_dataset(spec, dtype=dtype, image_size=(h, w), channels=c if c in (1, 3) else 3)
+    dataset, all_names = load_data_for(spec, model)
     classes = model_class_names(model)
     if len(classes) != len(dataset.classes):
         raise CLIError(f"model {args.model} predicts {len(classes)} classes, but data {dataset.name!r} has "
                        f"{len(dataset.classes)}")
     subset = select_subset(subset_name, dataset, spec, saved_run, args.seed)
     images, labels = dataset.x[subset.indices], dataset.y[subset.indices]
-    names = [sample_names(dataset, spec)[i] for i in subset.indices]
+    names = [all_names[i] for i in subset.indices]
     x = adapt_images(images, model, f"data {dataset.name!r}")
     pred = np.asarray(model.predict(x), dtype=np.int64)
     cm = confusion_matrix(labels, pred, num_classes=len(classes))

@@ -110,6 +110,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                         "(comma-separated) or a preset: "
                         + "; ".join(f"{k} = {','.join(v) or 'nothing'}" for k, v in AUGMENT_PRESETS.items())
                         + " (seeded: a run is reproducible)")
+    p.add_argument("--init", choices=("default", "notebook"), default=None,
+                   help="initial weights: the model's own initializers (default, seeded by --seed) or, for "
+                        "cat_dnn (Dense layers only), the course application notebook's: np.random.seed(1), "
+                        "W = randn(n, n_prev) / sqrt(n_prev), b = 0")
     p.add_argument("--early-stopping", type=non_negative_int, default=None, metavar="PATIENCE",
                    help="stop when --monitor has not improved for PATIENCE epochs (needs validation data)")
     p.add_argument("--monitor", choices=("val_loss", "val_accuracy"), default=None,
@@ -167,6 +171,33 @@ def _build(name: str, shape: tuple[int, ...], num_classes: int, data_name: str, 
                        f"({'x'.join(map(str, shape))} images, {num_classes} classes): {exc}") from exc
 
 
+def _notebook_init(model: Any, model_name: str) -> None:
+    """Set the weights of a model of Dense layers as the course's application notebook draws them.
+
+    ``deepstep.course.app.initialize_parameters_deep_app`` (``np.random.seed(1)``, then
+    ``W_l = randn(n_l, n_{l-1}) / sqrt(n_{l-1})``, ``b_l = 0``), transposed to Dense kernels; NumPy's
+    global generator is left as it was.
+    """
+    from ..course.app import initialize_parameters_deep_app
+    from ..nn import Dense
+
+    layers = list(getattr(model, "layers", []))
+    if not layers or not all(isinstance(layer, Dense) for layer in layers) or len(model.input_shape) != 1:
+        raise CLIError(f"--init notebook needs a model of Dense layers on flat inputs (cat_dnn), not {model_name}")
+    dims = [int(model.input_shape[0])] + [int(layer.units) for layer in layers]
+    state = np.random.get_state()  # noqa: NPY002 - the notebook seeds the global generator; restore it
+    try:
+        parameters = initialize_parameters_deep_app(dims)
+    finally:
+        np.random.set_state(state)  # noqa: NPY002
+    weights = []
+    for index in range(1, len(dims)):
+        weights += [parameters[f"W{index}"].T, parameters[f"b{index}"].reshape(-1)]
+    model.set_weights([w.astype(model.dtype) for w in weights])
+    print("note:  weights initialized as in the course's application notebook (np.random.seed(1), "
+          "W = randn / sqrt(n_prev), b = 0)")
+
+
 def _peek_size(folder: Path) -> tuple[int, int] | None:
     """(height, width) of the first image of an image folder, or None."""
     from .common import image_files
@@ -199,11 +230,12 @@ def _history(model: Any) -> dict[str, list[float]]:
 
 
 _RUN_KEYS = ("data", "test_data", "model", "dtype", "seed", "val_split", "image_size", "classes",
-             "color_mode", "augment")
+             "color_mode", "augment", "init")
 _FRESH_DEFAULTS = {"data": "digits", "test_data": None, "model": None, "dtype": "float32", "seed": 0,
-                   "val_split": 0.1, "image_size": None, "classes": None, "color_mode": None, "augment": None}
+                   "val_split": 0.1, "image_size": None, "classes": None, "color_mode": None, "augment": None,
+                   "init": "default"}
 #: settings added after the first run files: a run file without them used their defaults
-_LATER_KEYS = ("classes", "color_mode", "augment")
+_LATER_KEYS = ("classes", "color_mode", "augment", "init")
 
 
 def _read_run(out: Path) -> dict[str, Any]:
@@ -222,7 +254,7 @@ def _read_run(out: Path) -> dict[str, Any]:
             raise CLIError(f"{run_file} is not a deepstep run file: {key!r} must be {wanted}, got "
                            f"{brief_repr(saved.get(key))}")
     for key in _LATER_KEYS:
-        saved.setdefault(key, None)
+        saved.setdefault(key, _FRESH_DEFAULTS[key])
     saved["classes"] = saved.get("classes_selected")
     return saved
 
@@ -472,6 +504,8 @@ def _prepare(settings: dict[str, Any]) -> tuple[Any, Any, str, np.ndarray | None
             )
         usual = _zoo_input(model_name)
     model = _build(model_name, shape, num_classes, dataset.name, dtype, seed)
+    if settings.get("init") == "notebook":
+        _notebook_init(model, model_name)
     outputs = tuple(model.output_shape)[-1]
     usual_classes = {"cat_dnn": 2, "signs_convnet": 6}.get(model_name, 10)
     if shape != usual or (outputs if outputs > 1 else 2) != usual_classes:
