@@ -77,6 +77,19 @@ def test_train_on_photos_streams_summarises_and_reports_per_class(photos, tmp_pa
     history = json.loads((out / "history.json").read_text())
     assert len(history["loss"]) == 2 and "test_accuracy" in history
     assert history["per_class"]["precision"].keys() == {"0", "1", "2"}
+    # evaluate / predict / visualize read the run's classes (3 of the folder's 4) and its test images
+    status, stdout, err = run_main(capsys, "evaluate", out / "model.npz", "--out", tmp_path / "eval")
+    assert status == 0, err
+    assert "test subset: the 6 of 25 images of signs held out by the run (seed 0, 20%)" in stdout
+    assert (tmp_path / "eval" / "confusion_matrix.png").is_file()
+    status, stdout, err = run_main(capsys, "predict", out / "model.npz")
+    assert status == 0, err
+    lines = stdout.strip().splitlines()
+    assert len(lines) == 1 + 6 + 1 and lines[-1].startswith("accuracy: ")
+    assert all(line.split()[0].split("/")[0] in {"0", "1", "2"} for line in lines[1:-1]), lines
+    status, stdout, err = run_main(capsys, "visualize", out / "model.npz", "--out", tmp_path / "maps")
+    assert status == 0, err
+    assert stdout.startswith("held-out test image ")
 
 
 def test_grayscale_photos_build_a_one_channel_model(photos, tmp_path, capsys):

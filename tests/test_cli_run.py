@@ -198,3 +198,33 @@ def test_gradcheck_cli_lists_kinks_instead_of_failing(capsys, tmp_path):
     assert "note: 5 sampled entries within h of a kink of the loss" in out
     assert "dense_1/kernel[3, 0], dense_1/bias[0]" in out
     assert out.strip().splitlines()[-1].startswith("PASS: all 4")
+
+
+def test_init_notebook_follows_the_course_application_model(capsys, tmp_path, data_dir):
+    """--init notebook + full-batch SGD on the cat data takes the very steps of the notebook's L_layer_model
+    (so 2500 epochs end at its 0.80 test accuracy, shown in the README); conv models refuse it."""
+    from deepstep.course.app import L_layer_model, load_data
+    from deepstep.io import load_model
+
+    train, test = data_dir / "train_catvnoncat.h5", data_dir / "test_catvnoncat.h5"
+    state = np.random.get_state()
+    status, out, err = run_main(capsys, "train", "--data", train, "--test-data", test, "--model", "cat_dnn",
+                                "--init", "notebook", "--optimizer", "sgd", "--lr", "0.0075", "--batch-size",
+                                "209", "--epochs", "3", "--val-split", "0", "--dtype", "float64",
+                                "--out", tmp_path / "cat")
+    assert status == 0, err
+    assert "weights initialized as in the course's application notebook" in out
+    history = json.loads((tmp_path / "cat" / "history.json").read_text())
+    assert round(history["loss"][0], 6) == 0.771749  # the notebook's "Cost after iteration 0: 0.771749"
+    assert np.all(np.random.get_state()[1] == state[1])  # the global generator is left alone
+    train_x, train_y, _, _, _ = load_data(train, test)
+    x = train_x.reshape(train_x.shape[0], -1).T / 255.0
+    parameters, _ = L_layer_model(x, train_y, [12288, 20, 7, 5, 1], learning_rate=0.0075, num_iterations=3)
+    weights = load_model(tmp_path / "cat" / "model.npz").get_weights()
+    for index in range(4):
+        np.testing.assert_allclose(weights[2 * index], parameters[f"W{index + 1}"].T, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(weights[2 * index + 1], parameters[f"b{index + 1}"].ravel(), rtol=1e-9,
+                                   atol=1e-12)
+    status, _, err = run_main(capsys, "train", "--model", "mnist_cnn", "--init", "notebook", *TINY,
+                              "--out", tmp_path / "conv")
+    assert_one_line_error(status, err, "--init notebook needs a model of Dense layers", "mnist_cnn")
