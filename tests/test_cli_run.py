@@ -207,7 +207,7 @@ def test_init_notebook_follows_the_course_application_model(capsys, tmp_path, da
     from deepstep.io import load_model
 
     train, test = data_dir / "train_catvnoncat.h5", data_dir / "test_catvnoncat.h5"
-    state = np.random.get_state()
+    state = np.random.get_state()  # noqa: NPY002 - the notebook's global generator
     status, out, err = run_main(capsys, "train", "--data", train, "--test-data", test, "--model", "cat_dnn",
                                 "--init", "notebook", "--optimizer", "sgd", "--lr", "0.0075", "--batch-size",
                                 "209", "--epochs", "3", "--val-split", "0", "--dtype", "float64",
@@ -216,7 +216,7 @@ def test_init_notebook_follows_the_course_application_model(capsys, tmp_path, da
     assert "weights initialized as in the course's application notebook" in out
     history = json.loads((tmp_path / "cat" / "history.json").read_text())
     assert round(history["loss"][0], 6) == 0.771749  # the notebook's "Cost after iteration 0: 0.771749"
-    assert np.all(np.random.get_state()[1] == state[1])  # the global generator is left alone
+    assert np.all(np.random.get_state()[1] == state[1])  # noqa: NPY002 - left alone by --init notebook
     train_x, train_y, _, _, _ = load_data(train, test)
     x = train_x.reshape(train_x.shape[0], -1).T / 255.0
     parameters, _ = L_layer_model(x, train_y, [12288, 20, 7, 5, 1], learning_rate=0.0075, num_iterations=3)

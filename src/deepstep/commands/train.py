@@ -183,7 +183,8 @@ def _notebook_init(model: Any, model_name: str) -> None:
 
     layers = list(getattr(model, "layers", []))
     if not layers or not all(isinstance(layer, Dense) for layer in layers) or len(model.input_shape) != 1:
-        raise CLIError(f"--init notebook needs a model of Dense layers on flat inputs (cat_dnn), not {model_name}")
+        raise CLIError(f"--init notebook needs a model of Dense layers on flat inputs (cat_dnn), "
+                       f"not {model_name}")
     dims = [int(model.input_shape[0])] + [int(layer.units) for layer in layers]
     state = np.random.get_state()  # noqa: NPY002 - the notebook seeds the global generator; restore it
     try:
