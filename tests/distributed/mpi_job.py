@@ -1,6 +1,7 @@
 """A small data-parallel training job for the MPI tests: ``mpiexec -n N python mpi_job.py MODE OUT``.
 
-Modes: ``train`` (float64 chain model), ``bn`` (a model with BatchNormalization), ``mismatch``
+Modes: ``train`` (float64 chain model), ``bn`` (a model with BatchNormalization), ``weighted``
+(``class_weight`` and ``sample_weight``), ``stream`` (a dataset, with ``class_weight``), ``mismatch``
 (rank 1 gets different data), ``nan`` (a learning rate that diverges), ``kill`` (rank 1 dies at
 the second epoch, after rank 0 saved a checkpoint). Rank 0 writes the final weights to OUT.
 """
@@ -10,10 +11,12 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from typing import Any
 
 import numpy as np
 
 import deepstep
+from deepstep.data import ArrayDataset
 from deepstep.distributed import DistributedTrainer, get_communicator
 from deepstep.nn import BatchNormalization, Conv2D, Dense, Flatten, MaxPooling2D, Sequential
 from deepstep.train import Callback, TrainingError
@@ -32,6 +35,19 @@ def model(bn: bool, dtype: str = "float64") -> Sequential:
         layers.append(BatchNormalization())
     layers += [MaxPooling2D(2), Flatten(), Dense(3)]
     return Sequential(layers, input_shape=(6, 6, 2), dtype=dtype, seed=3)
+
+
+def fit(net: Sequential, mode: str, x: np.ndarray, y: np.ndarray, callbacks: list | None = None) -> Any:
+    """The job's ``net.fit`` call (the single-process reference in the tests makes the same one)."""
+    options: dict[str, Any] = {"epochs": 4, "batch_size": 10, "validation_split": 0.2, "seed": 5,
+                               "verbose": 0, "callbacks": callbacks}
+    if mode in ("weighted", "stream"):
+        options["class_weight"] = {0: 0.5, 2: 3.0}
+    if mode == "weighted":
+        options["sample_weight"] = np.linspace(0.2, 2.0, len(y))
+    if mode == "stream":
+        return net.fit(ArrayDataset(x, y, dtype="float64"), **options)
+    return net.fit(x, y, **options)
 
 
 class DieAtEpoch(Callback):
@@ -63,8 +79,7 @@ def main(mode: str, out: str) -> int:
     if mode == "kill":
         callbacks = [DieAtEpoch(comm.rank, 2)] + ([SaveEachEpoch(out)] if comm.is_root else [])
     try:
-        history = net.fit(x, y, epochs=4, batch_size=10, validation_split=0.2, seed=5, verbose=0,
-                          callbacks=callbacks)
+        history = fit(net, mode, x, y, callbacks)
     except TrainingError as exc:
         with open(f"{out}.rank{comm.rank}.txt", "w") as report:
             report.write(str(exc))

@@ -46,12 +46,13 @@ def run_job(mode: str, out: Path, ranks: int = 2, timeout: float = 120) -> subpr
                           env=env, capture_output=True, text=True, timeout=timeout)
 
 
-def single_process(bn: bool = False) -> tuple[dict[str, np.ndarray], dict[str, list[float]]]:
+def single_process(bn: bool = False, mode: str = "train"
+                   ) -> tuple[dict[str, np.ndarray], dict[str, list[float]]]:
     """The same job as mpi_job.py in this process, with the plain Trainer."""
     x, y = mpi_job.data()
     net = mpi_job.model(bn)
     net.compile(optimizer=deepstep.optim.Adam(learning_rate=0.01), loss="sparse_categorical_crossentropy")
-    history = net.fit(x, y, epochs=4, batch_size=10, validation_split=0.2, seed=5, verbose=0)
+    history = mpi_job.fit(net, mode, x, y)
     return net.get_weight_dict(), history.history
 
 
@@ -82,11 +83,13 @@ def test_one_rank_trains_exactly_like_the_plain_trainer() -> None:
     assert history.history == ref_history
 
 
-def test_two_ranks_match_one_process_with_the_same_global_batch(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", ["train", "weighted", "stream"])
+def test_two_ranks_match_one_process_with_the_same_global_batch(tmp_path: Path, mode: str) -> None:
+    """Arrays; arrays with class_weight and sample_weight; a dataset (each rank its shard of each batch)."""
     out = tmp_path / "w.npz"
-    done = run_job("train", out)
+    done = run_job(mode, out)
     assert done.returncode == 0, done.stderr
-    reference, ref_history = single_process()
+    reference, ref_history = single_process(mode=mode)
     with np.load(out) as got:
         assert bool(got["identical"]), "the replicas' weights differ between ranks"
         for name, value in reference.items():
@@ -166,3 +169,25 @@ def test_cli_info_names_the_mpi_library(capsys: pytest.CaptureFixture[str]) -> N
 
     assert main(["info", "digits_cnn"]) == 0
     assert "mpi: MPICH" in capsys.readouterr().out
+
+
+def test_mpiexec_deepstep_train_streams_an_image_folder(tmp_path: Path) -> None:
+    """Both ranks stream the same seeded batches of the folder and train on their halves of each."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for k in range(3):
+        (tmp_path / "pics" / str(k)).mkdir(parents=True)
+        for i in range(10):
+            pixels = np.clip(rng.normal(60 + 60 * k, 20, (10, 10, 3)), 0, 255).astype(np.uint8)
+            Image.fromarray(pixels).save(tmp_path / "pics" / str(k) / f"{i}.png")
+    env = cli_env()
+    env["OMP_NUM_THREADS"] = env["OPENBLAS_NUM_THREADS"] = "1"
+    out = tmp_path / "run"
+    command = [mpiexec(), "-n", "2", sys.executable, "-m", "deepstep", "train", "--data",
+               str(tmp_path / "pics"), "--classes", "0,1", "--image-size", "12", "--model", "signs_convnet",
+               "--epochs", "2", "--batch-size", "6", "--augment", "flip", "--out", str(out), "--quiet"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("test accuracy:") == 1 and "distributed: MPI, 2 ranks" in done.stdout
+    assert deepstep.load(out / "model.npz").epoch == 2

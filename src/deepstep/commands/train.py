@@ -639,9 +639,6 @@ def _run(args: argparse.Namespace, comm: Any) -> int:
     if val_split == 0 and (options["early_stopping"] is not None or options["restore_best"]):
         raise CLIError("--early-stopping and --restore-best watch the validation data: use --val-split > 0")
     folder = x is None
-    if folder and comm is not None:
-        raise CLIError("--distributed trains on arrays: an image folder is streamed, which the data-parallel "
-                       "trainer does not shard yet")
     separate_test = None
     if folder:
         train_data, validation, test_data = _folder_parts(settings, dataset, model)

@@ -20,6 +20,12 @@ BatchNormalization normalises each shard with its own batch statistics (per-rank
 PyTorch's ``BatchNorm2d`` under DDP, not ``SyncBatchNorm``); its moving statistics are averaged
 over the ranks at every step, so all replicas keep identical inference statistics.
 
+A dataset or an iterable of batches (``fit(dataset)``) is streamed alike on every rank (the
+same seeded batches, augmentation included) and each rank trains on its contiguous shard of
+every batch, so each rank decodes every image of the batch; ``class_weight`` and
+``sample_weight`` weigh the shard's losses, and the weighted gradients combine to those of the
+global batch.
+
 Epoch metrics (loss, accuracy) are reduced over the ranks; validation runs on every rank on the
 whole validation set with identical weights, so every rank sees the same logs and callbacks such
 as EarlyStopping decide alike. Only rank 0 should print and write files (the CLI does that).
@@ -37,6 +43,23 @@ from ..train.trainer import NonFiniteError, Trainer
 from .comm import Communicator, DistributedError, get_communicator, shard
 
 __all__ = ["DistributedTrainer", "fingerprint"]
+
+
+def _streams(x: Any, y: Any) -> bool:
+    """Whether ``fit`` streams ``x`` (a dataset, or an iterable of batches with ``y`` None)."""
+    if callable(getattr(x, "batches", None)) and callable(getattr(x, "num_batches", None)):
+        return True
+    return y is None and not isinstance(x, np.ndarray) and hasattr(x, "__iter__")
+
+
+def _length(x: Any, batch_size: Any) -> int | None:
+    """Samples of a dataset (batches when it has no length), batches of a sized iterable, else None."""
+    for attempt in (lambda: len(x), lambda: x.num_batches(batch_size)):
+        try:
+            return int(attempt())
+        except (TypeError, AttributeError, ValueError):
+            continue
+    return None
 
 
 def fingerprint(array: np.ndarray) -> tuple[tuple[int, ...], str, int]:
@@ -80,14 +103,24 @@ class DistributedTrainer(Trainer):
             p.value[...] = flat[offset:offset + p.value.size].reshape(p.value.shape)
             offset += p.value.size
 
-    def check_consistent(self, x: Any, y: Any, options: dict[str, Any]) -> None:
-        """Raise :class:`DistributedError` on every rank unless data, options and model agree."""
+    def check_consistent(self, x: Any, y: Any, options: dict[str, Any], sample_weight: Any = None) -> None:
+        """Raise :class:`DistributedError` on every rank unless data, options and model agree.
+
+        Arrays are compared by checksum; a dataset or an iterable of batches by its type and
+        length (its batches are not read ahead).
+        """
         comm = self.comm
         names = [(name, p.value.shape) for name, p in self.model.named_parameters()]
         comm.check_same(names, "the model's parameters (architecture)")
         comm.check_same(options, "the training options")
-        for what, value in (("x", x), ("y", y)):
-            comm.check_same(fingerprint(np.asarray(value)), f"the data {what} (shape, dtype, checksum)")
+        if _streams(x, y):
+            comm.check_same((type(x).__name__, _length(x, options["batch_size"])),
+                            "the data x (type, number of samples or batches)")
+        else:
+            for what, value in (("x", x), ("y", y), ("sample_weight", sample_weight)):
+                if value is not None:
+                    comm.check_same(fingerprint(np.asarray(value)),
+                                    f"the data {what} (shape, dtype, checksum)")
         comm.check_same(int(getattr(self.model.optimizer, "iterations", 0)), "the optimizer's step count")
 
     # ------------------------------------------------------------------ extension points
@@ -96,6 +129,14 @@ class DistributedTrainer(Trainer):
         self._global_batch = stop - start
         batch = np.arange(start, stop) if order is None else order[start:stop]
         return shard(batch, self.comm.rank, self.comm.size)
+
+    def shard_batch(self, xb: np.ndarray, tb: np.ndarray, wb: np.ndarray | None
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Rank ``rank``'s contiguous shard of a streamed global batch (every rank streams it whole)."""
+        self._global_batch = xb.shape[0]
+        part = shard(np.arange(xb.shape[0]), self.comm.rank, self.comm.size)
+        lo, hi = (int(part[0]), int(part[-1]) + 1) if part.size else (0, 0)
+        return xb[lo:hi], tb[lo:hi], None if wb is None else wb[lo:hi]
 
     def reduce_totals(self, totals: np.ndarray) -> np.ndarray:
         """Sum the epoch's running totals (loss x samples, correct, samples) over the ranks."""
@@ -106,9 +147,12 @@ class DistributedTrainer(Trainer):
             self._buffer = np.empty(size, dtype=dtype)
         return self._buffer
 
-    def train_step(self, xb: np.ndarray, tb: np.ndarray,
-                   named: list[tuple[str, Any]]) -> tuple[float, np.ndarray]:
+    def train_step(self, xb: np.ndarray, tb: np.ndarray, named: list[tuple[str, Any]],
+                   weights: np.ndarray | None = None) -> tuple[float, np.ndarray]:
         """Forward and backward on this rank's shard, one fused Allreduce, the same step everywhere.
+
+        ``weights`` (``(n_r,)``, optional): the shard's per-sample loss weights; the shard's mean
+        weighted loss times ``n_r / B`` summed over the ranks is the global batch's.
 
         Returns this rank's shard loss (the epoch totals are reduced by :meth:`reduce_totals`).
         Raises :class:`~deepstep.train.trainer.NonFiniteError` on every rank, before any weight
@@ -119,7 +163,7 @@ class DistributedTrainer(Trainer):
         model.zero_grad()
         if xb.shape[0]:
             out, cache = model.forward(xb, training=True, input_grad=False)
-            loss, dout = model.loss(out, tb)
+            loss, dout = model.loss(out, tb) if weights is None else model.loss.weighted(out, tb, weights)
             loss += l2_penalty(named, model.weight_decay, add_grad=False, names=model.weight_decay_params)
             model.backward(dout, cache)
         else:  # more ranks than samples in this (last) batch: contribute zeros
@@ -157,15 +201,22 @@ class DistributedTrainer(Trainer):
     # ------------------------------------------------------------------ fit
     def fit(self, x: Any, y: Any, epochs: int = 1, batch_size: int = 32, validation_data: Any = None,
             validation_split: float = 0.0, shuffle: bool = True, seed: int | None = None,
-            callbacks: Any = None, verbose: int = 1, initial_epoch: int = 0) -> Any:
+            callbacks: Any = None, verbose: int = 1, initial_epoch: int = 0,
+            class_weight: dict[int, float] | None = None, sample_weight: Any = None) -> Any:
         """:meth:`Trainer.fit` on every rank, after broadcasting rank 0's weights and checking
-        that the ranks agree (data, options, architecture, seed). Only rank 0 shows progress."""
+        that the ranks agree (data, options, architecture, seed). Only rank 0 shows progress.
+
+        ``x`` may be arrays (with ``y``), a dataset or an iterable of batches, as for
+        :meth:`Trainer.fit`; ``batch_size`` (and the batches an iterable yields) is the global batch."""
         self._require_compiled("fit")
         if seed is None:  # every rank must shuffle alike: rank 0's seed
             seed = int(self.comm.allgather(self.model.seed_sequence()[0])[0])
         options = {"epochs": epochs, "batch_size": batch_size, "validation_split": validation_split,
-                   "shuffle": shuffle, "seed": seed, "initial_epoch": initial_epoch}
-        self.check_consistent(x, y, options)
+                   "shuffle": shuffle, "seed": seed, "initial_epoch": initial_epoch,
+                   "class_weight": repr(sorted(class_weight.items()) if isinstance(class_weight, dict)
+                                        else class_weight),
+                   "sample_weight": sample_weight is not None}
+        self.check_consistent(x, y, options, sample_weight)
         if isinstance(batch_size, int) and batch_size < self.comm.size:
             raise DistributedError(f"batch_size ({batch_size}) is the global batch and must be at least the "
                                    f"number of ranks ({self.comm.size})")
@@ -173,4 +224,5 @@ class DistributedTrainer(Trainer):
         return super().fit(x, y, epochs=epochs, batch_size=batch_size, validation_data=validation_data,
                            validation_split=validation_split, shuffle=shuffle, seed=seed,
                            callbacks=callbacks, verbose=verbose if self.comm.is_root else 0,
-                           initial_epoch=initial_epoch)
+                           initial_epoch=initial_epoch, class_weight=class_weight,
+                           sample_weight=sample_weight)

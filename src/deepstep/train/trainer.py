@@ -21,8 +21,8 @@ the same batches) or any re-iterable of ``(x, y)`` / ``(x, y, sample_weight)`` b
 the one described above, unchanged.
 
 Extension points (for data-parallel training): :meth:`Trainer.batch_indices` picks the
-samples of one step from the epoch's order (arrays only: a dataset or iterable streams whole
-batches), and :meth:`Trainer.reduce_gradients` sees the
+samples of one step from the epoch's order (arrays), :meth:`Trainer.shard_batch` the part of a
+streamed batch (datasets and iterables), and :meth:`Trainer.reduce_gradients` sees the
 named gradients between backward and the optimizer step.
 """
 
@@ -195,6 +195,15 @@ class Trainer:
         order is the same on every process since it comes from the seeded stream.
         """
         return slice(start, stop) if order is None else order[start:stop]
+
+    def shard_batch(self, xb: np.ndarray, tb: np.ndarray, wb: np.ndarray | None
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """The part of one streamed batch (from a dataset or an iterable) that this process trains on.
+
+        Override to take a shard of the global batch (data-parallel training); every process
+        streams the same batches. Default: the whole batch.
+        """
+        return xb, tb, wb
 
     def reduce_gradients(self, named_parameters: list[tuple[str, Any]]) -> None:
         """Called after backward and weight decay, before the NaN check and the optimizer step,
@@ -556,7 +565,8 @@ class Trainer:
                 layer.rng = rng
             if streaming:
                 raw = _epoch_batches(source, batch_size, shuffle, seed, epoch, True, "x")
-                batches = (self.prepare_batch(b, f"batch {i} of x") for i, b in enumerate(raw))
+                batches = (self.shard_batch(*self.prepare_batch(b, f"batch {i} of x"))
+                           for i, b in enumerate(raw))
             else:
                 order = rng.permutation(n) if shuffle else None
                 batches = self._array_batches(xa, targets, sw, order, n, batch_size, steps)
