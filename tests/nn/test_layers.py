@@ -389,3 +389,23 @@ def test_fused_relu_reuses_its_gradient_buffer_with_unchanged_results(rng):
     _, cache = conv.forward(rng.standard_normal((2, 5, 5, 2)))
     conv.backward(rng.standard_normal((2, 4, 4, 3)), cache)
     assert conv.activation._grad_buffer is None
+
+
+def test_float32_batch_norm_statistics_and_sums_are_accumulated_in_float64():
+    """A 32x64x64x8 float32 batch with an offset: the batch mean/variance, the output and dgamma/dbeta match
+    the float64 computation to float32 rounding (summing N*H*W = 131072 values in float32 left ~1e-5)."""
+    from deepstep.nn.functional import batch_norm, batch_norm_backward
+
+    rng = np.random.default_rng(0)
+    x64 = rng.standard_normal((32, 64, 64, 8)) * 3 + 5
+    dout64 = rng.standard_normal(x64.shape) + 1
+    gamma, beta = np.linspace(0.5, 2, 8), np.linspace(-1, 1, 8)
+    want, want_cache = batch_norm(x64, gamma, beta)
+    want_grads = batch_norm_backward(dout64, want_cache)
+    got, cache = batch_norm(x64.astype(np.float32), gamma.astype(np.float32), beta.astype(np.float32))
+    grads = batch_norm_backward(dout64.astype(np.float32), cache)
+    for key in ("batch_mean", "batch_var"):
+        np.testing.assert_allclose(cache[key], want_cache[key], rtol=3e-7, err_msg=key)
+    np.testing.assert_allclose(got, want, atol=3e-6)
+    for name, g, w in zip(("dx", "dgamma", "dbeta"), grads, want_grads, strict=True):
+        np.testing.assert_allclose(g, w, rtol=2e-6, atol=2e-5 if name == "dx" else 1e-2, err_msg=name)
