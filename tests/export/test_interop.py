@@ -79,7 +79,9 @@ def mixed_model(dtype, fmt="channels_last"):
 
 
 CASES = [(name, "float32") for name in MODEL_NAMES] + [("mixed", "float32"), ("mixed", "float64"),
-                                                         ("mixed_cf", "float32"), ("mixed_cf", "float64")]
+                                                         ("mixed_cf", "float32"), ("mixed_cf", "float64"),
+                                                         ("resnet_small", "float64"),
+                                                         ("resnet_mnist", "float64")]
 
 
 def build(name, dtype):
@@ -216,6 +218,98 @@ def test_trained_torch_weights_come_back():
     from_torch_state_dict(model, module.state_dict())
     want = torch_forward(module, nchw(model, x))
     np.testing.assert_allclose(model(x), want, rtol=1e-10, atol=1e-10)
+
+
+RESNETS = ["resnet_small", "resnet_mnist"]
+
+
+def resnet_twin(name, lr=0.05, optimizer="sgd"):
+    """A float64 zoo ResNet (ZeroPadding2D stem, BatchNormalization, shortcuts, GAP), randomized and
+    compiled, and its torch twin with the same optimizer (torch's Adam in deepstep's form: eps 1e-7)."""
+    from deepstep.optim import get_optimizer
+
+    model = build(name, "float64")
+    model.compile(optimizer=get_optimizer(optimizer, learning_rate=lr))
+    module = torch_module(model)
+    params = module.parameters()
+    opt = torch.optim.SGD(params, lr=lr) if optimizer == "sgd" else torch.optim.Adam(params, lr=lr, eps=1e-7)
+    return model, module, opt
+
+
+def resnet_batch(model, seed, n=5):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, *model.input_shape)), rng.integers(0, model.output_shape[-1], n)
+
+
+@pytest.mark.parametrize("name", RESNETS)
+def test_resnet_twin_predicts_alike(name):
+    """Inference mode (moving statistics): torch's logits are deepstep's, so are the classes."""
+    model, module, _ = resnet_twin(name)
+    x, _ = resnet_batch(model, 11, 7)
+    logits = torch_forward(module, x.transpose(0, 3, 1, 2))
+    np.testing.assert_allclose(logits, model(x), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(torch.softmax(torch.from_numpy(logits), 1).numpy(), model.predict_proba(x),
+                               rtol=1e-10, atol=1e-12)
+    np.testing.assert_array_equal(logits.argmax(1), model.predict(x))
+    assert not module.training
+
+
+@pytest.mark.parametrize("name", RESNETS)
+def test_resnet_twin_training_forward_backward(name):
+    """Training mode (batch statistics): equal logits, equal gradients of every weight and of the input,
+    and equal running statistics after the step (momentum m in deepstep is 1 - m in torch)."""
+    model, module, _ = resnet_twin(name)
+    module.train()
+    x, y = resnet_batch(model, 12)
+    xt = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2))).requires_grad_(True)
+    logits = module(xt)
+    torch.nn.functional.cross_entropy(logits, torch.from_numpy(y)).backward()
+    model.zero_grad()
+    out, cache = model.forward(x, training=True)
+    np.testing.assert_allclose(logits.detach().numpy(), out, rtol=1e-10, atol=1e-10)
+    _, dout = model.loss(out, model.loss.prepare_targets(y, model.output_shape, model.dtype, "y"))
+    dx = model.backward(dout, cache)
+    np.testing.assert_allclose(xt.grad.numpy().transpose(0, 2, 3, 1), dx, rtol=1e-9, atol=1e-12)
+    grads = {key: p.grad for key, p in module.named_parameters()}
+    for _, p in model.named_parameters():  # put the gradients in place of the weights to convert them
+        p.value[...] = p.grad if p.trainable else p.value
+    converted = to_torch_state_dict(model)
+    for key, grad in grads.items():
+        np.testing.assert_allclose(grad.numpy(), converted[key].numpy(), rtol=1e-8, atol=1e-12, err_msg=key)
+    for key, value in module.state_dict().items():
+        if key.endswith(("running_mean", "running_var")):
+            np.testing.assert_allclose(value.numpy(), converted[key].numpy(), rtol=1e-10, atol=1e-12,
+                                       err_msg=key)
+
+
+@pytest.mark.parametrize("name", RESNETS)
+@pytest.mark.parametrize("optimizer,tol", [("sgd", 1e-10), ("adam", 1e-8)])
+def test_resnet_twin_trains_alike(name, optimizer, tol):
+    """Three training steps on the same batches: the same losses and the same weights and running
+    statistics afterwards; the twin's weights, loaded back, give its outputs.
+
+    Adam's tolerance is looser: a convolution's bias before a BatchNormalization has a zero gradient up to
+    rounding (about 1e-17 here), which Adam scales up by ``lr / eps`` differently in the two libraries."""
+    model, module, opt = resnet_twin(name, lr=0.05 if optimizer == "sgd" else 0.01, optimizer=optimizer)
+    module.train()
+    for step in range(3):
+        x, y = resnet_batch(model, 20 + step)
+        loss = model.train_on_batch(x, y)["loss"]
+        opt.zero_grad()
+        logits = module(torch.from_numpy(x.transpose(0, 3, 1, 2).copy()))
+        twin_loss = torch.nn.functional.cross_entropy(logits, torch.from_numpy(y))
+        twin_loss.backward()
+        opt.step()
+        assert twin_loss.item() == pytest.approx(loss, rel=1e-10)
+    ours = to_torch_state_dict(model)
+    for key, value in module.state_dict().items():
+        if not key.endswith("num_batches_tracked"):
+            np.testing.assert_allclose(value.numpy(), ours[key].numpy(), rtol=tol, atol=tol, err_msg=key)
+    module.eval()
+    from_torch_state_dict(model, module.state_dict())
+    x, _ = resnet_batch(model, 30)
+    np.testing.assert_allclose(model(x), torch_forward(module, x.transpose(0, 3, 1, 2)), rtol=1e-10,
+                               atol=1e-10)
 
 
 def test_state_dict_errors_name_the_key():
