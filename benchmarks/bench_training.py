@@ -16,7 +16,7 @@ the peak of NumPy allocations during one deepstep step (tracemalloc). The table 
 are written into BENCHMARKS.md between this script's own markers (other sections of the file
 are left alone). ``--kernels`` picks deepstep's kernel implementations (``numpy``, ``numba``, or both,
 one row each; see ``deepstep.nn.functional.set_kernels``); the Numba rows warm the compiled kernels'
-cache and then run what ``auto`` runs with a warm cache (compiled convolutions, NumPy pooling) at the
+cache and then run what ``auto`` runs with a warm cache (compiled convolutions and max pooling) at the
 row's thread count.
 """
 
@@ -174,7 +174,7 @@ def bench_model(name: str, build, batch: int, args, torch, threads: int, chunk_t
                 kernels: str = "numpy") -> dict:
     set_num_threads(chunk_threads)
     if kernels == "numba":
-        # what `auto` runs once the compiled kernels are in the cache: compiled convolutions, NumPy pooling
+        # what `auto` runs once the compiled kernels are in the cache: compiled convolutions and max pooling
         from deepstep.nn.functional._numba.warmup import warm
 
         warm("float32")
