@@ -67,53 +67,8 @@ def pad_copy(src, dst, top, left, mask):  # pragma: no cover - compiled
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def max_pool_forward(x, kh, kw, sh, sw, top, left, out, arg):  # pragma: no cover - compiled
-    """``out[n, oy, ox, c]`` = max of the window's real pixels (padding is never read), and in
-    ``arg`` (int32, ``out``'s shape) the row-major index ``i * kw + j`` in the window of its first
-    maximum, or -1 where the window holds a NaN (the output is NaN, as ``np.maximum``, and no
-    gradient flows, as in the NumPy kernels).
-
-    Branch-free per channel (selects), on flat unsigned indices, so that the channel loop vectorizes.
-    """
-    n, h, w, c = x.shape
-    _, oh, ow, _ = out.shape
-    xf = x.reshape(-1)
-    of = out.reshape(-1)
-    af = arg.reshape(-1)
-    cu = np.uint64(c)
-    none = np.int32(-1)
-    for t in prange(n * oh):
-        b = t // oh
-        oy = t - b * oh
-        y0 = oy * sh - top
-        ylo, yhi = max(y0, 0), min(y0 + kh, h)
-        for ox in range(ow):
-            x0 = ox * sw - left
-            xlo, xhi = max(x0, 0), min(x0 + kw, w)
-            oi = np.uint64((t * ow + ox) * c)
-            xi = np.uint64(((b * h + ylo) * w + xlo) * c)
-            k0 = np.int32((ylo - y0) * kw + xlo - x0)
-            for q in range(cu):
-                v = xf[xi + q]
-                of[oi + q] = v
-                af[oi + q] = k0 if v == v else none
-            for y in range(ylo, yhi):
-                for xx in range(xlo, xhi):
-                    xi = np.uint64(((b * h + y) * w + xx) * c)
-                    k = np.int32((y - y0) * kw + xx - x0)
-                    for q in range(cu):
-                        v = xf[xi + q]
-                        m = of[oi + q]
-                        a = af[oi + q]
-                        gt = v > m
-                        nan = v != v
-                        of[oi + q] = v if (gt or nan) else m
-                        af[oi + q] = k if gt else (none if nan else a)
-
-
-@njit(parallel=True, cache=True, nogil=True)
 def max_pool_backward(dout, arg, kh, kw, sh, sw, top, left, dx):  # pragma: no cover - compiled
-    """``dx[first maximum of each window] += dout`` (``arg`` from :func:`max_pool_forward`).
+    """``dx[first maximum of each window] += dout`` (``arg`` from the generated ``max_pool_forward_l8``).
 
     One sample per task, its windows in a fixed order, so the sums do not depend on the thread
     count. Windows that tile the input exactly (stride = window, no padding, no remainder: the

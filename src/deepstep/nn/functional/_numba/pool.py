@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _kernels, compiling
+from .. import _numba_codegen as _codegen
+from . import _kernels, compiling, generated
 
 __all__ = ["NumbaPoolCache", "pool2d_forward", "pool2d_backward"]
 
@@ -39,7 +40,8 @@ def pool2d_forward(x: np.ndarray, pool: tuple[int, int], stride: tuple[int, int]
     arg = np.empty(out.shape, dtype=np.int32) if mode == "max" else None
     with compiling():
         if mode == "max":
-            _kernels.max_pool_forward(x, *args, out, arg)
+            kernel = getattr(generated(), f"max_pool_forward_l{_codegen.CHANNEL_BLOCK}")
+            kernel(n, x.reshape(-1), *x.shape[1:], *args, out.reshape(-1), arg.reshape(-1), *out_hw)
         else:
             _kernels.avg_pool_forward(x, *args, out)
     return out, NumbaPoolCache(x.shape, pool, stride, pads, mode, arg)
