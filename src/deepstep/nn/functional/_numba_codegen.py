@@ -16,9 +16,12 @@ Numba.
 from __future__ import annotations
 
 # Register blocks (pixels x channels). AVX2 has 16 vector registers: P * (L / lanes) accumulators,
-# (L / lanes) weight vectors and one broadcast must fit. float32 (8 lanes): 6 x 8 -> 6 + 1 + 1;
+# (L / lanes) weight vectors and one broadcast must fit. float32 (8 lanes): 7 x 8 -> 7 + 1 + 1;
 # float64 (4 lanes): 4 x 8 -> 8 + 2 + 1. Measured on the SIGNS/MNIST layers (see BENCHMARKS.md).
-FORWARD_BLOCKS = {"float32": (6, 8), "float64": (4, 8)}
+# float32 had 6 x 8: MNIST's rows of 14 and 28 pixels then computed 18 and 30 (the last block is
+# whole); 7 tiles them. In-process A/B, 1 thread, ms: the MNIST 14x14x16 -> 8 5x5 dx (backward of
+# 14x14x8 -> 16) 6.2-6.3 -> 5.8 with 7 x 8; other cases within the (loaded) machine's noise.
+FORWARD_BLOCKS = {"float32": (7, 8), "float64": (4, 8)}
 # float32 with a multiple of 16 output channels: 4 x 16 (8 accumulators instead of 6: more FMAs in flight).
 WIDE_FORWARD_BLOCK = (4, 16)
 

@@ -5,7 +5,7 @@ spent :data:`.._registry.BACKGROUND_COMPILE_AFTER_S` in the NumPy convolutions: 
 NumPy meanwhile, never waits for the compile, and switches to the compiled kernels (loaded from
 the cache in about a second) when this process has written them. Small shapes suffice: Numba
 compiles per argument *types*, and the calls below reach every kernel variant a network can use
-(forward blocks 6x8 and 4x16, dW blocks 4 and 8 rows, dx at stride 1 and 2, fused ReLU) and
+(forward blocks 7x8 and 4x16, dW blocks 4 and 8 rows, dx at stride 1 and 2, fused ReLU) and
 max pooling.
 """
 
