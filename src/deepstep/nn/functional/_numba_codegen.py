@@ -148,11 +148,13 @@ def _weight_grad(r_block: int, l_block: int) -> str:
 
         dw[k, i, r, f] = sum_{b in chunk k, oy, ox} xp[b, oy*sh + i, ox*sw*C + r] dout[b, oy, ox, f]
 
-    and ``db[k, f] = sum dout[b, oy, ox, f]``. ``dout`` has ``fp`` channels (zero padded); the
-    chunks are fixed by the caller, so the result does not depend on the thread count.
+    and ``db[k, f] = sum dout[b, oy, ox, f]``. ``dout`` has ``fp`` channels (zero padded) and sits
+    at ``(dy0, dx0)`` in frames of ``dfh x dfw`` pixels (the padded buffer the dx convolutions read,
+    so that one copy serves both); the chunks are fixed by the caller, so the result does not depend
+    on the thread count.
     """
     R, L = r_block, l_block
-    args = "xp, hp, wpa, cin, dout, oh, ow, fp, kh, kwcp, sh, sw, bounds, dw, db"
+    args = "xp, hp, wpa, cin, dout, oh, ow, fp, dfh, dfw, dy0, dx0, kh, kwcp, sh, sw, bounds, dw, db"
     lines = [
         "@njit(cache=True, nogil=True, fastmath={'contract'})",
         f"def conv_weight_grad_chunk_r{R}_l{L}(k, {args}):",
@@ -165,7 +167,7 @@ def _weight_grad(r_block: int, l_block: int) -> str:
         "        dw[base + q] = 0.0",
         "    for b in range(np.uint64(bounds[k]), np.uint64(bounds[k + U1])):",
         "        for oy in range(oh):",
-        "            drow = (b * oh + oy) * ow * fp",
+        "            drow = ((b * dfh + oy + dy0) * dfw + dx0) * fp",
         "            for ox in range(ow):",
         "                for q in range(fp):",
         "                    db[k * fp + q] += dout[drow + ox * fp + q]",
