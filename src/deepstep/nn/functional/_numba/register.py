@@ -82,11 +82,12 @@ def conv_backward(dout: Any, cache: Conv2DCache) -> tuple[np.ndarray | None, np.
 def pool_supports(problem: dict[str, Any]) -> bool:
     """Compiled max pooling under ``numba`` and ``auto``; compiled average pooling under ``numba`` only.
 
-    Measured at 1 thread, float32, forward / backward ms (``/tmp``-style ad-hoc run, BENCHMARKS.md):
-    max 2x2 on 128x28x28x8 NumPy 0.67 / 1.68, Numba 0.94 / 0.27; max 8x8 on 64x64x64x8 NumPy
-    1.19 / 2.30, Numba 2.50 / 0.53. The backward (the recorded first maximum, one write per input
-    element) wins far more than the forward loses. Average pooling was not reworked (earlier
-    measurement: slower than NumPy on few channels), so ``auto`` keeps NumPy's.
+    Measured at 1 thread, float32, forward / backward ms (ad-hoc script, NumPy and Numba alternating
+    in one process; BENCHMARKS.md): max 2x2 on 128x28x28x8 NumPy 0.71-1.0 / 1.7-2.1, Numba
+    0.71-0.92 / 0.23-0.28; max 8x8 on 64x64x64x8 NumPy 1.2-1.7 / 2.3-3.1, Numba 1.2-1.3 / 0.4-0.5.
+    The backward (the recorded first maximum, one write per input element) is where it wins.
+    Average pooling was not reworked and no zoo model uses it, so ``auto`` keeps NumPy's (measured
+    once: 2x2 on par, 8x8 3x faster compiled; a candidate).
     """
     if problem.get("dtype") not in ("float32", "float64"):
         return False
