@@ -16,8 +16,8 @@ the peak of NumPy allocations during one deepstep step (tracemalloc). The table 
 are written into BENCHMARKS.md between this script's own markers (other sections of the file
 are left alone). ``--kernels`` picks deepstep's kernel implementations (``numpy``, ``numba``, or both,
 one row each; see ``deepstep.nn.functional.set_kernels``); the Numba rows warm the compiled kernels'
-cache and then run what ``auto`` runs with a warm cache (compiled convolutions, NumPy pooling) at the
-row's thread count.
+cache and then run what ``auto`` runs with a warm cache (compiled convolutions and max pooling) at the
+row's thread count (``set_num_threads``), with BLAS (the dense layer) on one thread.
 """
 
 from __future__ import annotations
@@ -174,7 +174,7 @@ def bench_model(name: str, build, batch: int, args, torch, threads: int, chunk_t
                 kernels: str = "numpy") -> dict:
     set_num_threads(chunk_threads)
     if kernels == "numba":
-        # what `auto` runs once the compiled kernels are in the cache: compiled convolutions, NumPy pooling
+        # what `auto` runs once the compiled kernels are in the cache: compiled convolutions and max pooling
         from deepstep.nn.functional._numba.warmup import warm
 
         warm("float32")
@@ -244,7 +244,9 @@ def render(rows: list[dict], args, torch) -> str:
         f"{platform.python_version()}, NumPy {np.__version__}, PyTorch {torch_version}. The same thread "
         "count for both (BLAS threads via threadpoolctl, `torch.set_num_threads`). Chunk threads: "
         "deepstep's own threads for the convolution's batch chunks "
-        "(`deepstep.nn.functional.set_num_threads`; BLAS is limited to 1 thread inside them).",
+        "(`deepstep.nn.functional.set_num_threads`; BLAS is limited to 1 thread inside them). numba rows: "
+        "the compiled kernels on the row's thread count (`set_num_threads`), BLAS (the dense layer) on 1 "
+        "thread: OpenBLAS's idle threads spin after each call and take the cores from the kernels' threads.",
         "",
         "One training step = forward, loss (softmax cross-entropy from logits), backward and an Adam update, "
         "float32, random inputs. deepstep runs NHWC through `model.train_on_batch`; PyTorch runs the "
@@ -323,14 +325,25 @@ def main(args) -> int:
                 if kernels == "numba" and importlib.util.find_spec("numba") is None:
                     print("numba is not installed: no numba rows", file=sys.stderr)
                     continue
-                # The compiled kernels run on as many threads as OPENBLAS_NUM_THREADS says (the
-                # environment is re-read on every call); the NumPy rows keep threadpoolctl's limit.
-                os.environ["OPENBLAS_NUM_THREADS"] = str(threads if kernels == "numba" else max(args.threads))
-                for chunk_threads in (chunk_counts if kernels == "numpy" else [1]):
-                    rows += [bench_model("signs_convnet", signs_convnet, 64, args, torch, threads,
-                                         chunk_threads, kernels),
-                             bench_model("mnist_cnn", mnist_cnn, 128, args, torch, threads, chunk_threads,
-                                         kernels)]
+                # The compiled kernels run on max(set_num_threads, OPENBLAS_NUM_THREADS) threads (the
+                # environment is re-read on every call): here `threads`, with BLAS (the dense layer)
+                # on one thread. OpenBLAS's idle threads spin for ~0.1 s after each call
+                # (OPENBLAS_THREAD_TIMEOUT, 2^28 cycles by default) and took the cores from the kernels'
+                # threads: mnist_cnn, 2 threads, 57-64 ms a step with BLAS on 2 threads, 21-23 ms with
+                # BLAS on 1 (one process, alternating; BENCHMARKS.md). The NumPy rows keep
+                # threadpoolctl's limit.
+                os.environ["OPENBLAS_NUM_THREADS"] = str(1 if kernels == "numba" else max(args.threads))
+                for chunk_threads in (chunk_counts if kernels == "numpy" else [threads]):
+                    blas_one = (threadpool_limits(limits=1, user_api="blas")
+                                if kernels == "numba" and threadpool_limits is not None else None)
+                    try:
+                        rows += [bench_model("signs_convnet", signs_convnet, 64, args, torch, threads,
+                                             chunk_threads, kernels),
+                                 bench_model("mnist_cnn", mnist_cnn, 128, args, torch, threads,
+                                             chunk_threads, kernels)]
+                    finally:
+                        if blas_one is not None:
+                            blas_one.restore_original_limits()
         finally:
             set_num_threads(1)
             os.environ["OPENBLAS_NUM_THREADS"] = str(max(args.threads))

@@ -190,8 +190,9 @@ def test_numba_results_do_not_depend_on_the_thread_count(dtype, monkeypatch):
         assert numba_threads() == min(int(threads), __import__("numba").config.NUMBA_NUM_THREADS)
         got, _ = _run_conv("numba", x, w, b, 2, "same", "NHWC", dout, "relu")
         F.set_kernels("numba")
-        out, cache = F.pool2d(x, 3, 2, "same", "max")
-        runs.append((*got, out, F.pool2d_backward(out, cache)))
+        out, cache = F.pool2d(x, 3, 2, "same", "max")  # overlapping windows: dx sums per sample
+        tiled, tiled_cache = F.pool2d(x[:, :, :8], 2)  # windows tiling the input: one write per dx
+        runs.append((*got, out, F.pool2d_backward(out, cache), tiled, F.pool2d_backward(tiled, tiled_cache)))
     for a, b_ in zip(*runs, strict=True):
         assert np.array_equal(a, b_)
 

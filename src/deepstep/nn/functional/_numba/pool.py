@@ -1,8 +1,8 @@
 """Max and average pooling (NHWC) with the compiled kernels of :mod:`._kernels`.
 
-Max pooling keeps its input and output; the backward pass finds each window's first maximum
-again (row-major, as PyTorch) and adds ``dout`` there. The windows are clipped to the real
-pixels, so padding is never selected. Average pooling divides by
+Max pooling records, per output element, where in its window the first maximum is (row-major,
+as PyTorch; an int32 array of the output's shape); the backward pass adds ``dout`` there. The
+windows are clipped to the real pixels, so padding is never selected. Average pooling divides by
 the number of real pixels in each window (padding excluded, as TensorFlow's SAME and PyTorch's
 ``count_include_pad=False``).
 """
@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _kernels, compiling
+from .. import _numba_codegen as _codegen
+from . import _kernels, compiling, generated
 
 __all__ = ["NumbaPoolCache", "pool2d_forward", "pool2d_backward"]
 
@@ -25,8 +26,7 @@ class NumbaPoolCache:
     stride: tuple[int, int]
     pads: tuple[int, int, int, int]
     mode: str
-    x: np.ndarray | None  # max mode: the input (not to be modified before the backward pass)
-    out: np.ndarray | None  # max mode: the output
+    arg: np.ndarray | None  # max mode: index of each window's first maximum (-1: NaN window)
 
 
 def pool2d_forward(x: np.ndarray, pool: tuple[int, int], stride: tuple[int, int],
@@ -37,13 +37,14 @@ def pool2d_forward(x: np.ndarray, pool: tuple[int, int], stride: tuple[int, int]
     n, _, _, c = x.shape
     out = np.empty((n, *out_hw, c), dtype=x.dtype)
     args = (*pool, *stride, pads[0], pads[2])
+    arg = np.empty(out.shape, dtype=np.int32) if mode == "max" else None
     with compiling():
         if mode == "max":
-            _kernels.max_pool_forward(x, *args, out)
+            kernel = getattr(generated(), f"max_pool_forward_l{_codegen.CHANNEL_BLOCK}")
+            kernel(n, x.reshape(-1), *x.shape[1:], *args, out.reshape(-1), arg.reshape(-1), *out_hw)
         else:
             _kernels.avg_pool_forward(x, *args, out)
-    keep = mode == "max"
-    return out, NumbaPoolCache(x.shape, pool, stride, pads, mode, x if keep else None, out if keep else None)
+    return out, NumbaPoolCache(x.shape, pool, stride, pads, mode, arg)
 
 
 def pool2d_backward(dout: np.ndarray, cache: NumbaPoolCache) -> np.ndarray:
@@ -52,7 +53,7 @@ def pool2d_backward(dout: np.ndarray, cache: NumbaPoolCache) -> np.ndarray:
     args = (*cache.pool, *cache.stride, cache.pads[0], cache.pads[2])
     with compiling():
         if cache.mode == "max":
-            _kernels.max_pool_backward(dout, cache.x, cache.out, *args, dx)
+            _kernels.max_pool_backward(dout, cache.arg, *args, dx)
         else:
             _kernels.avg_pool_backward(dout, *args, dx)
     return dx

@@ -80,13 +80,18 @@ def conv_backward(dout: Any, cache: Conv2DCache) -> tuple[np.ndarray | None, np.
 
 
 def pool_supports(problem: dict[str, Any]) -> bool:
-    """Compiled pooling only when asked for (``numba``): ``auto`` keeps NumPy's pooling.
+    """Compiled max pooling under ``numba`` and ``auto``; compiled average pooling under ``numba`` only.
 
-    Measured at 1 thread, float32, forward / backward ms: 2x2 on 128x28x28x32 NumPy 6.2 / 8.0,
-    Numba 4.0 / 10.0; 8x8 on 64x64x64x8 NumPy 2.9 / 5.6, Numba 5.6 / 9.2. NumPy's whole-array
-    passes beat these per-window loops on few channels, so ``auto`` never picks them.
+    Measured at 1 thread, float32, forward / backward ms (ad-hoc script, NumPy and Numba alternating
+    in one process; BENCHMARKS.md): max 2x2 on 128x28x28x8 NumPy 0.71-1.0 / 1.7-2.1, Numba
+    0.71-0.92 / 0.23-0.28; max 8x8 on 64x64x64x8 NumPy 1.2-1.7 / 2.3-3.1, Numba 1.2-1.3 / 0.4-0.5.
+    The backward (the recorded first maximum, one write per input element) is where it wins.
+    Average pooling was not reworked and no zoo model uses it, so ``auto`` keeps NumPy's (measured
+    once: 2x2 on par, 8x8 3x faster compiled; a candidate).
     """
-    return problem.get("dtype") in ("float32", "float64") and _registry.get_kernels() == "numba"
+    if problem.get("dtype") not in ("float32", "float64"):
+        return False
+    return problem.get("mode") == "max" or _registry.get_kernels() == "numba"
 
 
 @dataclass

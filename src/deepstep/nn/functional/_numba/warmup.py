@@ -5,7 +5,8 @@ spent :data:`.._registry.BACKGROUND_COMPILE_AFTER_S` in the NumPy convolutions: 
 NumPy meanwhile, never waits for the compile, and switches to the compiled kernels (loaded from
 the cache in about a second) when this process has written them. Small shapes suffice: Numba
 compiles per argument *types*, and the calls below reach every kernel variant a network can use
-(forward blocks 6x8 and 4x16, dW blocks 4 and 8 rows, dx at stride 1 and 2, fused ReLU).
+(forward blocks 7x8 and 4x16, dW blocks 4 and 8 rows, dx at stride 1 and 2, fused ReLU) and
+max pooling.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ def warm(dtype: str) -> None:
         w = rng.standard_normal((k, k, c, f)).astype(dtype)
         out, cache = F.conv2d(x, w, np.zeros(f, dtype), stride=s, padding="same", activation="relu")
         F.conv2d_backward(out, cache)
+        out, cache = F.pool2d(out, 2, padding="same")  # the max pooling `auto` uses too
+        F.pool2d_backward(out, cache)
     mark_warm(dtype)  # every variant is compiled: `auto` may use them without a compile stall
 
 
