@@ -17,7 +17,7 @@ Selection (``DEEPSTEP_KERNELS`` or :func:`set_kernels`):
     cache is warm (a previous run compiled them). On a cold cache the job runs on NumPy; once
     it has spent :data:`BACKGROUND_COMPILE_AFTER_S` seconds in the NumPy convolutions (it is not
     a tiny job), a low-priority background process compiles the kernels into the cache
-    (:mod:`._numba.warmup`, 25-45 s of one core) while the job goes on with NumPy, and the job
+    (:mod:`._numba.warmup`, about 20 s of one core for float32) while the job goes on with NumPy, and the job
     switches to the compiled kernels when they are there. A job never waits for a compile.
     Without numba: NumPy.
 """
@@ -43,7 +43,8 @@ KERNEL_MODES = ("auto", "numpy", "numba")
 ENV = "DEEPSTEP_KERNELS"
 # Seconds of NumPy convolution time after which `auto` starts the background compile: a job that
 # short (a few epochs of the course's small networks) would not get much of the compiled kernels'
-# 2x, and is spared the second core's compile (a cold compile took 25-45 s of CPU; BENCHMARKS.md).
+# 2x, and is spared the second core's compile (a cold compile of the float32 set took 19.6 s of
+# CPU, 45 s before the kernels were split into serial bodies and parallel drivers; BENCHMARKS.md).
 BACKGROUND_COMPILE_AFTER_S = 10.0
 
 
