@@ -343,6 +343,9 @@ def test_numba_batch_norm_does_not_depend_on_the_thread_count(dtype, monkeypatch
     x = (rng.standard_normal((37, 5, 3, 6)) * 3 + 2).astype(dtype)  # 555 rows: chunks of 69 and 70
     gamma, beta = rng.standard_normal(6).astype(dtype), rng.standard_normal(6).astype(dtype)
     dout = rng.standard_normal(x.shape).astype(dtype)
+    from deepstep.nn.functional._numba import norm
+
+    monkeypatch.setattr(norm, "PARALLEL_MIN_SIZE", 0)  # 1 thread: the serial twins; 2: the parallel drivers
     runs = []
     for threads in ("1", "2"):
         monkeypatch.setenv("OPENBLAS_NUM_THREADS", threads)

@@ -126,19 +126,19 @@ def pool_backward(dout: Any, cache: Pool2DCache) -> np.ndarray:
     return dx
 
 
-# Below this many values `auto` keeps NumPy's batch normalization: each compiled call starts three
-# parallel regions (~35 us each on the workqueue layer, 1 thread), and a (128, 64) float32 batch took
-# NumPy 0.06 / 0.03 ms forward / backward against 0.22 / 0.13 ms compiled, while 32x8x8x64 (131072
-# values) took 0.33 / 0.31 against 0.33 / 0.19 and 32x32x32x16 2.6 / 2.5 against 0.93 / 0.64
-# (1 thread, medians of 15, alternating in one process).
-BATCH_NORM_AUTO_MIN_SIZE = 1 << 16
+# Below this many values `auto` keeps NumPy's batch normalization, whose fixed costs are lower
+# (forward / backward us, float32, 1 thread, medians of 200 alternating in one process): (32, 10)
+# NumPy 35 / 15, compiled 67 / 21; (128, 64) 51 / 30 against 70 / 23; 32x4x4x64 105 / 81 against
+# 85 / 33; 32x8x8x64 543 / 293 against 265 / 140.
+BATCH_NORM_AUTO_MIN_SIZE = 1 << 14
 
 
 def batch_norm_supports(problem: dict[str, Any]) -> bool:
     """Compiled batch normalization for float32/float64 with the channels last (``(N, C)``, NHWC).
 
     Measured in the resnet_small training step (1 thread, batch 32, 64x64x3; BENCHMARKS.md): the
-    NumPy forward/backward took 16.5 / 10.6 ms of its 60 ms. Channels-first calls stay NumPy's.
+    NumPy forward/backward took 16.5 / 10.6 ms of its 60 ms. Channels-first calls stay NumPy's, and
+    under ``auto`` so do calls of fewer than ``BATCH_NORM_AUTO_MIN_SIZE`` values.
     """
     if problem.get("dtype") not in ("float32", "float64") or not problem.get("channels_last"):
         return False
