@@ -276,3 +276,120 @@ def test_backward_runs_the_implementation_that_made_the_cache():
     _, cache = F.pool2d(x, 2)
     with pytest.raises(ValueError, match=r"dout must have the forward output's shape \(1, 2, 2, 2\)"):
         F.pool2d_backward(np.ones((1, 3, 3, 2)), cache)
+
+
+@st.composite
+def batch_norm_problems(draw):
+    shape = draw(st.sampled_from([(), (1, 1), (3, 2), (1,)]))
+    n, c = draw(st.integers(1, 9)), draw(st.integers(1, 19))
+    dtype = draw(st.sampled_from(DTYPES))
+    return (n, *shape, c), dtype, draw(st.booleans()), draw(st.floats(-10, 10)), draw(st.integers(0, 999))
+
+
+@needs_numba
+@hypothesis.settings(max_examples=60)
+@given(batch_norm_problems())
+def test_numba_batch_norm_matches_the_numpy_reference(problem):
+    shape, dtype, training, offset, seed = problem
+    rng = np.random.default_rng(seed)
+    c = shape[-1]
+    x = (rng.standard_normal(shape) * 2 + offset).astype(dtype)
+    gamma, beta = rng.standard_normal(c).astype(dtype), rng.standard_normal(c).astype(dtype)
+    stats = {} if training else {"mean": rng.standard_normal(c).astype(dtype),
+                                 "var": rng.random(c).astype(dtype) + dtype(0.1)}
+    dout = rng.standard_normal(shape).astype(dtype)
+    results = []
+    for kernels in ("numpy", "numba"):
+        F.set_kernels(kernels)
+        out, cache = F.batch_norm(x, gamma, beta, **stats)
+        assert isinstance(cache, dict) and (type(cache) is dict) == (kernels == "numpy")
+        stats_out = (cache["batch_mean"], cache["batch_var"]) if training else ()
+        grads = F.batch_norm_backward(dout, cache)
+        results.append((out, cache["xhat"], cache["inv_std"], *stats_out, *grads))
+        results[-1] += (cache["count"], cache["reduce_axes"], cache["bshape"], cache["training"])
+    tol = 1e-12 if dtype == np.float64 else 2e-5
+    for got, want in zip(*reversed(results), strict=True):
+        if isinstance(want, np.ndarray):
+            assert got.dtype == want.dtype == dtype and got.shape == want.shape
+            assert np.linalg.norm(got - want) <= tol * max(np.linalg.norm(want), 1.0)
+        else:
+            assert got == want
+
+
+@needs_numba
+@pytest.mark.parametrize("shape", [(4, 3), (3, 4, 5, 2)])
+@pytest.mark.parametrize("training", [True, False])
+def test_numba_batch_norm_gradients_are_numerically_right(shape, training):
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(shape) * 2 + 1
+    gamma, beta = rng.standard_normal(shape[-1]), rng.standard_normal(shape[-1])
+    stats = {} if training else {"mean": rng.standard_normal(shape[-1]), "var": rng.random(shape[-1]) + 0.5}
+    dout = rng.standard_normal(shape)
+    F.set_kernels("numba")
+    out, cache = F.batch_norm(x, gamma, beta, **stats)
+    assert type(cache) is not dict  # the compiled path
+    dx, dgamma, dbeta = F.batch_norm_backward(dout, cache)
+    nx, ngamma, nbeta = numerical_gradients(lambda: F.batch_norm(x, gamma, beta, **stats)[0],
+                                            [x, gamma, beta], dout)
+    assert rel_error(dx, nx) < 1e-6
+    assert rel_error(dgamma, ngamma) < 1e-6
+    assert rel_error(dbeta, nbeta) < 1e-6
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_numba_batch_norm_does_not_depend_on_the_thread_count(dtype, monkeypatch):
+    rng = np.random.default_rng(4)
+    x = (rng.standard_normal((37, 5, 3, 6)) * 3 + 2).astype(dtype)  # 555 rows: chunks of 69 and 70
+    gamma, beta = rng.standard_normal(6).astype(dtype), rng.standard_normal(6).astype(dtype)
+    dout = rng.standard_normal(x.shape).astype(dtype)
+    from deepstep.nn.functional._numba import norm
+
+    monkeypatch.setattr(norm, "PARALLEL_MIN_SIZE", 0)  # 1 thread: the serial twins; 2: the parallel drivers
+    runs = []
+    for threads in ("1", "2"):
+        monkeypatch.setenv("OPENBLAS_NUM_THREADS", threads)
+        monkeypatch.setenv("OMP_NUM_THREADS", threads)
+        from deepstep.nn.functional._numba import threads as numba_threads
+
+        assert numba_threads() == min(int(threads), __import__("numba").config.NUMBA_NUM_THREADS)
+        F.set_kernels("numba")
+        out, cache = F.batch_norm(x, gamma, beta)
+        runs.append((out, cache["batch_mean"], cache["batch_var"], *F.batch_norm_backward(dout, cache)))
+    for a, b in zip(*runs, strict=True):
+        assert np.array_equal(a, b)
+
+
+@needs_numba
+def test_numba_batch_norm_falls_back_to_numpy_where_it_has_no_kernel(monkeypatch):
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((2, 3, 4, 4)).astype(np.float32)
+    gamma, beta = np.ones(3, np.float32), np.zeros(3, np.float32)
+    F.set_kernels("numba")
+    out, cache = F.batch_norm(x, gamma, beta, axis=1)  # channels first
+    assert type(cache) is dict
+    F.set_kernels("numpy")
+    want, _ = F.batch_norm(x, gamma, beta, axis=1)
+    np.testing.assert_array_equal(out, want)
+    # a compiled cache given a float64 dout: the reference's promotion, as NumPy's backward
+    x = x.transpose(0, 2, 3, 1).copy()
+    F.set_kernels("numba")
+    _, cache = F.batch_norm(x, gamma, beta)
+    dout = rng.standard_normal(x.shape)
+    grads = F.batch_norm_backward(dout, cache)
+    F.set_kernels("numpy")
+    want = F.batch_norm_backward(dout, cache)  # still the compiled implementation's backward
+    want_np = F.batch_norm_backward(dout, dict(cache))  # the reference on the same cache
+    for g, w, r in zip(grads, want, want_np, strict=True):
+        assert g.dtype == np.float64
+        np.testing.assert_array_equal(g, w)
+        np.testing.assert_array_equal(g, r)
+    # `auto` with a warm cache: small batches stay NumPy's (the compiled call's start-up costs more)
+    monkeypatch.setattr(_registry._state, "mode", "auto")
+    monkeypatch.setattr(_registry._state, "warm", {"float32": True, "float64": True})
+    from deepstep.nn.functional._numba.register import BATCH_NORM_AUTO_MIN_SIZE
+
+    _, cache = F.batch_norm(np.ones((4, 3), np.float32), gamma, beta)
+    assert type(cache) is dict
+    _, cache = F.batch_norm(np.ones((BATCH_NORM_AUTO_MIN_SIZE // 4, 4)), np.ones(4), np.zeros(4))
+    assert type(cache) is not dict

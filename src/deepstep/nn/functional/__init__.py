@@ -3,9 +3,10 @@
 Losses return ``(loss, dlogits)`` directly. All kernels accept float32 and float64 and keep the
 input dtype; convolution and pooling accept NHWC and NCHW.
 
-Convolution and pooling have two implementations, chosen per call by :mod:`._registry`: the
-NumPy reference (always there) and compiled Numba kernels (``pip install deepstep[fast]``);
-``DEEPSTEP_KERNELS=numpy|numba|auto`` or :func:`set_kernels` selects them.
+Convolution, pooling and batch normalization (channels last) have two implementations, chosen per
+call by :mod:`._registry`: the NumPy reference (always there) and compiled Numba kernels
+(``pip install deepstep[fast]``); ``DEEPSTEP_KERNELS=numpy|numba|auto`` or :func:`set_kernels`
+selects them.
 """
 
 from . import _registry

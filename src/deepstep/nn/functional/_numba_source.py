@@ -10,4 +10,6 @@ __all__ = ["kernel_sources"]
 
 
 def kernel_sources() -> str:
-    return _numba_codegen.source() + (Path(__file__).parent / "_numba" / "_kernels.py").read_text()
+    folder = Path(__file__).parent / "_numba"
+    return _numba_codegen.source() + "".join((folder / name).read_text()
+                                             for name in ("_kernels.py", "_norm_kernels.py"))

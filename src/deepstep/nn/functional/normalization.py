@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..._validation import brief_repr, check_float_array, check_real, check_same_dtype
+from . import _registry
 
 __all__ = ["batch_norm", "batch_norm_backward"]
 
@@ -49,6 +50,11 @@ def batch_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, axis: int = -
     cache : dict
         Includes ``"batch_mean"`` and ``"batch_var"`` (the biased batch variance) in
         training mode, for the caller's running averages, and ``"count"`` (values per channel).
+
+    Notes
+    -----
+    Channels-last calls (``axis`` the last axis) of float32/float64 may run compiled kernels
+    (:mod:`._registry`, ``DEEPSTEP_KERNELS``); the results match these NumPy ones to float rounding.
     """
     x = check_float_array(x, "x")
     if x.ndim < 2:
@@ -67,6 +73,15 @@ def batch_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, axis: int = -
     if (mean is None) != (var is None):
         raise ValueError("mean and var must be given together (inference) or both omitted (training)")
     epsilon = check_real(epsilon, "epsilon", 0.0, float(np.finfo(x.dtype).max), inclusive_min=False)
+    problem = {"dtype": x.dtype.name, "channels_last": ax == x.ndim - 1, "size": x.size}
+    impl = _registry.choose("batch_norm", problem)
+    return impl.forward(x, gamma, beta, ax, epsilon, mean, var)
+
+
+def _numpy_batch_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, ax: int, epsilon: float,
+                      mean: np.ndarray | None, var: np.ndarray | None) -> tuple[np.ndarray, dict[str, Any]]:
+    """:func:`batch_norm` with NumPy, for validated arguments (``ax`` non-negative)."""
+    channels = x.shape[ax]
     reduce_axes = tuple(i for i in range(x.ndim) if i != ax)
     bshape = [1] * x.ndim
     bshape[ax] = channels
@@ -114,6 +129,16 @@ def batch_norm_backward(dout: np.ndarray, cache: dict[str, Any]
     xhat = cache["xhat"]
     if dout.shape != xhat.shape:
         raise ValueError(f"dout must have the forward output's shape {xhat.shape}, got {dout.shape}")
+    impl = _registry.implementation_of("batch_norm", cache)
+    if impl is None:  # not reached: the NumPy reference takes every dict
+        raise TypeError(f"cache must be the dict returned as cache by batch_norm, got {type(cache).__name__}")
+    return impl.backward(dout, cache)
+
+
+def _numpy_batch_norm_backward(dout: np.ndarray, cache: dict[str, Any]
+                               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`batch_norm_backward` with NumPy, for a validated ``dout`` and ``cache``."""
+    xhat = cache["xhat"]
     axes, bshape = cache["reduce_axes"], cache["bshape"]
     dbeta = _sum64(dout, axes).astype(dout.dtype)
     dgamma = _sum64(dout * xhat, axes).astype(dout.dtype)
@@ -123,3 +148,7 @@ def batch_norm_backward(dout: np.ndarray, cache: dict[str, Any]
     m = cache["count"]
     dx = scale / m * (m * dout - dbeta.reshape(bshape) - xhat * dgamma.reshape(bshape))
     return dx, dgamma, dbeta
+
+
+_registry.register("batch_norm", _registry.Implementation(
+    "numpy", lambda problem: True, _numpy_batch_norm, _numpy_batch_norm_backward, dict))

@@ -5,8 +5,8 @@ spent :data:`.._registry.BACKGROUND_COMPILE_AFTER_S` in the NumPy convolutions: 
 NumPy meanwhile, never waits for the compile, and switches to the compiled kernels (loaded from
 the cache in about a second) when this process has written them. Small shapes suffice: Numba
 compiles per argument *types*, and the calls below reach every kernel variant a network can use
-(forward blocks 7x8 and 4x16, dW blocks 4 and 8 rows, dx at stride 1 and 2, fused ReLU) and
-max pooling.
+(forward blocks 7x8 and 4x16, dW blocks 4 and 8 rows, dx at stride 1 and 2, fused ReLU),
+max pooling and channels-last batch normalization.
 """
 
 from __future__ import annotations
@@ -33,6 +33,14 @@ def warm(dtype: str) -> None:
         F.conv2d_backward(out, cache)
         out, cache = F.pool2d(out, 2, padding="same")  # the max pooling `auto` uses too
         F.pool2d_backward(out, cache)
+    # batch normalization, channels last: every kernel in one training and one inference call (the
+    # kernels see flat rows, so 2-D and 4-D inputs share them)
+    x = rng.standard_normal((2, 3, 3, 4)).astype(dtype)
+    gamma, beta = np.ones(4, dtype), np.zeros(4, dtype)
+    out, cache = F.batch_norm(x, gamma, beta)
+    F.batch_norm_backward(out, cache)
+    out, cache = F.batch_norm(x, gamma, beta, mean=cache["batch_mean"], var=cache["batch_var"])
+    F.batch_norm_backward(out, cache)
     mark_warm(dtype)  # every variant is compiled: `auto` may use them without a compile stall
 
 
