@@ -12,10 +12,11 @@ from hypothesis import HealthCheck, settings
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = Path(os.environ.get("DEEPSTEP_DATA", REPO_ROOT.parent / "shared" / "data"))
 
-# The kernels the suite runs on: NumPy (the reference) unless DEEPSTEP_KERNELS says otherwise; CI runs
-# the suite once more with DEEPSTEP_KERNELS=numba. Not "auto": it would start a background compile
-# and switch implementations in the middle of the run. tests/nn/functional/test_fn_kernels.py runs
-# both implementations whatever this says.
+# The kernels the suite runs on: NumPy (the reference) unless DEEPSTEP_KERNELS says otherwise (the whole
+# suite also passes with DEEPSTEP_KERNELS=numba, run by hand: BENCHMARKS.md). Not "auto": it would start
+# a background compile and switch implementations in the middle of the run. In CI the compiled kernels
+# are covered by tests/nn/functional/test_fn_kernels.py, which runs both implementations whatever this
+# says: every kernel against the reference, and whole zoo models trained on both.
 os.environ.setdefault("DEEPSTEP_KERNELS", "numpy")
 
 settings.register_profile(

@@ -393,3 +393,28 @@ def test_numba_batch_norm_falls_back_to_numpy_where_it_has_no_kernel(monkeypatch
     assert type(cache) is dict
     _, cache = F.batch_norm(np.ones((BATCH_NORM_AUTO_MIN_SIZE // 4, 4)), np.ones(4), np.zeros(4))
     assert type(cache) is not dict
+
+
+@needs_numba
+@pytest.mark.parametrize("name, shape", [("resnet_small", (32, 32, 3)), ("mnist_cnn", (28, 28, 1)),
+                                         ("signs_convnet", (24, 24, 3))])
+def test_zoo_models_train_alike_on_both_kernel_sets(name, shape):
+    """Whole models through the registry (conv, fused ReLU, max pooling, batch normalization): three SGD
+    steps in float64 on the compiled kernels give the NumPy reference's losses and weights to 1e-9 (not
+    Adam: it scales the rounding-level gradient of a convolution bias before a BatchNormalization up)."""
+    from deepstep.models import build_zoo_model
+
+    rng = np.random.default_rng(0)
+    x, y = rng.random((6, *shape)), rng.integers(0, 3, 6)
+    results = {}
+    for kernels in ("numpy", "numba"):
+        F.set_kernels(kernels)
+        model = build_zoo_model(name, shape, 3, dtype="float64", seed=0)
+        model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+        losses = [model.train_on_batch(x, y)["loss"] for _ in range(3)]
+        results[kernels] = losses, model.get_weight_dict()
+    (losses, weights), (want_losses, want_weights) = results["numba"], results["numpy"]
+    np.testing.assert_allclose(losses, want_losses, rtol=1e-9)
+    assert weights.keys() == want_weights.keys()
+    for key, value in weights.items():
+        np.testing.assert_allclose(value, want_weights[key], rtol=1e-9, atol=1e-12, err_msg=key)
