@@ -180,7 +180,8 @@ def test_progress_is_one_line_per_epoch_off_a_terminal(tmp_path):
         assert result.returncode == 0, result.stderr
         assert "\r" not in result.stderr
         # (under DEEPSTEP_KERNELS=numba a cold kernel cache adds its one "deepstep: compiling ..." note)
-        lines = [line for line in result.stderr.strip().splitlines() if not line.startswith("deepstep: compiling")]
+        lines = [line for line in result.stderr.strip().splitlines()
+                 if not line.startswith("deepstep: compiling")]
         assert [line.split(" - ")[0] for line in lines] == ["Epoch 1/2", "Epoch 2/2"], result.stderr
         assert all("val_accuracy" in line for line in lines)
 
