@@ -40,6 +40,7 @@ __all__ = [
     "select_subset",
     "held_out_images",
     "load_data_for",
+    "class_folders",
     "expand_image_paths",
 ]
 
@@ -381,8 +382,11 @@ def select_subset(subset: str, dataset: Any, spec: Any, run: dict[str, Any] | No
                                          f"(seed {seed}, {fraction:.0%})")
 
 
-def _class_folders(spec: str) -> list[str] | None:
-    """The class sub-folder names of an image folder (not an MNIST folder), else None."""
+def class_folders(spec: str) -> list[str] | None:
+    """The class sub-folder names of an image folder ``--data`` (not ``digits`` or MNIST), else None.
+
+    A folder without class sub-folders is not one: ``load_dataset`` then says what it expected.
+    """
     path = Path(spec)
     if spec == "digits" or not path.is_dir():
         return None
@@ -406,7 +410,7 @@ def load_data_for(spec: str, model: Any) -> tuple[Any, list[str]]:
 
     h, w, c = image_geometry(model)
     dtype = str(getattr(model, "dtype", "float32"))
-    folders = _class_folders(spec)
+    folders = class_folders(spec)
     try:
         if folders is None:
             dataset = load_dataset(spec, dtype=dtype, image_size=(h, w), channels=c if c in (1, 3) else 3)

@@ -22,6 +22,7 @@ from .common import (
     TEST_FRACTION,
     CLIError,
     adapt_images,
+    class_folders,
     ensure_compiled,
     fraction,
     image_geometry,
@@ -436,13 +437,7 @@ class FolderData:
 
 
 def _is_folder(spec: str) -> bool:
-    from ..data import find_mnist_pair
-
-    path = Path(spec)
-    if spec == "digits" or not path.is_dir() or find_mnist_pair(spec) is not None:
-        return False
-    # a folder without class sub-folders goes to load_dataset, which says what it expected
-    return any(p.is_dir() and not p.name.startswith(".") for p in path.iterdir())
+    return class_folders(spec) is not None
 
 
 def _check_folder_options(settings: dict[str, Any], folder: bool) -> None:

@@ -39,17 +39,10 @@ from typing import Any
 import numpy as np
 
 from ..nn.losses import l2_penalty
-from ..train.trainer import NonFiniteError, Trainer
+from ..train.trainer import NonFiniteError, Trainer, is_batch_source
 from .comm import Communicator, DistributedError, get_communicator, shard
 
 __all__ = ["DistributedTrainer", "fingerprint"]
-
-
-def _streams(x: Any, y: Any) -> bool:
-    """Whether ``fit`` streams ``x`` (a dataset, or an iterable of batches with ``y`` None)."""
-    if callable(getattr(x, "batches", None)) and callable(getattr(x, "num_batches", None)):
-        return True
-    return y is None and not isinstance(x, np.ndarray) and hasattr(x, "__iter__")
 
 
 def _length(x: Any, batch_size: Any) -> int | None:
@@ -113,7 +106,7 @@ class DistributedTrainer(Trainer):
         names = [(name, p.value.shape) for name, p in self.model.named_parameters()]
         comm.check_same(names, "the model's parameters (architecture)")
         comm.check_same(options, "the training options")
-        if _streams(x, y):
+        if is_batch_source(x, y):
             comm.check_same((type(x).__name__, _length(x, options["batch_size"])),
                             "the data x (type, number of samples or batches)")
         else:

@@ -41,7 +41,7 @@ from ..optim import get_optimizer
 from .errors import TrainingError
 from .metric_objects import Metric, get_metric
 
-__all__ = ["Trainer", "History", "NonFiniteError", "compile_model", "trainer_for"]
+__all__ = ["Trainer", "History", "NonFiniteError", "compile_model", "trainer_for", "is_batch_source"]
 
 
 class History:
@@ -122,8 +122,11 @@ def is_dataset(x: Any) -> bool:
     return callable(getattr(x, "batches", None)) and callable(getattr(x, "num_batches", None))
 
 
-def _is_batch_source(x: Any, y: Any) -> bool:
-    """A dataset, or (with ``y`` None) an iterable of batches rather than an array."""
+def is_batch_source(x: Any, y: Any) -> bool:
+    """Whether ``fit`` streams ``x``: a dataset, or (with ``y`` None) an iterable of batches, not an array.
+
+    Raises TypeError for a dataset given with ``y``.
+    """
     if is_dataset(x):
         if y is not None:
             raise TypeError("y must be None when x is a dataset (it yields (x, y) batches)")
@@ -338,7 +341,7 @@ class Trainer:
         model = self.model
         self._require_compiled("evaluate")
         batch_size = check_int(batch_size, "batch_size", 1)
-        if _is_batch_source(x, y):
+        if is_batch_source(x, y):
             return self.stream_metrics(x, batch_size, "x")
         if y is None:
             raise TypeError("evaluate needs y with array x (or a dataset / iterable of (x, y) batches as x)")
@@ -366,7 +369,7 @@ class Trainer:
         batch_size = check_int(batch_size, "batch_size", 1)
         link = self._link()
         outs = []
-        if _is_batch_source(x, None):
+        if is_batch_source(x, None):
             inputs = (model.prepare_input(b[0] if isinstance(b, tuple | list) else b, f"x batch {i}")
                       for i, b in enumerate(_epoch_batches(x, batch_size, False, 0, 0, False, "x")))
         else:
@@ -520,7 +523,7 @@ class Trainer:
                 raise ValueError(f"class_weight needs a classification loss, not {model.loss.name!r}")
             cw_table = class_weight_table(class_weight, max(2, int(model.output_shape[-1])))
 
-        streaming = _is_batch_source(x, y)
+        streaming = is_batch_source(x, y)
         if streaming:
             if sample_weight is not None:
                 raise ValueError("sample_weight is for array x; a dataset or iterable gives per-sample "
