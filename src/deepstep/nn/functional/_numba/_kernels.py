@@ -11,6 +11,20 @@ import numpy as np
 from numba import njit, prange
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _copy_run(d, do, s, so, m, length, masked):  # pragma: no cover - compiled
+    """``d[do + q] = s[so + q]`` (times ``m[so + q] > 0`` when ``masked``) for ``q < length``, unsigned.
+
+    Inlined into the caller's IR (as ``_norm_kernels._add_values``, which as a plain call made the
+    batch-norm forward 0.29 -> 0.53 ms on 32x32x32x16 float32)."""
+    if masked:
+        for q in range(length):
+            d[do + q] = s[so + q] if m[so + q] > 0 else 0.0
+    else:
+        for q in range(length):
+            d[do + q] = s[so + q]
+
+
 @njit(parallel=True, cache=True, nogil=True)
 def pad_copy(src, dst, top, left, mask):  # pragma: no cover - compiled
     """``dst[n, y, x, c] = src[n, y - top, x - left, c]`` where that exists and ``c < C``, else 0.
@@ -45,23 +59,11 @@ def pad_copy(src, dst, top, left, mask):  # pragma: no cover - compiled
         srow = np.uint64(((b * h + sy) * w + x_lo - left) * c)
         dst0 = drow + np.uint64(x_lo * cd)
         if cd == c:
-            run = np.uint64((x_hi - x_lo) * c)
-            if masked:
-                for q in range(run):
-                    d[dst0 + q] = s[srow + q] if m[srow + q] > 0 else 0.0
-            else:
-                for q in range(run):
-                    d[dst0 + q] = s[srow + q]
+            _copy_run(d, dst0, s, srow, m, np.uint64((x_hi - x_lo) * c), masked)
             continue
         for xx in range(np.uint64(x_hi - x_lo)):
             do = dst0 + xx * cdu
-            so = srow + xx * cu
-            if masked:
-                for q in range(cu):
-                    d[do + q] = s[so + q] if m[so + q] > 0 else 0.0
-            else:
-                for q in range(cu):
-                    d[do + q] = s[so + q]
+            _copy_run(d, do, s, srow + xx * cu, m, cu, masked)
             for q in range(cu, cdu):
                 d[do + q] = 0.0
 

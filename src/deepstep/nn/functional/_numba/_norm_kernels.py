@@ -64,30 +64,31 @@ def _fold(acc, c, span, out):  # pragma: no cover - compiled
         out[j] = s
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _add_values(x, base, length, mean_t, centred, acc):  # pragma: no cover - compiled
+    """``acc[q] += x[base + q]`` (``centred``: ``(x - mean) ** 2``, in x's dtype) for ``q < length``.
+
+    Inlined into the caller's IR: as a plain call it made the forward of 32x32x32x16 float32 0.29 ->
+    0.53 ms (1 thread); inlined, 0.31 ms, as the loops written out twice."""
+    if centred:
+        for q in range(length):
+            d = x[base + q] - mean_t[q]
+            acc[q] += d * d
+    else:
+        for q in range(length):
+            acc[q] += x[base + q]
+
+
 @njit(cache=True, nogil=True)
 def _sum_rows(x, r0, r1, c, span, mean_t, centred, acc):  # pragma: no cover - compiled
     """``acc[q] += x[...]`` over rows r0..r1 by spans (``centred``: ``(x - mean) ** 2``, in x's dtype)."""
     length = np.uint64(span * c)
     r = r0
     while r + span <= r1:
-        base = np.uint64(r * c)
-        if centred:
-            for q in range(length):
-                d = x[base + q] - mean_t[q]
-                acc[q] += d * d
-        else:
-            for q in range(length):
-                acc[q] += x[base + q]
+        _add_values(x, np.uint64(r * c), length, mean_t, centred, acc)
         r += span
-    rest = np.uint64((r1 - r) * c)  # whole rows: the positions keep their channels
-    base = np.uint64(r * c)
-    if centred:
-        for q in range(rest):
-            d = x[base + q] - mean_t[q]
-            acc[q] += d * d
-    else:
-        for q in range(rest):
-            acc[q] += x[base + q]
+    # the rows left: whole rows, so the positions keep their channels
+    _add_values(x, np.uint64(r * c), np.uint64((r1 - r) * c), mean_t, centred, acc)
 
 
 def _moments(x, m, c, span, mean, var, mean_t, acc, partial):  # pragma: no cover - compiled
