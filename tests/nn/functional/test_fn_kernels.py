@@ -181,20 +181,62 @@ def test_numba_results_do_not_depend_on_the_thread_count(dtype, monkeypatch):
     w = rng.standard_normal((3, 3, 5, 12)).astype(dtype)
     b = rng.standard_normal(12).astype(dtype)
     dout = rng.standard_normal((19, 5, 5, 12)).astype(dtype)
+    from deepstep.nn.functional._numba import conv as nconv
+    from deepstep.nn.functional._numba import pool as npool
+    from deepstep.nn.functional._numba import threads as numba_threads
+
+    # the parallel drivers at any size (small problems run the serial twins otherwise)
+    monkeypatch.setattr(nconv, "PARALLEL_MIN_FMAS", 0)
+    monkeypatch.setattr(nconv, "PARALLEL_MIN_COPY", 0)
+    monkeypatch.setattr(npool, "PARALLEL_MIN_SIZE", 0)
     runs = []
-    for threads in ("1", "2"):
+    for threads in ("1", "2"):  # 1: the serial twins; 2: the parallel drivers on two threads
         monkeypatch.setenv("OPENBLAS_NUM_THREADS", threads)
         monkeypatch.setenv("OMP_NUM_THREADS", threads)
-        from deepstep.nn.functional._numba import threads as numba_threads
-
         assert numba_threads() == min(int(threads), __import__("numba").config.NUMBA_NUM_THREADS)
         got, _ = _run_conv("numba", x, w, b, 2, "same", "NHWC", dout, "relu")
         F.set_kernels("numba")
-        out, cache = F.pool2d(x, 3, 2, "same", "max")  # overlapping windows: dx sums per sample
-        tiled, tiled_cache = F.pool2d(x[:, :, :8], 2)  # windows tiling the input: one write per dx
-        runs.append((*got, out, F.pool2d_backward(out, cache), tiled, F.pool2d_backward(tiled, tiled_cache)))
+        results = list(got)
+        for data_format in ("NHWC", "NCHW"):
+            xf = x if data_format == "NHWC" else x.transpose(0, 3, 1, 2)
+            out, cache = F.pool2d(xf, 3, 2, "same", "max", data_format)  # overlapping windows: dx sums
+            # windows tiling the input: one write per dx
+            tiled, tiled_cache = F.pool2d(xf[:, :, :8] if data_format == "NHWC" else xf[:, :, :, :8], 2,
+                                          data_format=data_format)
+            results += [out, F.pool2d_backward(out, cache), tiled, F.pool2d_backward(tiled, tiled_cache)]
+        runs.append(results)
     for a, b_ in zip(*runs, strict=True):
         assert np.array_equal(a, b_)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("pool, stride, padding", [
+    (2, 2, "valid"), (2, 1, "valid"), (3, 2, "valid"), (3, 1, "valid"),  # the written-out windows
+    (2, 2, "same"), (3, 2, "same"), (3, 1, 1),  # the same, with rows or ends clipped by padding
+    ((2, 3), (1, 2), "valid"), (4, 3, "same"), (8, 8, "same"),  # the generic loops
+])
+def test_numba_nchw_max_pooling_runs_on_planes_and_matches_the_numpy_reference(dtype, pool, stride, padding):
+    from deepstep.nn.functional._numba import pool as npool
+
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 3, (2, 3, 11, 10)).astype(dtype)  # ties: the first maximum gets the gradient
+    x[0, 0, 4, 5] = np.nan  # a NaN: its windows give NaN and no gradient, as the reference
+    results = []
+    for kernels in ("numpy", "numba"):
+        F.set_kernels(kernels)
+        out, cache = F.pool2d(x, pool, stride, padding, "max", "NCHW")
+        if not results:
+            dout = rng.standard_normal(out.shape).astype(dtype)
+        results.append((out, F.pool2d_backward(dout, cache), cache))
+    (out_ref, dx_ref, _), (out, dx, cache) = results
+    assert isinstance(cache.inner, npool.NumbaPoolCache) and cache.inner.x_shape == (6, 11, 10, 1)  # planes
+    np.testing.assert_array_equal(out, out_ref)  # NaN where the reference has NaN
+    assert np.isnan(out).any()
+    np.testing.assert_array_equal(dx != 0, dx_ref != 0)  # the gradient in the same places
+    tol = 1e-12 if dtype == np.float64 else 1e-5  # overlapping windows: the same sums, maybe reordered
+    np.testing.assert_allclose(dx, dx_ref, rtol=tol, atol=tol)
+    assert out.dtype == dx.dtype == dtype
 
 
 def test_without_numba_everything_runs_on_numpy(monkeypatch):

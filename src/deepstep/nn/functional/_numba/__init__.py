@@ -39,8 +39,8 @@ if "numba" not in sys.modules and not os.environ.get("NUMBA_THREADING_LAYER"):
 
 import numba  # noqa: E402
 
-__all__ = ["cache_dir", "compiling", "generated", "threads", "numba_version", "note_compiling", "is_warm",
-           "mark_warm"]
+__all__ = ["cache_dir", "compiling", "generated", "threads", "serial", "forcing_twins", "numba_version",
+           "note_compiling", "is_warm", "mark_warm"]
 
 _lock = threading.Lock()
 _generated: ModuleType | None = None
@@ -65,6 +65,28 @@ def numba_version() -> str:
 def threads() -> int:
     """Threads for the parallel kernels: max(deepstep's setting, BLAS threads), capped by Numba."""
     return max(1, min(max(_parallel.get_num_threads(), blas_threads()), numba.config.NUMBA_NUM_THREADS))
+
+
+_forced: bool | None = None  # set by `forcing_twins` (the warm-up compiles both twins)
+
+
+def serial(work: int, parallel_min: int) -> bool:
+    """Whether a kernel runs its serial twin (:mod:`._twins`): on one thread, or for ``work`` below
+    ``parallel_min`` (where a parallel region, tens of microseconds, costs more than it saves)."""
+    if _forced is not None:
+        return _forced
+    return work < parallel_min or threads() == 1
+
+
+@contextlib.contextmanager
+def forcing_twins(serial_twins: bool) -> Iterator[None]:
+    """Run every kernel's serial twin (``True``) or parallel driver (``False``) whatever the size."""
+    global _forced
+    before, _forced = _forced, serial_twins
+    try:
+        yield
+    finally:
+        _forced = before
 
 
 @contextlib.contextmanager

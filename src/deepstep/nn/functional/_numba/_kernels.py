@@ -2,13 +2,16 @@
 
 Each kernel is parallel over independent samples or output rows (``prange``), and each output
 element is computed by one thread in a fixed loop order, so results do not depend on the thread
-count. The register-blocked convolution kernels are generated (:mod:`._codegen`).
+count; each also has a serial twin (``name_serial``, :mod:`._twins`). The register-blocked
+convolution kernels are generated (:mod:`.._numba_codegen`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
+
+from ._twins import twins
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -25,8 +28,7 @@ def _copy_run(d, do, s, so, m, length, masked):  # pragma: no cover - compiled
             d[do + q] = s[so + q]
 
 
-@njit(parallel=True, cache=True, nogil=True)
-def pad_copy(src, dst, top, left, mask):  # pragma: no cover - compiled
+def _pad_copy(src, dst, top, left, mask):  # pragma: no cover - compiled
     """``dst[n, y, x, c] = src[n, y - top, x - left, c]`` where that exists and ``c < C``, else 0.
 
     ``top``/``left`` may be negative (a crop). With ``mask`` of ``src``'s shape (size > 0), the
@@ -68,8 +70,7 @@ def pad_copy(src, dst, top, left, mask):  # pragma: no cover - compiled
                 d[do + q] = 0.0
 
 
-@njit(parallel=True, cache=True, nogil=True)
-def max_pool_backward(dout, arg, kh, kw, sh, sw, top, left, dx):  # pragma: no cover - compiled
+def _max_pool_backward(dout, arg, kh, kw, sh, sw, top, left, dx):  # pragma: no cover - compiled
     """``dx[first maximum of each window] += dout`` (``arg`` from the generated ``max_pool_forward_l8``).
 
     One sample per task, its windows in a fixed order, so the sums do not depend on the thread
@@ -113,8 +114,7 @@ def max_pool_backward(dout, arg, kh, kw, sh, sw, top, left, dx):  # pragma: no c
                         gf[np.uint64(((b * h + y) * w + xx) * c) + q] += df[oi + q]
 
 
-@njit(parallel=True, cache=True, nogil=True)
-def avg_pool_forward(x, kh, kw, sh, sw, top, left, out):  # pragma: no cover - compiled
+def _avg_pool_forward(x, kh, kw, sh, sw, top, left, out):  # pragma: no cover - compiled
     """``out`` = mean of the window's real pixels (padding excluded from the count)."""
     n, h, w, c = x.shape
     _, oh, ow, _ = out.shape
@@ -137,8 +137,7 @@ def avg_pool_forward(x, kh, kw, sh, sw, top, left, out):  # pragma: no cover - c
                 out[b, oy, ox, q] = out[b, oy, ox, q] * inv
 
 
-@njit(parallel=True, cache=True, nogil=True)
-def avg_pool_backward(dout, kh, kw, sh, sw, top, left, dx):  # pragma: no cover - compiled
+def _avg_pool_backward(dout, kh, kw, sh, sw, top, left, dx):  # pragma: no cover - compiled
     """``dx[pixel] += dout / count`` for every real pixel of every window (``dx`` zeroed here)."""
     n, oh, ow, c = dout.shape
     _, h, w, _ = dx.shape
@@ -158,3 +157,9 @@ def avg_pool_backward(dout, kh, kw, sh, sw, top, left, dx):  # pragma: no cover 
                     for xx in range(xlo, xhi):
                         for q in range(c):
                             dx[b, y, xx, q] += dout[b, oy, ox, q] * inv
+
+
+pad_copy, pad_copy_serial = twins(_pad_copy, "pad_copy")
+max_pool_backward, max_pool_backward_serial = twins(_max_pool_backward, "max_pool_backward")
+avg_pool_forward, avg_pool_forward_serial = twins(_avg_pool_forward, "avg_pool_forward")
+avg_pool_backward, avg_pool_backward_serial = twins(_avg_pool_backward, "avg_pool_backward")

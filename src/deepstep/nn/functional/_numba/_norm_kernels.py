@@ -14,11 +14,11 @@ took 4.0 ms in the two sum passes and 4.2 ms in the normalization, ~1-2 ns a val
 Rows left over at the end of a chunk go by whole rows. The sums keep one float64 accumulator per span
 position, folded into the channels (span rows in order) at the end of the chunk.
 
-**Serial twins.** Each driver is compiled twice: with ``parallel=True`` and without (``prange`` then
-runs as ``range``, the same chunks in the same order, so the same bits). One thread runs the serial
-one: a parallel region costs ~35 us on the workqueue layer even on one thread, and a training step of
-resnet_small starts 75 of them (15 batch normalizations, 3 forward + 2 backward each; measured
-(128, 64) float32: ``moments`` 76 us, ``normalize`` 39 us, for ~5 us of arithmetic).
+**Serial twins** (:mod:`._twins`). Each driver is compiled twice: with ``parallel=True`` and without
+(``prange`` then runs as ``range``, the same chunks in the same order, so the same bits). One thread
+runs the serial one: a parallel region costs ~35 us on the workqueue layer even on one thread, and
+a training step of resnet_small starts 75 of them (15 batch normalizations, 3 forward + 2 backward
+each; measured (128, 64) float32: ``moments`` 76 us, ``normalize`` 39 us, for ~5 us of arithmetic).
 
 Every elementwise expression is the NumPy reference's (:mod:`..normalization`), in the same order and
 dtype and without FMA contraction, so given the same statistics the outputs are the same bits; the
@@ -27,10 +27,10 @@ statistics themselves differ from the reference only in the order of the float64
 
 from __future__ import annotations
 
-import types
-
 import numpy as np
 from numba import njit, prange
+
+from ._twins import twins
 
 # Row chunks of every reduction: fixed, so that the sums do not depend on the thread count; 8 keeps
 # 2 (or 4, 8) threads busy.
@@ -195,17 +195,6 @@ def _backward(dout, xhat, m, c, span, coef, mf, training, dbeta, dgamma, dx, acc
         _grad_rows(dout, xhat, r0, r1, c, span, coef, mf, dbeta_t, dgamma_t, training, dx)
 
 
-def _compiled(py_func, name: str, parallel: bool):
-    """``py_func`` compiled as ``name`` (its own entry in Numba's cache, which is keyed by the name)."""
-    twin = types.FunctionType(py_func.__code__, py_func.__globals__, name)
-    twin.__qualname__ = name
-    twin.__doc__ = py_func.__doc__
-    return njit(parallel=parallel, cache=True, nogil=True)(twin)
-
-
-moments = _compiled(_moments, "moments", True)
-normalize = _compiled(_normalize, "normalize", True)
-backward = _compiled(_backward, "backward", True)
-moments_serial = _compiled(_moments, "moments_serial", False)
-normalize_serial = _compiled(_normalize, "normalize_serial", False)
-backward_serial = _compiled(_backward, "backward_serial", False)
+moments, moments_serial = twins(_moments, "moments")
+normalize, normalize_serial = twins(_normalize, "normalize")
+backward, backward_serial = twins(_backward, "backward")

@@ -39,13 +39,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _numba_codegen as _codegen
-from . import _kernels, compiling, generated
+from . import _kernels, compiling, generated, serial
 
 __all__ = ["NumbaConvCache", "conv2d_forward", "conv2d_backward", "WEIGHT_GRAD_CHUNKS"]
 
 # Fixed number of batch chunks of the dW/db reduction: enough to keep 2-4 threads busy, few enough
 # that the per-chunk partial sums stay small. Changing it changes the (float) rounding of dW.
 WEIGHT_GRAD_CHUNKS = 8
+# Below these amounts of work the serial twins run (a parallel region costs ~65-72 us on the
+# workqueue layer, on 1 or 2 threads); see PARALLEL_MIN_FMAS' and PARALLEL_MIN_COPY's measurements
+# in BENCHMARKS.md ("Serial twins").
+PARALLEL_MIN_FMAS = 1 << 22  # multiply-adds of one forward or dW call
+PARALLEL_MIN_COPY = 1 << 18  # numbers written by one padded copy
 _POOL_MAX = 4  # buffers of one shape kept for reuse
 
 
@@ -112,7 +117,9 @@ def _forward_call(xp: np.ndarray, wm: np.ndarray, bias: np.ndarray, out: np.ndar
     _, hp, wpa, cin = xp.shape
     _, kwc, fp = wm.shape
     p_block, l_block = _codegen.forward_block(out.dtype.name, fp)
-    kernel = getattr(generated(), f"conv_forward_p{p_block}_l{l_block}")
+    fmas = n * out_rows * out_cols * fp * kh * kwc
+    suffix = "_serial" if serial(fmas, PARALLEL_MIN_FMAS) else ""
+    kernel = getattr(generated(), f"conv_forward_p{p_block}_l{l_block}{suffix}")
     f = out.shape[3]
     zero = np.zeros(1, dtype=out.dtype)
     with compiling():
@@ -125,7 +132,8 @@ def _padded(src: np.ndarray, shape: tuple[int, int, int, int], top: int, left: i
             mask: np.ndarray | None = None) -> np.ndarray:
     dst = BUFFERS.get(shape, src.dtype)
     with compiling():
-        _kernels.pad_copy(src, dst, top, left, _NO_MASK[src.dtype] if mask is None else mask)
+        kernel = _kernels.pad_copy_serial if serial(dst.size, PARALLEL_MIN_COPY) else _kernels.pad_copy
+        kernel(src, dst, top, left, _NO_MASK[src.dtype] if mask is None else mask)
     return dst
 
 
@@ -172,7 +180,9 @@ def _weight_grads(xp: np.ndarray, dout_p: np.ndarray, out_hw: tuple[int, int], o
     _, dfh, dfw, fp = dout_p.shape
     oh, ow = out_hw
     l_block = _codegen.CHANNEL_BLOCK
-    kernel = getattr(generated(), f"conv_weight_grad_r{r_block}_l{l_block}")
+    fmas = n * oh * ow * kh * kwcp * fp
+    suffix = "_serial" if serial(fmas, PARALLEL_MIN_FMAS) else ""
+    kernel = getattr(generated(), f"conv_weight_grad_r{r_block}_l{l_block}{suffix}")
     chunks = min(n, WEIGHT_GRAD_CHUNKS)
     bounds = np.array([n * k // chunks for k in range(chunks + 1)], dtype=np.int64)
     dw = np.empty((chunks, kh, kwcp, fp), dtype=xp.dtype)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _norm_kernels as _k
-from . import compiling, threads
+from . import compiling, serial
 
 __all__ = ["batch_norm_forward", "batch_norm_backward"]
 
@@ -24,7 +24,7 @@ PARALLEL_MIN_SIZE = 1 << 22
 
 def _serial(size: int) -> bool:
     """Whether the serial twins run (:mod:`._norm_kernels`): on one thread, or below ``PARALLEL_MIN_SIZE``."""
-    return threads() == 1 or size < PARALLEL_MIN_SIZE
+    return serial(size, PARALLEL_MIN_SIZE)
 
 
 def batch_norm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, epsilon: float,

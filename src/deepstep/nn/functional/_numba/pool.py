@@ -1,4 +1,4 @@
-"""Max and average pooling (NHWC) with the compiled kernels of :mod:`._kernels`.
+"""Max and average pooling with the compiled kernels of :mod:`._kernels`: NHWC, and planes (NCHW).
 
 Max pooling records, per output element, where in its window the first maximum is (row-major,
 as PyTorch; an int32 array of the output's shape); the backward pass adds ``dout`` there. The
@@ -9,14 +9,28 @@ the number of real pixels in each window (padding excluded, as TensorFlow's SAME
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from .. import _numba_codegen as _codegen
-from . import _kernels, compiling, generated
+from . import _kernels, compiling, generated, serial
 
-__all__ = ["NumbaPoolCache", "pool2d_forward", "pool2d_backward"]
+# Below this many input numbers the serial twins run (a parallel region costs ~65-72 us on the
+# workqueue layer; BENCHMARKS.md, "Serial twins").
+PARALLEL_MIN_SIZE = 1 << 18
+
+
+def _twin(kernel: Any, size: int) -> Any:
+    """``kernel`` or its serial twin (``kernel_serial``, same module) for ``size`` numbers."""
+    if not serial(size, PARALLEL_MIN_SIZE):
+        return kernel
+    return getattr(sys.modules[kernel.py_func.__module__], f"{kernel.__name__}_serial")
+
+__all__ = ["NumbaPoolCache", "pool2d_forward", "pool2d_backward", "max_pool2d_planes_forward",
+           "max_pool2d_planes_backward"]
 
 
 @dataclass(frozen=True)
@@ -40,10 +54,10 @@ def pool2d_forward(x: np.ndarray, pool: tuple[int, int], stride: tuple[int, int]
     arg = np.empty(out.shape, dtype=np.int32) if mode == "max" else None
     with compiling():
         if mode == "max":
-            kernel = getattr(generated(), f"max_pool_forward_l{_codegen.CHANNEL_BLOCK}")
+            kernel = _twin(getattr(generated(), f"max_pool_forward_l{_codegen.CHANNEL_BLOCK}"), x.size)
             kernel(n, x.reshape(-1), *x.shape[1:], *args, out.reshape(-1), arg.reshape(-1), *out_hw)
         else:
-            _kernels.avg_pool_forward(x, *args, out)
+            _twin(_kernels.avg_pool_forward, x.size)(x, *args, out)
     return out, NumbaPoolCache(x.shape, pool, stride, pads, mode, arg)
 
 
@@ -53,7 +67,38 @@ def pool2d_backward(dout: np.ndarray, cache: NumbaPoolCache) -> np.ndarray:
     args = (*cache.pool, *cache.stride, cache.pads[0], cache.pads[2])
     with compiling():
         if cache.mode == "max":
-            _kernels.max_pool_backward(dout, cache.arg, *args, dx)
+            _twin(_kernels.max_pool_backward, dx.size)(dout, cache.arg, *args, dx)
         else:
-            _kernels.avg_pool_backward(dout, *args, dx)
+            _twin(_kernels.avg_pool_backward, dx.size)(dout, *args, dx)
+    return dx
+
+
+def max_pool2d_planes_forward(x: np.ndarray, pool: tuple[int, int], stride: tuple[int, int],
+                              pads: tuple[int, int, int, int], out_hw: tuple[int, int]
+                              ) -> tuple[np.ndarray, NumbaPoolCache]:
+    """Max pooling of validated planes ``x`` (P, H, W) (NCHW as ``(N*C, H, W)``) -> ``(out, cache)``.
+
+    Each plane is pooled on its own, vectorized along its output rows (``_numba_codegen._plane_row``):
+    no transposes to and from NHWC. The cache's ``x_shape`` is ``(P, H, W, 1)``.
+    """
+    x = np.ascontiguousarray(x)
+    planes, h, w = x.shape
+    out = np.empty((planes, *out_hw), dtype=x.dtype)
+    arg = np.empty(out.shape, dtype=np.int32)
+    with compiling():
+        kernel = _twin(generated().plane_max_pool_forward, x.size)
+        kernel(planes, x.reshape(-1), h, w, *pool, *stride, pads[0], pads[2], out.reshape(-1),
+               arg.reshape(-1), *out_hw)
+    return out, NumbaPoolCache((planes, h, w, 1), pool, stride, pads, "max", arg)
+
+
+def max_pool2d_planes_backward(dout: np.ndarray, cache: NumbaPoolCache) -> np.ndarray:
+    """``dx`` (P, H, W) from a contiguous ``dout`` (P, oh, ow) of :func:`max_pool2d_planes_forward`."""
+    planes, h, w, _ = cache.x_shape
+    oh, ow = dout.shape[1:]
+    dx = np.empty((planes, h, w), dtype=dout.dtype)
+    with compiling():
+        kernel = _twin(generated().plane_max_pool_backward, dx.size)
+        kernel(planes, dout.reshape(-1), cache.arg.reshape(-1), oh, ow, *cache.pool, *cache.stride,
+               cache.pads[0], cache.pads[2], dx.reshape(-1), h, w)
     return dx

@@ -93,7 +93,9 @@ def pool_supports(problem: dict[str, Any]) -> bool:
     """
     if problem.get("dtype") not in ("float32", "float64"):
         return False
-    return problem.get("mode") == "max" or _registry.get_kernels() == "numba"
+    if problem.get("mode") == "max":
+        return True
+    return _registry.get_kernels() == "numba" and problem.get("layout") != "NCHW"
 
 
 @dataclass
@@ -107,23 +109,24 @@ class Pool2DCache:
 def pool_forward(x: np.ndarray, pool: Any, stride: Any, pads: Any, out_hw: Any, mode: str,
                  data_format: str) -> tuple[np.ndarray, Pool2DCache]:
     _tell_once(x.dtype)
-    if data_format == "NCHW":
-        x = x.transpose(0, 2, 3, 1)
-    out, inner = npool.pool2d_forward(x, pool, stride, pads, out_hw, mode)
-    if data_format == "NCHW":
-        out = np.ascontiguousarray(out.transpose(0, 3, 1, 2))
+    if data_format == "NCHW":  # max only (pool_supports): the planes kernels, no transposes
+        n, c, h, w = x.shape
+        planes = np.ascontiguousarray(x).reshape(n * c, h, w)
+        out, inner = npool.max_pool2d_planes_forward(planes, pool, stride, pads, out_hw)
+        out = out.reshape(n, c, *out_hw)
+    else:
+        out, inner = npool.pool2d_forward(x, pool, stride, pads, out_hw, mode)
     return out, Pool2DCache(inner, data_format, out.shape, x.dtype)
 
 
 def pool_backward(dout: Any, cache: Pool2DCache) -> np.ndarray:
-    dout = _check_dout(dout, cache.out_shape, cache.dtype,
-                       "dout must have the forward input's dtype {want}, got {got}")
+    dout = np.ascontiguousarray(_check_dout(dout, cache.out_shape, cache.dtype,
+                                            "dout must have the forward input's dtype {want}, got {got}"))
     if cache.data_format == "NCHW":
-        dout = dout.transpose(0, 2, 3, 1)
-    dx = npool.pool2d_backward(np.ascontiguousarray(dout), cache.inner)
-    if cache.data_format == "NCHW":
-        dx = np.ascontiguousarray(dx.transpose(0, 3, 1, 2))
-    return dx
+        n, c, oh, ow = dout.shape
+        dx = npool.max_pool2d_planes_backward(dout.reshape(n * c, oh, ow), cache.inner)
+        return dx.reshape(n, c, *dx.shape[1:])
+    return npool.pool2d_backward(dout, cache.inner)
 
 
 # Below this many values `auto` keeps NumPy's batch normalization, whose fixed costs are lower
