@@ -7,10 +7,17 @@ and the kernels are selected. What it decides, once per process:
   the user set it, else in ``$XDG_CACHE_HOME/deepstep/numba`` (``~/.cache/deepstep/numba``). A cold
   compile of every kernel of one dtype takes tens of seconds; loading them from a warm cache a
   fraction of a second (BENCHMARKS.md).
-- **Threading layer.** ``workqueue`` unless the user chose one: the OpenMP layer ran 6x slower
-  when another process loaded the machine, workqueue did not (issue 11's measurements). The
-  workqueue layer must not be entered from two Python threads at once; deepstep calls the
-  kernels from the calling thread only.
+- **Threading layer.** Unless the user chose one (``NUMBA_THREADING_LAYER`` or its priority),
+  OpenMP where Numba can load it, else ``workqueue``; OpenMP's workers are started with
+  ``OMP_WAIT_POLICY=passive`` (sleep when idle) unless the user set a policy, and the variable is
+  put back as it was once they run (other OpenMP libraries in the process read it when they load).
+  Measured (BENCHMARKS.md, "Threading layer"), a training step at 2 threads, ms, mnist_cnn /
+  signs_convnet: workqueue 10.7 / 12.5, OpenMP passive 7.1 / 10.4; with another process keeping
+  one core busy: workqueue 13.1 / 14.4 (slower than 1 thread, 11.4 / 13.9), OpenMP passive 11.6 /
+  13.6, OpenMP spinning (its default) 15.5 / 21.8. A parallel region on workqueue cost 65-72 us
+  (waking a sleeping worker on this VM). GNU OpenMP does not survive ``fork``: a child process
+  runs only the serial twins (:func:`serial`), whatever the layer. deepstep calls the kernels from
+  the calling thread only (workqueue must not be entered from two threads at once).
 - **Thread count.** :func:`threads` follows deepstep's own setting (:func:`..set_num_threads`) or
   BLAS' (``OPENBLAS_NUM_THREADS`` / ``OMP_NUM_THREADS``, default every CPU), whichever is larger,
   capped by Numba's pool. Results do not depend on it (see :mod:`.conv`).
@@ -29,18 +36,15 @@ import threading
 from collections.abc import Iterator
 from types import ModuleType
 
+import numba
+
 from .. import _numba_codegen as _codegen
 from .. import _parallel
 from .._kernel_cache import cache_dir, is_warm, mark_warm
 from ..conv import blas_threads
 
-if "numba" not in sys.modules and not os.environ.get("NUMBA_THREADING_LAYER"):
-    os.environ["NUMBA_THREADING_LAYER"] = "workqueue"
-
-import numba  # noqa: E402
-
 __all__ = ["cache_dir", "compiling", "generated", "threads", "serial", "forcing_twins", "numba_version",
-           "note_compiling", "is_warm", "mark_warm"]
+           "threading_layer", "note_compiling", "is_warm", "mark_warm"]
 
 _lock = threading.Lock()
 _generated: ModuleType | None = None
@@ -48,14 +52,37 @@ _told = False
 _threads_set = 0
 
 
+_in_forked_child = False
+
+
+def _after_fork_in_child() -> None:
+    global _in_forked_child
+    _in_forked_child = True
+
+
 def _configure() -> None:
     if not numba.config.CACHE_DIR:
         numba.config.CACHE_DIR = str(cache_dir())
-    if numba.config.THREADING_LAYER == "default":
-        numba.config.THREADING_LAYER = "workqueue"
+    user_chose = "NUMBA_THREADING_LAYER" in os.environ or "NUMBA_THREADING_LAYER_PRIORITY" in os.environ
+    if not user_chose and numba.config.THREADING_LAYER == "default":
+        numba.config.THREADING_LAYER_PRIORITY = ["omp", "workqueue", "tbb"]
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+    policy = os.environ.get("OMP_WAIT_POLICY")
+    if policy is None:
+        os.environ["OMP_WAIT_POLICY"] = "passive"
+    try:
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)  # loads the layer, starts its workers
+    finally:
+        if policy is None:
+            os.environ.pop("OMP_WAIT_POLICY", None)
 
 
 _configure()
+
+
+def threading_layer() -> str:
+    """The Numba threading layer the parallel kernels run on (``omp``, ``workqueue`` or ``tbb``)."""
+    return numba.threading_layer()
 
 
 def numba_version() -> str:
@@ -73,6 +100,8 @@ _forced: bool | None = None  # set by `forcing_twins` (the warm-up compiles both
 def serial(work: int, parallel_min: int) -> bool:
     """Whether a kernel runs its serial twin (:mod:`._twins`): on one thread, or for ``work`` below
     ``parallel_min`` (where a parallel region, tens of microseconds, costs more than it saves)."""
+    if _in_forked_child:  # GNU OpenMP kills a forked child that starts a parallel region
+        return True
     if _forced is not None:
         return _forced
     return work < parallel_min or threads() == 1

@@ -46,11 +46,13 @@ __all__ = ["NumbaConvCache", "conv2d_forward", "conv2d_backward", "WEIGHT_GRAD_C
 # Fixed number of batch chunks of the dW/db reduction: enough to keep 2-4 threads busy, few enough
 # that the per-chunk partial sums stay small. Changing it changes the (float) rounding of dW.
 WEIGHT_GRAD_CHUNKS = 8
-# Below these amounts of work the serial twins run (a parallel region costs ~65-72 us on the
-# workqueue layer, on 1 or 2 threads); see PARALLEL_MIN_FMAS' and PARALLEL_MIN_COPY's measurements
-# in BENCHMARKS.md ("Serial twins").
-PARALLEL_MIN_FMAS = 1 << 22  # multiply-adds of one forward or dW call
-PARALLEL_MIN_COPY = 1 << 18  # numbers written by one padded copy
+# Below these amounts of work the serial twins run: waking the sleeping OpenMP workers costs more.
+# Measured, 2 threads, float32, median us serial / parallel (MNIST's 14x14x8 -> 16 5x5 forward at
+# batch 1-64; padded copies of n x 28 x 28 x 8): 2.5 M multiply-adds 90 / 188, 5.0 M 142 / 214,
+# 10 M 262 / 276, 20 M 473 / 379, 40 M 957 / 617; copies of 164 k numbers 21 / 52, 655 k 81 / 79,
+# 1.3 M 162 / 108.
+PARALLEL_MIN_FMAS = 1 << 23  # multiply-adds of one forward or dW call
+PARALLEL_MIN_COPY = 1 << 19  # numbers written by one padded copy
 _POOL_MAX = 4  # buffers of one shape kept for reuse
 
 

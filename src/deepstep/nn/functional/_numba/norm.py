@@ -15,11 +15,11 @@ from . import compiling, serial
 __all__ = ["batch_norm_forward", "batch_norm_backward"]
 
 
-# Below this many values the serial twins run at any thread count. Measured (float32, forward /
-# backward ms, medians of 9 alternating in one process, 2 threads, 2 shared cores): 32x32x32x16 serial
-# 0.39 / 0.32, parallel 0.67 / 0.48; 32x64x64x16 1.64 / 1.65 against 1.96 / 1.77; 32x64x64x64
-# 12.8 / 10.3 against 11.5 / 8.5 (the passes are memory-bound; a parallel region costs ~35 us).
-PARALLEL_MIN_SIZE = 1 << 22
+# Below this many values the serial twins run at any thread count. Measured on the OpenMP layer
+# (float32, forward + backward us, medians of 41, 2 threads, 2 shared cores; n x 32 x 32 x 16):
+# 0.13 M values serial 646-710, parallel 389-495; 0.52 M 2251-2673 / 1822-2133; 2.1 M 6050-6972 /
+# 4249-4945. (On the workqueue layer, where a parallel region cost ~35-70 us, the threshold was 4 M.)
+PARALLEL_MIN_SIZE = 1 << 17
 
 
 def _serial(size: int) -> bool:

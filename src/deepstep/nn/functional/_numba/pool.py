@@ -18,8 +18,9 @@ import numpy as np
 from .. import _numba_codegen as _codegen
 from . import _kernels, compiling, generated, serial
 
-# Below this many input numbers the serial twins run (a parallel region costs ~65-72 us on the
-# workqueue layer; BENCHMARKS.md, "Serial twins").
+# Below this many input numbers the serial twins run. Measured, 2 threads, float32, max 2x2 forward +
+# backward on n x 28 x 28 x 8, median us serial / parallel: 100 k numbers 136 / 201, 401 k 410 / 323,
+# 803 k 785 / 464.
 PARALLEL_MIN_SIZE = 1 << 18
 
 
