@@ -460,3 +460,33 @@ def test_zoo_models_train_alike_on_both_kernel_sets(name, shape):
     assert weights.keys() == want_weights.keys()
     for key, value in weights.items():
         np.testing.assert_allclose(value, want_weights[key], rtol=1e-9, atol=1e-12, err_msg=key)
+
+
+@needs_numba
+def test_a_forked_child_runs_the_serial_twins():
+    # GNU OpenMP kills a forked child that starts a parallel region ("Terminating: fork() called from
+    # a process already using GNU OpenMP"); the child must fall back to the serial twins.
+    script = """
+import os, sys
+import numpy as np
+from deepstep.nn import functional as F
+from deepstep.nn.functional import _numba
+F.set_kernels("numba")
+x, w = np.ones((4, 6, 6, 3)), np.ones((3, 3, 3, 8))
+with _numba.forcing_twins(False):  # the parallel drivers, as a big job runs them
+    F.conv2d(x, w, padding="same")
+    pid = os.fork()
+    if pid == 0:
+        out, _ = F.conv2d(x, w, padding="same")
+        os._exit(0 if out.shape == (4, 6, 6, 8) else 3)
+_, status = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
+                            timeout=300)
+    assert result.returncode == 0, (result.returncode, result.stderr[-2000:])
