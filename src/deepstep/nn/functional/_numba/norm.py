@@ -22,9 +22,10 @@ __all__ = ["batch_norm_forward", "batch_norm_backward"]
 PARALLEL_MIN_SIZE = 1 << 17
 
 
-def _serial(size: int) -> bool:
-    """Whether the serial twins run (:mod:`._norm_kernels`): on one thread, or below ``PARALLEL_MIN_SIZE``."""
-    return serial(size, PARALLEL_MIN_SIZE)
+def _serial(size: int, itemsize: int) -> bool:
+    """Whether the serial twins run (:mod:`._norm_kernels`): on one thread, below ``PARALLEL_MIN_SIZE``,
+    or into new arrays of ``size`` numbers too big for reused memory (:func:`.serial`)."""
+    return serial(size, PARALLEL_MIN_SIZE, size * itemsize)
 
 
 def batch_norm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, epsilon: float,
@@ -39,7 +40,7 @@ def batch_norm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, epsil
     m = x.size // c
     span = _k.span_rows(c)
     flat = x.reshape(-1)
-    serial = _serial(x.size)
+    serial = _serial(x.size, x.itemsize)
     with compiling():
         if mean is None:
             mean, var = np.empty(c, x.dtype), np.empty(c, x.dtype)
@@ -67,7 +68,7 @@ def batch_norm_backward(dout: np.ndarray, xhat: np.ndarray, gamma: np.ndarray, i
     dgamma, dbeta = np.empty(c, dtype), np.empty(c, dtype)
     span = _k.span_rows(c)
     with compiling():
-        backward = _k.backward_serial if _serial(dout.size) else _k.backward
+        backward = _k.backward_serial if _serial(dout.size, dout.itemsize) else _k.backward
         backward(dout.reshape(-1), np.ascontiguousarray(xhat).reshape(-1), dout.size // c, c, span,
                  np.tile(coef.astype(dtype, copy=False), span), dtype.type(count), training, dbeta, dgamma,
                  dx.reshape(-1), np.empty((_k.CHUNKS, 2, span * c)), np.empty((_k.CHUNKS, 2, c)),

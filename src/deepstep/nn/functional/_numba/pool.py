@@ -24,9 +24,9 @@ from . import _kernels, compiling, generated, serial
 PARALLEL_MIN_SIZE = 1 << 18
 
 
-def _twin(kernel: Any, size: int) -> Any:
-    """``kernel`` or its serial twin (``kernel_serial``, same module) for ``size`` numbers."""
-    if not serial(size, PARALLEL_MIN_SIZE):
+def _twin(kernel: Any, size: int, new: np.ndarray) -> Any:
+    """``kernel`` or its serial twin (``kernel_serial``, same module) for ``size`` numbers into ``new``."""
+    if not serial(size, PARALLEL_MIN_SIZE, new.nbytes):
         return kernel
     return getattr(sys.modules[kernel.py_func.__module__], f"{kernel.__name__}_serial")
 
@@ -55,10 +55,10 @@ def pool2d_forward(x: np.ndarray, pool: tuple[int, int], stride: tuple[int, int]
     arg = np.empty(out.shape, dtype=np.int32) if mode == "max" else None
     with compiling():
         if mode == "max":
-            kernel = _twin(getattr(generated(), f"max_pool_forward_l{_codegen.CHANNEL_BLOCK}"), x.size)
+            kernel = _twin(getattr(generated(), f"max_pool_forward_l{_codegen.CHANNEL_BLOCK}"), x.size, out)
             kernel(n, x.reshape(-1), *x.shape[1:], *args, out.reshape(-1), arg.reshape(-1), *out_hw)
         else:
-            _twin(_kernels.avg_pool_forward, x.size)(x, *args, out)
+            _twin(_kernels.avg_pool_forward, x.size, out)(x, *args, out)
     return out, NumbaPoolCache(x.shape, pool, stride, pads, mode, arg)
 
 
@@ -68,9 +68,9 @@ def pool2d_backward(dout: np.ndarray, cache: NumbaPoolCache) -> np.ndarray:
     args = (*cache.pool, *cache.stride, cache.pads[0], cache.pads[2])
     with compiling():
         if cache.mode == "max":
-            _twin(_kernels.max_pool_backward, dx.size)(dout, cache.arg, *args, dx)
+            _twin(_kernels.max_pool_backward, dx.size, dx)(dout, cache.arg, *args, dx)
         else:
-            _twin(_kernels.avg_pool_backward, dx.size)(dout, *args, dx)
+            _twin(_kernels.avg_pool_backward, dx.size, dx)(dout, *args, dx)
     return dx
 
 
@@ -87,7 +87,7 @@ def max_pool2d_planes_forward(x: np.ndarray, pool: tuple[int, int], stride: tupl
     out = np.empty((planes, *out_hw), dtype=x.dtype)
     arg = np.empty(out.shape, dtype=np.int32)
     with compiling():
-        kernel = _twin(generated().plane_max_pool_forward, x.size)
+        kernel = _twin(generated().plane_max_pool_forward, x.size, out)
         kernel(planes, x.reshape(-1), h, w, *pool, *stride, pads[0], pads[2], out.reshape(-1),
                arg.reshape(-1), *out_hw)
     return out, NumbaPoolCache((planes, h, w, 1), pool, stride, pads, "max", arg)
@@ -99,7 +99,7 @@ def max_pool2d_planes_backward(dout: np.ndarray, cache: NumbaPoolCache) -> np.nd
     oh, ow = dout.shape[1:]
     dx = np.empty((planes, h, w), dtype=dout.dtype)
     with compiling():
-        kernel = _twin(generated().plane_max_pool_backward, dx.size)
+        kernel = _twin(generated().plane_max_pool_backward, dx.size, dx)
         kernel(planes, dout.reshape(-1), cache.arg.reshape(-1), oh, ow, *cache.pool, *cache.stride,
                cache.pads[0], cache.pads[2], dx.reshape(-1), h, w)
     return dx

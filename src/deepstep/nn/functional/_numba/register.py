@@ -1,7 +1,8 @@
 """Register the compiled kernels with :mod:`.._registry` (called once, when they are first selected).
 
-Adapters between the public signatures and the NHWC kernels: NCHW calls are transposed to NHWC
-and back (the kernels are NHWC only), and the caches record the layout.
+Adapters between the public signatures and the NHWC kernels: NCHW convolutions are copied to NHWC
+and back (:mod:`.layout`; the convolution kernels are NHWC only), NCHW max pooling runs on planes,
+and the caches record the layout.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from .. import _registry
 from ..normalization import _numpy_batch_norm_backward
 from . import conv as nconv
 from . import is_warm, note_compiling
+from . import layout as nlayout
 from . import norm as nnorm
 from . import pool as npool
 
@@ -52,10 +54,10 @@ def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, data_format
                  pads: Any, out_hw: Any, need_dx: bool, relu: bool) -> tuple[np.ndarray, Conv2DCache]:
     _tell_once(x.dtype)
     if data_format == "NCHW":
-        x, w = x.transpose(0, 2, 3, 1), w.transpose(2, 3, 1, 0)
+        x, w = nlayout.nchw_to_nhwc(x), w.transpose(2, 3, 1, 0)
     out, inner = nconv.conv2d_forward(x, np.ascontiguousarray(w), b, stride, pads, out_hw, need_dx, relu)
     if data_format == "NCHW":
-        out = np.ascontiguousarray(out.transpose(0, 3, 1, 2))
+        out = nlayout.nhwc_to_nchw(out)
     return out, Conv2DCache(inner, data_format, out.shape, x.dtype)
 
 
@@ -72,11 +74,10 @@ def _check_dout(dout: Any, shape: tuple[int, ...], dtype: np.dtype, dtype_error:
 def conv_backward(dout: Any, cache: Conv2DCache) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
     dout = _check_dout(dout, cache.out_shape, cache.dtype,
                        "dout must have the same dtype as x ({want}), got {got}")
+    dout = nlayout.nchw_to_nhwc(dout) if cache.data_format == "NCHW" else np.ascontiguousarray(dout)
+    dx, dw, db = nconv.conv2d_backward(dout, cache.inner)
     if cache.data_format == "NCHW":
-        dout = dout.transpose(0, 2, 3, 1)
-    dx, dw, db = nconv.conv2d_backward(np.ascontiguousarray(dout), cache.inner)
-    if cache.data_format == "NCHW":
-        dx = None if dx is None else np.ascontiguousarray(dx.transpose(0, 3, 1, 2))
+        dx = None if dx is None else nlayout.nhwc_to_nchw(dx)
         dw = np.ascontiguousarray(dw.transpose(3, 2, 0, 1))
     return dx, dw, db
 

@@ -6,8 +6,8 @@ NumPy meanwhile, never waits for the compile, and switches to the compiled kerne
 the cache in about a second) when this process has written them. Small shapes suffice: Numba
 compiles per argument *types*, and the calls below reach every kernel variant a network can use
 (forward blocks 7x8 and 4x16, dW blocks 4 and 8 rows, dx at stride 1 and 2, fused ReLU),
-max pooling (NHWC and NCHW) and channels-last batch normalization, each as its serial twin and as
-its parallel driver.
+max pooling (NHWC and NCHW), the NCHW layout copies and channels-last batch normalization, each as
+its serial twin and as its parallel driver.
 """
 
 from __future__ import annotations
@@ -43,10 +43,13 @@ def _run_every_kernel(dtype: str) -> None:
         F.conv2d_backward(out, cache)
         out, cache = F.pool2d(out, 2, padding="same")  # the max pooling `auto` uses too
         F.pool2d_backward(out, cache)
+        planes = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
         for pool, stride in ((2, 2), (3, 1)):  # NCHW max pooling: a written-out window and the generic loop
-            planes = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
             out, cache = F.pool2d(planes, pool, stride, padding="same", data_format="NCHW")
             F.pool2d_backward(out, cache)
+    # an NCHW convolution: the layout copies around the NHWC kernels
+    out, cache = F.conv2d(planes, w.transpose(3, 2, 0, 1), padding="same", data_format="NCHW")
+    F.conv2d_backward(out, cache)
     # batch normalization, channels last: every kernel in one training and one inference call (the
     # kernels see flat rows, so 2-D and 4-D inputs share them)
     x = rng.standard_normal((2, 3, 3, 4)).astype(dtype)
