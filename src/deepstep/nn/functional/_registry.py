@@ -211,13 +211,13 @@ def describe() -> str:
     mode = get_kernels()
     if not numba_installed():
         return f"kernels: numpy ({mode}; numba not installed: pip install 'deepstep[fast]')"
-    from ._numba import cache_dir, numba_version, threads
+    from ._numba import cache_dir, numba_version, threading_layer, threads
 
     warm = ", ".join(f"{d} {'warm' if _cache_warm(d) else 'cold'}" for d in ("float32", "float64"))
     runs = {"numpy": "numpy", "numba": "numba"}.get(mode) or (
         "numba" if _cache_warm("float32") else
         f"numpy; after {BACKGROUND_COMPILE_AFTER_S:g} s of convolutions a background compile, then numba")
-    return (f"kernels: {runs} ({mode}; numba {numba_version()}, {threads()} threads, "
+    return (f"kernels: {runs} ({mode}; numba {numba_version()}, {threads()} threads on {threading_layer()}, "
             f"cache {cache_dir()}: {warm})")
 
 
