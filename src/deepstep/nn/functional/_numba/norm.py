@@ -15,11 +15,11 @@ from . import compiling, serial
 __all__ = ["batch_norm_forward", "batch_norm_backward"]
 
 
-# Below this many values the serial twins run at any thread count. Measured on the OpenMP layer
-# (float32, forward + backward us, medians of 41, 2 threads, 2 shared cores; n x 32 x 32 x 16):
-# 0.13 M values serial 646-710, parallel 389-495; 0.52 M 2251-2673 / 1822-2133; 2.1 M 6050-6972 /
-# 4249-4945. (On the workqueue layer, where a parallel region cost ~35-70 us, the threshold was 4 M.)
-PARALLEL_MIN_SIZE = 1 << 17
+# Below this many values the serial twins run at any thread count. Measured on the OpenMP layer with
+# `python benchmarks/bench_twins.py` (float32, forward + backward us, medians of 41, 2 threads, 2
+# shared cores; n x 32 x 32 x 16; two runs): 0.13 M values serial 248-249, parallel 478-483; 0.52 M
+# 675-677 / 714-721; 2.1 M 6296-6598 / 5190-9561. (On the workqueue layer the threshold was 4 M.)
+PARALLEL_MIN_SIZE = 1 << 20
 
 
 def _serial(size: int, itemsize: int) -> bool:
