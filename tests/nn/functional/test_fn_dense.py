@@ -116,3 +116,33 @@ def test_need_dx_false_skips_dx_and_keeps_dw_db(dtype, rng):
     np.testing.assert_allclose(dw, x.T @ dout, rtol=1e-5 if dtype == np.float32 else 1e-12)
     with pytest.raises(TypeError, match="need_dx must be a bool, got 'no'"):
         dense(x, w, b, need_dx="no")
+
+
+@pytest.mark.parametrize("compiled_threads, expected", [(0, 0), (1, 0), (2, 3)])
+def test_products_run_on_one_blas_thread_while_compiled_kernels_use_several(monkeypatch, compiled_threads,
+                                                                             expected):
+    import contextlib
+    import importlib
+
+    from deepstep.nn.functional import _parallel, _registry
+
+    dense_module = importlib.import_module("deepstep.nn.functional.dense")  # the package exports the function
+
+    entered = []
+
+    @contextlib.contextmanager
+    def one_thread():
+        entered.append(1)
+        yield
+
+    monkeypatch.setattr(_registry, "compiled_threads", lambda: compiled_threads)
+    monkeypatch.setattr(dense_module, "blas_threads", lambda: 2)
+    monkeypatch.setattr(_parallel, "blas_on_one_thread", one_thread)
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((4, 3)), rng.standard_normal((3, 2))
+    out, cache = dense(x, w)
+    dx, dw, _ = dense_backward(np.ones_like(out), cache)
+    np.testing.assert_allclose(out, x @ w)
+    np.testing.assert_allclose(dx, np.ones_like(out) @ w.T)
+    np.testing.assert_allclose(dw, x.T @ np.ones_like(out))
+    assert len(entered) == expected  # forward, dx and dw

@@ -33,6 +33,7 @@ kinds or BLAS kernels (``OPENBLAS_CORETYPE``).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -82,6 +83,12 @@ def _blas_controller() -> Any:
         else:
             _controller = ThreadpoolController()
     return _controller
+
+
+def blas_on_one_thread() -> Any:
+    """A context running BLAS on one thread (threadpoolctl), or doing nothing without threadpoolctl."""
+    controller = _blas_controller()
+    return controller.limit(limits=1, user_api="blas") if controller else contextlib.nullcontext()
 
 
 def parallel_available() -> bool:

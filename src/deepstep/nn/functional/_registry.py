@@ -189,6 +189,12 @@ def implementation_of(op: str, cache: Any) -> Implementation | None:
     return None
 
 
+def compiled_threads() -> int:
+    """Threads the compiled kernels run on, or 0 while none has been loaded in this process."""
+    numba_kernels = sys.modules.get(f"{__package__}._numba")
+    return numba_kernels.threads() if numba_kernels is not None else 0
+
+
 def charge_numpy(seconds: float) -> None:
     """Count NumPy time spent where a compiled kernel could have run (the ``auto`` rule)."""
     with _state.lock:

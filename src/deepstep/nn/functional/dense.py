@@ -5,10 +5,27 @@ from __future__ import annotations
 import numpy as np
 
 from ..._validation import brief_repr, check_float_array, check_same_dtype
+from . import _parallel, _registry
+from .conv import blas_threads
 
 __all__ = ["dense", "dense_backward", "DenseCache"]
 
 DenseCache = tuple[np.ndarray, np.ndarray, bool, bool]
+
+
+def _product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b``, with BLAS on one thread once the compiled kernels run on several threads.
+
+    After a multi-threaded product OpenBLAS's idle workers keep polling (``OPENBLAS_THREAD_TIMEOUT``)
+    and take the cores from the compiled kernels: mnist_cnn's step on 2 kernel threads took 16.1 ms with
+    BLAS on its default 2 threads and 8.0 ms with ``OPENBLAS_NUM_THREADS=1`` (``benchmarks/
+    bench_threading.py``'s child, both ways). So its products run on one BLAS thread while compiled
+    kernels are loaded with more than one (threadpoolctl: ~25 us a product; without it, unchanged).
+    """
+    if blas_threads() > 1 and _registry.compiled_threads() > 1:
+        with _parallel.blas_on_one_thread():
+            return a @ b
+    return a @ b
 
 
 def dense(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None,
@@ -52,7 +69,7 @@ def dense(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None,
         raise ValueError(f"b must have shape (D_out,) = ({w.shape[1]},), got {b.shape}")
     if not isinstance(need_dx, bool | np.bool_):
         raise TypeError(f"need_dx must be a bool, got {brief_repr(need_dx)}")
-    out = x @ w
+    out = _product(x, w)
     if b is not None:
         out += b
     return out, (x, w, b is not None, bool(need_dx))
@@ -88,7 +105,7 @@ def dense_backward(dout: np.ndarray,
         raise ValueError(f"dout must have the forward output's shape {want}, got {dout.shape}")
     if dout.dtype != x.dtype:
         raise TypeError(f"dout must have the forward input's dtype {x.dtype}, got {dout.dtype}")
-    dx = dout @ w.T if need_dx else None
-    dw = (dout.T @ x).T
+    dx = _product(dout, w.T) if need_dx else None
+    dw = _product(dout.T, x).T
     db = dout.sum(axis=0) if has_bias else None
     return dx, dw, db
