@@ -77,8 +77,28 @@ def test_numba_conv2d_matches_the_numpy_reference(problem):
     dout = rng.standard_normal(out_ref.shape).astype(dtype)
     want = (out_ref, *F.conv2d_backward(dout, cache_ref))
     got, cache = _run_conv("numba", x, wt, b, stride, padding, data_format, dout, activation)
-    assert type(cache).__module__.endswith("_numba.register")
+    # inputs of 1-2 channels whose dx is wanted run NumPy's kernels (register.SMALL_INPUT_CHANNELS)
+    assert type(cache).__module__.endswith("_numba.register" if c > 2 else ".conv")
     _close(got, want, dtype, problem)
+
+
+@needs_numba
+@pytest.mark.parametrize("channels, need_dx, compiled", [(1, True, False), (2, True, False), (1, False, True),
+                                                         (2, False, True), (3, True, True)])
+def test_inputs_of_one_or_two_channels_whose_dx_is_wanted_run_on_numpy(channels, need_dx, compiled):
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, 6, 6, channels))
+    w = rng.standard_normal((3, 3, channels, 4))
+    F.set_kernels("numba")
+    out, cache = F.conv2d(x, w, padding="same", need_dx=need_dx)
+    assert type(cache).__module__.endswith("_numba.register") == compiled
+    dx, dw, _ = F.conv2d_backward(np.ones_like(out), cache)
+    F.set_kernels("numpy")
+    out_ref, cache_ref = F.conv2d(x, w, padding="same", need_dx=need_dx)
+    dx_ref, dw_ref, _ = F.conv2d_backward(np.ones_like(out_ref), cache_ref)
+    np.testing.assert_allclose(out, out_ref, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(dw, dw_ref, rtol=1e-12, atol=1e-12)
+    assert (dx is None) == (not need_dx)
 
 
 @pytest.mark.parametrize("kernels", IMPLEMENTATIONS)
@@ -280,7 +300,7 @@ def test_auto_compiles_in_the_background_once_a_job_is_not_tiny(monkeypatch):
     monkeypatch.setattr(_registry._state, "numpy_seconds", 0.0)
     started = []
     monkeypatch.setattr(_registry, "_start_background_compile", started.append)
-    x, w = np.ones((1, 5, 5, 2)), np.ones((3, 3, 2, 4))
+    x, w = np.ones((1, 5, 5, 3)), np.ones((3, 3, 3, 4))
     _, cache = F.conv2d(x, w)
     assert isinstance(cache, F.conv.ConvCache) and not started  # cold cache, tiny job: NumPy only
     assert 0.0 < _registry._state.numpy_seconds < _registry.BACKGROUND_COMPILE_AFTER_S
@@ -311,7 +331,7 @@ def test_the_background_compile_fills_the_cache():
 
 @needs_numba
 def test_backward_runs_the_implementation_that_made_the_cache():
-    x, w = np.ones((1, 5, 5, 2)), np.ones((3, 3, 2, 4))
+    x, w = np.ones((1, 5, 5, 3)), np.ones((3, 3, 3, 4))
     F.set_kernels("numba")
     _, cache = F.conv2d(x, w)
     F.set_kernels("numpy")
@@ -323,7 +343,7 @@ def test_backward_runs_the_implementation_that_made_the_cache():
         F.conv2d_backward(np.ones((1, 3, 3, 4)), {})
     F.set_kernels("numba")
     _, cache = F.pool2d(x, 2)
-    with pytest.raises(ValueError, match=r"dout must have the forward output's shape \(1, 2, 2, 2\)"):
+    with pytest.raises(ValueError, match=r"dout must have the forward output's shape \(1, 2, 2, 3\)"):
         F.pool2d_backward(np.ones((1, 3, 3, 2)), cache)
 
 

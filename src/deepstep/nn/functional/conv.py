@@ -433,7 +433,7 @@ def conv2d(
         raise ValueError(f"activation must be None or 'relu', got {activation!r}")
     f = w.shape[3] if layout.channels_last else w.shape[0]
     problem = {"dtype": x.dtype.name, "layout": layout.name, "n": n, "c": c, "f": f, "kernel": kernel,
-               "stride": stride_hw, "dilation": dilation_hw}
+               "stride": stride_hw, "dilation": dilation_hw, "need_dx": bool(need_dx)}
     impl = _registry.choose("conv2d", problem)
     if impl.name != "numpy":
         return impl.forward(x, w, b, layout.name, stride_hw, pads, out_hw, bool(need_dx),

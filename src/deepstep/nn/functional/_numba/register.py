@@ -23,16 +23,28 @@ from . import pool as npool
 
 __all__ = ["register_all"]
 
+# Inputs with at most this many channels whose gradient is wanted run the NumPy kernels: the direct dx
+# computes 8 channels (the kernels' lane count) where the input has 1 or 2. Measured (float32, 1 thread,
+# forward + backward with dx, ms, NumPy / compiled, `OPENBLAS_NUM_THREADS=1`, ad-hoc script): 28x28x1 ->
+# 32 3x3 6.17 / 13.19; -> 8 3x3 2.68 / 3.62; -> 8 5x5 6.71 / 7.09; 32x32x2 -> 16 3x3 4.42 / 5.01;
+# 32x32x3 -> 16 3x3 5.98 / 5.31; 32x32x4 -> 16 3x3 7.59 / 5.26; 64x64x3 -> 8 4x4 38.15 / 15.98. Without
+# dx (a network's first layer) the compiled kernels win: 28x28x1 -> 8 5x5 2.87 / 2.40, -> 32 3x3 4.47 / 3.60.
+SMALL_INPUT_CHANNELS = 2
+
+
 def conv_supports(problem: dict[str, Any]) -> bool:
-    """Direct convolution for every undilated float32/float64 call (dilated ones run the NumPy kernels).
+    """Direct convolution for undilated float32/float64 calls, except inputs of 1-2 channels whose dx
+    is wanted (:data:`SMALL_INPUT_CHANNELS`); the others run the NumPy kernels.
 
     The prototype of issue 11 lost to im2col + OpenBLAS at 1 thread on VGG-like layers
     (3x3x64 -> 64: 1.35-1.46x slower); these kernels (8 accumulators for float32) do not: measured
     at 1 thread, forward + backward, float32 (kernel timing beside PyTorch, ms): VGG 32x32x64 -> 64
     3x3 numpy 1042, numba 482; strided 32x32x32 -> 64 3x3 s2 numpy 108, numba 75; MNIST 14x14x32 -> 64
-    numpy 188, numba 103. So no case goes back to im2col.
+    numpy 188, numba 103. So no layer with more channels goes back to im2col.
     """
-    return problem.get("dtype") in ("float32", "float64") and problem.get("dilation", (1, 1)) == (1, 1)
+    if problem.get("dtype") not in ("float32", "float64") or problem.get("dilation", (1, 1)) != (1, 1):
+        return False
+    return not (problem.get("need_dx", True) and problem.get("c", 8) <= SMALL_INPUT_CHANNELS)
 
 
 @dataclass

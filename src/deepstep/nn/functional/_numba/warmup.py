@@ -47,8 +47,9 @@ def _run_every_kernel(dtype: str) -> None:
         for pool, stride in ((2, 2), (3, 1)):  # NCHW max pooling: a written-out window and the generic loop
             out, cache = F.pool2d(planes, pool, stride, padding="same", data_format="NCHW")
             F.pool2d_backward(out, cache)
-    # an NCHW convolution: the layout copies around the NHWC kernels
-    out, cache = F.conv2d(planes, w.transpose(3, 2, 0, 1), padding="same", data_format="NCHW")
+    # an NCHW convolution: the layout copies around the NHWC kernels (3 channels in: compiled with dx)
+    x, w = rng.standard_normal((2, 3, 6, 6)).astype(dtype), rng.standard_normal((8, 3, 3, 3)).astype(dtype)
+    out, cache = F.conv2d(x, w, padding="same", data_format="NCHW")
     F.conv2d_backward(out, cache)
     # batch normalization, channels last: every kernel in one training and one inference call (the
     # kernels see flat rows, so 2-D and 4-D inputs share them)
