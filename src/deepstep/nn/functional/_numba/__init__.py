@@ -11,13 +11,14 @@ and the kernels are selected. What it decides, once per process:
   OpenMP where Numba can load it, else ``workqueue``; OpenMP's workers are started with
   ``OMP_WAIT_POLICY=passive`` (sleep when idle) unless the user set a policy, and the variable is
   put back as it was once they run (other OpenMP libraries in the process read it when they load).
-  Measured (BENCHMARKS.md, "Threading layer"), a training step at 2 threads, ms, mnist_cnn /
-  signs_convnet: workqueue 10.7 / 12.5, OpenMP passive 7.1 / 10.4; with another process keeping
-  one core busy: workqueue 13.1 / 14.4 (slower than 1 thread, 11.4 / 13.9), OpenMP passive 11.6 /
-  13.6, OpenMP spinning (its default) 15.5 / 21.8. A parallel region on workqueue cost 65-72 us
-  (waking a sleeping worker on this VM). GNU OpenMP does not survive ``fork``: a child process
-  runs only the serial twins (:func:`serial`), whatever the layer. deepstep calls the kernels from
-  the calling thread only (workqueue must not be entered from two threads at once).
+  Measured with ``benchmarks/bench_threading.py`` (BENCHMARKS.md, "Compiled kernels, second pass"),
+  training steps on 2 threads, ms, mnist_cnn / signs_convnet: workqueue 13.1-14.2 / 15.7-17.1,
+  OpenMP passive 7.5-8.0 / 10.8-12.6; beside a process keeping one core busy (1 thread: 12.0 /
+  14.4): workqueue 12.7 / 14.9, OpenMP passive 12.2 / 14.3, OpenMP spinning (its default) 17.0 /
+  21.4. A parallel region on workqueue cost 65-72 us even on one thread. GNU OpenMP does not
+  survive ``fork``: a child process runs only the serial twins (:func:`serial`), whatever the
+  layer. deepstep calls the kernels from the calling thread only (workqueue must not be entered
+  from two threads at once).
 - **Thread count.** :func:`threads` follows deepstep's own setting (:func:`..set_num_threads`) or
   BLAS' (``OPENBLAS_NUM_THREADS`` / ``OMP_NUM_THREADS``, default every CPU), whichever is larger,
   capped by Numba's pool. Results do not depend on it (see :mod:`.conv`).

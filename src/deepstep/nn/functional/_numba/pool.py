@@ -18,6 +18,9 @@ import numpy as np
 from .. import _numba_codegen as _codegen
 from . import _kernels, compiling, generated, serial
 
+__all__ = ["NumbaPoolCache", "pool2d_forward", "pool2d_backward", "max_pool2d_planes_forward",
+           "max_pool2d_planes_backward"]
+
 # Below this many input numbers the serial twins run. Measured, 2 threads, float32, max 2x2 forward +
 # backward on n x 28 x 28 x 8, median us serial / parallel: 100 k numbers 136 / 201, 401 k 410 / 323,
 # 803 k 785 / 464.
@@ -29,9 +32,6 @@ def _twin(kernel: Any, size: int, new: np.ndarray) -> Any:
     if not serial(size, PARALLEL_MIN_SIZE, new.nbytes):
         return kernel
     return getattr(sys.modules[kernel.py_func.__module__], f"{kernel.__name__}_serial")
-
-__all__ = ["NumbaPoolCache", "pool2d_forward", "pool2d_backward", "max_pool2d_planes_forward",
-           "max_pool2d_planes_backward"]
 
 
 @dataclass(frozen=True)
