@@ -271,17 +271,23 @@ def test_conv2d_backward_matches_numerical_gradients(case):
 
 # --------------------------------------------------------------------------- options
 @pytest.mark.parametrize("data_format", FORMATS)
-def test_need_dx_false_skips_dx_and_keeps_dw_db(data_format, rng):
-    x, wt, b = _make(rng, data_format, 3, 2, 6, 6, 4, 3, 3)
+@pytest.mark.parametrize("channels", [2, 3])
+def test_need_dx_false_skips_dx_and_keeps_dw_db(data_format, channels, rng):
+    x, wt, b = _make(rng, data_format, 3, channels, 6, 6, 4, 3, 3)
     out, cache = conv2d(x, wt, b, 1, "same", data_format)
     dout = rng.standard_normal(out.shape)
     dx, dw, db = conv2d_backward(dout, cache)
     out2, cache2 = conv2d(x, wt, b, 1, "same", data_format, need_dx=False)
     dx2, dw2, db2 = conv2d_backward(dout, cache2)
     assert dx is not None and dx2 is None
-    np.testing.assert_array_equal(out, out2)
-    np.testing.assert_array_equal(dw, dw2)
-    np.testing.assert_array_equal(db, db2)
+    if type(cache) is type(cache2):  # the same kernels: the same bits
+        np.testing.assert_array_equal(out, out2)
+        np.testing.assert_array_equal(dw, dw2)
+        np.testing.assert_array_equal(db, db2)
+    else:  # compiled kernels: 1-2 input channels with dx run NumPy's, without dx the compiled ones
+        assert channels <= 2
+        for got, want in ((out2, out), (dw2, dw), (db2, db)):
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("data_format", FORMATS)

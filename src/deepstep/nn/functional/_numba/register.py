@@ -29,6 +29,8 @@ __all__ = ["register_all"]
 # 32 3x3 6.17 / 13.19; -> 8 3x3 2.68 / 3.62; -> 8 5x5 6.71 / 7.09; 32x32x2 -> 16 3x3 4.42 / 5.01;
 # 32x32x3 -> 16 3x3 5.98 / 5.31; 32x32x4 -> 16 3x3 7.59 / 5.26; 64x64x3 -> 8 4x4 38.15 / 15.98. Without
 # dx (a network's first layer) the compiled kernels win: 28x28x1 -> 8 5x5 2.87 / 2.40, -> 32 3x3 4.47 / 3.60.
+# So for such inputs `need_dx` picks the kernels: the forward and dW with and without dx then agree to
+# rounding, not bit for bit (tests/nn/functional/test_fn_conv.py).
 SMALL_INPUT_CHANNELS = 2
 
 
