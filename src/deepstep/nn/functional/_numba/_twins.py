@@ -3,12 +3,12 @@
 A ``prange`` loop compiled with ``parallel=True`` starts a parallel region on every call. On the
 workqueue threading layer that cost tens of microseconds even on one thread (measured here: an
 empty region of 64 tasks 65 us on 1 thread, 72 us on 2; the same loop compiled serially 0.3 us).
-On the OpenMP layer with sleeping workers (the default, see :mod:`.`) back-to-back regions cost
+On the OpenMP layer with sleeping workers (the default; see the package docstring) back-to-back regions cost
 1.3-1.7 us, but waking a worker that went to sleep costs tens of microseconds on this VM (a 2.5 M
 multiply-add convolution: 88 us serial, 181 us parallel on 2 threads). Each driver is therefore
 also compiled without ``parallel`` (``prange`` then runs as ``range``: the same tasks in the same
 order, so the same bits), and the callers run that twin on one thread and for small problems
-(:func:`..serial`).
+(the package's :func:`serial`).
 """
 
 from __future__ import annotations
