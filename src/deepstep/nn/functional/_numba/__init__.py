@@ -36,6 +36,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from types import ModuleType
+from typing import Any
 
 import numba
 
@@ -44,8 +45,8 @@ from .. import _parallel
 from .._kernel_cache import cache_dir, is_warm, mark_warm
 from ..conv import blas_threads
 
-__all__ = ["cache_dir", "compiling", "generated", "threads", "serial", "forcing_twins", "numba_version",
-           "threading_layer", "note_compiling", "is_warm", "mark_warm"]
+__all__ = ["cache_dir", "compiling", "generated", "threads", "serial", "twin", "forcing_twins",
+           "numba_version", "threading_layer", "note_compiling", "is_warm", "mark_warm"]
 
 _lock = threading.Lock()
 _generated: ModuleType | None = None
@@ -113,6 +114,14 @@ def serial(work: int, parallel_min: int, new_bytes: int = 0) -> bool:
     if _forced is not None:
         return _forced
     return work < parallel_min or new_bytes >= FRESH_PAGES_BYTES or threads() == 1
+
+
+def twin(kernel: Any, work: int, parallel_min: int, new_bytes: int = 0) -> Any:
+    """``kernel`` (a parallel driver) or its serial twin ``<name>_serial`` from the same module, as
+    :func:`serial` decides for ``work``, ``parallel_min`` and ``new_bytes``."""
+    if not serial(work, parallel_min, new_bytes):
+        return kernel
+    return getattr(sys.modules[kernel.py_func.__module__], f"{kernel.__name__}_serial")
 
 
 @contextlib.contextmanager

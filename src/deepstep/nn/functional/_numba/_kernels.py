@@ -199,25 +199,11 @@ def _transpose_sample(s, d, base, hwu, cu, to_planes):  # pragma: no cover - com
                 d[base + p * cu + q] = s[base + q * hwu + p]
 
 
-def _to_nchw(src, dst):  # pragma: no cover - compiled
-    """``dst[n, c, p] = src[n, p, c]`` for contiguous ``src`` (N, H*W, C) and ``dst`` (N, C, H*W)."""
-    n, hw, c = src.shape
-    s = src.reshape(-1)
-    d = dst.reshape(-1)
+def _relayout(s, d, n, hw, c, to_planes):  # pragma: no cover - compiled
+    """``n`` samples of flat contiguous ``s`` into ``d``: NHWC -> NCHW (``to_planes``) or NCHW -> NHWC."""
     hwu, cu = np.uint64(hw), np.uint64(c)
     for b in prange(n):
-        _transpose_sample(s, d, np.uint64(b) * hwu * cu, hwu, cu, True)
+        _transpose_sample(s, d, np.uint64(b) * hwu * cu, hwu, cu, to_planes)
 
 
-def _to_nhwc(src, dst):  # pragma: no cover - compiled
-    """``dst[n, p, c] = src[n, c, p]`` for contiguous ``src`` (N, C, H*W) and ``dst`` (N, H*W, C)."""
-    n, c, hw = src.shape
-    s = src.reshape(-1)
-    d = dst.reshape(-1)
-    hwu, cu = np.uint64(hw), np.uint64(c)
-    for b in prange(n):
-        _transpose_sample(s, d, np.uint64(b) * hwu * cu, hwu, cu, False)
-
-
-to_nchw, to_nchw_serial = twins(_to_nchw, "to_nchw")
-to_nhwc, to_nhwc_serial = twins(_to_nhwc, "to_nhwc")
+relayout, relayout_serial = twins(_relayout, "relayout")

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _numba_codegen as _codegen
-from . import _kernels, compiling, generated, serial
+from . import _kernels, compiling, generated, twin
 
 __all__ = ["NumbaConvCache", "conv2d_forward", "conv2d_backward", "WEIGHT_GRAD_CHUNKS"]
 
@@ -120,8 +120,7 @@ def _forward_call(xp: np.ndarray, wm: np.ndarray, bias: np.ndarray, out: np.ndar
     _, kwc, fp = wm.shape
     p_block, l_block = _codegen.forward_block(out.dtype.name, fp)
     fmas = n * out_rows * out_cols * fp * kh * kwc
-    suffix = "_serial" if serial(fmas, PARALLEL_MIN_FMAS) else ""
-    kernel = getattr(generated(), f"conv_forward_p{p_block}_l{l_block}{suffix}")
+    kernel = twin(getattr(generated(), f"conv_forward_p{p_block}_l{l_block}"), fmas, PARALLEL_MIN_FMAS)
     f = out.shape[3]
     zero = np.zeros(1, dtype=out.dtype)
     with compiling():
@@ -134,8 +133,8 @@ def _padded(src: np.ndarray, shape: tuple[int, int, int, int], top: int, left: i
             mask: np.ndarray | None = None) -> np.ndarray:
     dst = BUFFERS.get(shape, src.dtype)
     with compiling():
-        kernel = _kernels.pad_copy_serial if serial(dst.size, PARALLEL_MIN_COPY) else _kernels.pad_copy
-        kernel(src, dst, top, left, _NO_MASK[src.dtype] if mask is None else mask)
+        twin(_kernels.pad_copy, dst.size, PARALLEL_MIN_COPY)(src, dst, top, left,
+                                                             _NO_MASK[src.dtype] if mask is None else mask)
     return dst
 
 
@@ -183,8 +182,7 @@ def _weight_grads(xp: np.ndarray, dout_p: np.ndarray, out_hw: tuple[int, int], o
     oh, ow = out_hw
     l_block = _codegen.CHANNEL_BLOCK
     fmas = n * oh * ow * kh * kwcp * fp
-    suffix = "_serial" if serial(fmas, PARALLEL_MIN_FMAS) else ""
-    kernel = getattr(generated(), f"conv_weight_grad_r{r_block}_l{l_block}{suffix}")
+    kernel = twin(getattr(generated(), f"conv_weight_grad_r{r_block}_l{l_block}"), fmas, PARALLEL_MIN_FMAS)
     chunks = min(n, WEIGHT_GRAD_CHUNKS)
     bounds = np.array([n * k // chunks for k in range(chunks + 1)], dtype=np.int64)
     dw = np.empty((chunks, kh, kwcp, fp), dtype=xp.dtype)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _kernels, compiling, serial
+from . import _kernels, compiling, twin
 
 __all__ = ["nchw_to_nhwc", "nhwc_to_nchw"]
 
@@ -12,27 +12,24 @@ __all__ = ["nchw_to_nhwc", "nhwc_to_nchw"]
 PARALLEL_MIN_SIZE = 1 << 19
 
 
+def _relayout(x: np.ndarray, shape: tuple[int, ...], hw: int, c: int, to_planes: bool) -> np.ndarray:
+    """A new C-contiguous array of ``shape`` holding ``x``'s samples in the other layout."""
+    if c == 1 or hw == 1:  # the same numbers in the same order
+        return np.ascontiguousarray(x).reshape(shape)
+    out = np.empty(shape, dtype=x.dtype)
+    kernel = twin(_kernels.relayout, x.size, PARALLEL_MIN_SIZE)
+    with compiling():
+        kernel(np.ascontiguousarray(x).reshape(-1), out.reshape(-1), x.shape[0], hw, c, to_planes)
+    return out
+
+
 def nhwc_to_nchw(x: np.ndarray) -> np.ndarray:
     """A new C-contiguous ``(N, C, H, W)`` copy of ``x`` (N, H, W, C)."""
     n, h, w, c = x.shape
-    if c == 1 or h * w == 1:  # the same numbers in the same order
-        return np.ascontiguousarray(x).reshape(n, c, h, w)
-    src = np.ascontiguousarray(x).reshape(n, h * w, c)
-    out = np.empty((n, c, h, w), dtype=x.dtype)
-    kernel = _kernels.to_nchw_serial if serial(x.size, PARALLEL_MIN_SIZE) else _kernels.to_nchw
-    with compiling():
-        kernel(src, out.reshape(n, c, h * w))
-    return out
+    return _relayout(x, (n, c, h, w), h * w, c, True)
 
 
 def nchw_to_nhwc(x: np.ndarray) -> np.ndarray:
     """A new C-contiguous ``(N, H, W, C)`` copy of ``x`` (N, C, H, W)."""
     n, c, h, w = x.shape
-    if c == 1 or h * w == 1:
-        return np.ascontiguousarray(x).reshape(n, h, w, c)
-    src = np.ascontiguousarray(x).reshape(n, c, h * w)
-    out = np.empty((n, h, w, c), dtype=x.dtype)
-    kernel = _kernels.to_nhwc_serial if serial(x.size, PARALLEL_MIN_SIZE) else _kernels.to_nhwc
-    with compiling():
-        kernel(src, out.reshape(n, h * w, c))
-    return out
+    return _relayout(x, (n, h, w, c), h * w, c, False)

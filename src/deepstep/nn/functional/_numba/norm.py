@@ -7,10 +7,12 @@ any thread count).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from . import _norm_kernels as _k
-from . import compiling, serial
+from . import compiling, twin
 
 __all__ = ["batch_norm_forward", "batch_norm_backward"]
 
@@ -22,10 +24,10 @@ __all__ = ["batch_norm_forward", "batch_norm_backward"]
 PARALLEL_MIN_SIZE = 1 << 20
 
 
-def _serial(size: int, itemsize: int) -> bool:
-    """Whether the serial twins run (:mod:`._norm_kernels`): on one thread, below ``PARALLEL_MIN_SIZE``,
-    or into new arrays of ``size`` numbers too big for reused memory (:func:`.serial`)."""
-    return serial(size, PARALLEL_MIN_SIZE, size * itemsize)
+def _twin(kernel: Any, a: np.ndarray) -> Any:
+    """``kernel`` or its serial twin (:mod:`._norm_kernels`) for new arrays of ``a``'s size and dtype:
+    on one thread, below ``PARALLEL_MIN_SIZE``, or too big for reused memory (:func:`.serial`)."""
+    return twin(kernel, a.size, PARALLEL_MIN_SIZE, a.nbytes)
 
 
 def batch_norm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, epsilon: float,
@@ -40,18 +42,17 @@ def batch_norm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, epsil
     m = x.size // c
     span = _k.span_rows(c)
     flat = x.reshape(-1)
-    serial = _serial(x.size, x.itemsize)
     with compiling():
         if mean is None:
             mean, var = np.empty(c, x.dtype), np.empty(c, x.dtype)
-            moments = _k.moments_serial if serial else _k.moments
+            moments = _twin(_k.moments, x)
             moments(flat, m, c, span, mean, var, np.empty(span * c, x.dtype), np.empty((_k.CHUNKS, span * c)),
                     np.empty((_k.CHUNKS, c)))
         inv_std = (1.0 / np.sqrt(var + x.dtype.type(epsilon))).astype(x.dtype)  # the reference's rounding
         xhat, out = np.empty_like(x), np.empty_like(x)
         mean_t, inv_std_t, gamma_t, beta_t = (np.tile(v.astype(x.dtype, copy=False), span)
                                               for v in (mean, inv_std, gamma, beta))
-        normalize = _k.normalize_serial if serial else _k.normalize
+        normalize = _twin(_k.normalize, x)
         normalize(flat, m, c, span, mean_t, inv_std_t, gamma_t, beta_t, xhat.reshape(-1), out.reshape(-1))
     return out, xhat, inv_std, mean, var
 
@@ -68,7 +69,7 @@ def batch_norm_backward(dout: np.ndarray, xhat: np.ndarray, gamma: np.ndarray, i
     dgamma, dbeta = np.empty(c, dtype), np.empty(c, dtype)
     span = _k.span_rows(c)
     with compiling():
-        backward = _k.backward_serial if _serial(dout.size, dout.itemsize) else _k.backward
+        backward = _twin(_k.backward, dout)
         backward(dout.reshape(-1), np.ascontiguousarray(xhat).reshape(-1), dout.size // c, c, span,
                  np.tile(coef.astype(dtype, copy=False), span), dtype.type(count), training, dbeta, dgamma,
                  dx.reshape(-1), np.empty((_k.CHUNKS, 2, span * c)), np.empty((_k.CHUNKS, 2, c)),

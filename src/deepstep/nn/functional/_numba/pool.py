@@ -9,14 +9,13 @@ the number of real pixels in each window (padding excluded, as TensorFlow's SAME
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from .. import _numba_codegen as _codegen
-from . import _kernels, compiling, generated, serial
+from . import _kernels, compiling, generated, twin
 
 __all__ = ["NumbaPoolCache", "pool2d_forward", "pool2d_backward", "max_pool2d_planes_forward",
            "max_pool2d_planes_backward"]
@@ -28,10 +27,8 @@ PARALLEL_MIN_SIZE = 1 << 18
 
 
 def _twin(kernel: Any, size: int, new: np.ndarray) -> Any:
-    """``kernel`` or its serial twin (``kernel_serial``, same module) for ``size`` numbers into ``new``."""
-    if not serial(size, PARALLEL_MIN_SIZE, new.nbytes):
-        return kernel
-    return getattr(sys.modules[kernel.py_func.__module__], f"{kernel.__name__}_serial")
+    """``kernel`` or its serial twin for ``size`` numbers pooled into the new array ``new``."""
+    return twin(kernel, size, PARALLEL_MIN_SIZE, new.nbytes)
 
 
 @dataclass(frozen=True)
