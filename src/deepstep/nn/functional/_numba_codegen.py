@@ -76,30 +76,54 @@ def _constants(count: int) -> str:
     return "\n".join(f"U{k} = np.uint64({k})" for k in range(count + 1))
 
 
-def _forward(p_block: int, l_block: int) -> str:
+# Window rows of at most this many numbers (``kw * C``) get forward kernels with the row written out
+# (one per row length): a loop over a short row cost more than its multiply-adds. In-process A/B,
+# float32, 7 x 8 block, 32 x 28 x 28 x C -> 8, 3 x 1 filters, 1 thread, written out / loop: a row of
+# 3 0.38, 5 0.44, 8 0.59, 9 0.52, 12 0.59, 16 0.71, 24 0.77, 40 0.88 (bits equal). Compiling one
+# took 1.5 s (3), 1.9 s (5), 4.5 s (12), 6.5 s (16), 13 s (24); a loop unrolled by 4 or 8 with a
+# written-out remainder compiled in 3-5 s but was slower than the loop from rows of 8 on.
+UNROLLED_ROW_MAX = 12
+
+
+def forward_kernel(dtype: str, channels_padded: int, window_row: int) -> str:
+    """Name of the forward driver for ``dtype``, ``channels_padded`` output channels and ``kw * C``."""
+    p_block, l_block = forward_block(dtype, channels_padded)
+    suffix = f"_k{window_row}" if window_row <= UNROLLED_ROW_MAX else ""
+    return f"conv_forward_p{p_block}_l{l_block}{suffix}"
+
+
+def _forward(p_block: int, l_block: int, window_row: int | None = None) -> str:
     """The forward kernel: for every output row and block of P pixels x L channels::
 
-        out[b, oy, ox, f] = act(bias[f] + sum_{i, r} xp[b, oy*sh + i + iy0, (ox*sw + ix0)*C + r] wm[i, r, f])
+        out[b, oy, ox, f] = act(bias[f]
+                                + sum_{i, r} xp[b, oy*sh + i + iy0, (ox*sw + ix0)*C + r] wk[f//L, i, r, f%L])
 
-    ``r`` runs over the ``kw * C`` numbers of one window row (contiguous in NHWC). Outputs go to
-    ``out[b, oy*osy + oy0, ox*osx + ox0, f]`` (strided outputs serve the strided dx phases).
+    ``r`` runs over the ``kwc = kw * C`` numbers of one window row (contiguous in NHWC); the filters
+    ``wk`` are packed by blocks of ``L`` output channels, ``(Fp / L, kh, kwc, L)``, so that a block's
+    weights are one contiguous run. With ``window_row`` the row loop is written out for that ``kwc``
+    (constant offsets; the argument ``kwc`` must equal it). Outputs go to
+    ``out[b, oy*osy + oy0, ox*osx + ox0, f]`` (strided outputs serve the strided dx phases), whole
+    blocks of ``L`` channels: ``out`` has ``Fp`` channels. (A guarded store of a last, partial block
+    cost 20% on MNIST's first layer, 0.76 -> 0.62 ms, even where every block was whole: callers with
+    ``F < Fp`` crop a padded output instead.)
     """
     P, L = p_block, l_block
-    args = ("xp, hp, wpa, cin, wm, kh, kwc, fp, f, bias, out, n, oh, ow, sh, sw, iy0, ix0, out_h, out_w, "
+    suffix = f"_k{window_row}" if window_row else ""
+    args = ("xp, hp, wpa, cin, wk, kh, kwc, fp, bias, out, n, oh, ow, sh, sw, iy0, ix0, out_h, out_w, "
             "osy, osx, oy0, ox0, relu, zero")
     lines = [
         "@njit(cache=True, nogil=True, fastmath={'contract'})",
-        f"def conv_forward_row_p{P}_l{L}(tu, {args}):",
+        f"def conv_forward_row_p{P}_l{L}{suffix}(tu, {args}):",
         "    lo = zero[0]",
         f"    npb = (ow + U{P - 1}) // U{P}",
         f"    nfb = fp // U{L}",
         "    b = tu // oh",
         "    oy = tu - b * oh",
         "    orow = (b * out_h + oy * osy + oy0) * out_w",
-        f"    tail = np.empty(U{L}, dtype=out.dtype)",
+        "    sp = sw * cin",
         "    for fb in range(nfb):",
         f"        f0 = fb * U{L}",
-        f"        full = f0 + U{L} <= f",
+        f"        wb = fb * kh * kwc * U{L}",
         "        for pb in range(npb):",
         f"            ox = pb * U{P}",
     ]
@@ -108,21 +132,25 @@ def _forward(p_block: int, l_block: int) -> str:
             lines.append(f"            a{p}_{l_} = bias[f0 + U{l_}]")
     lines += [
         "            for i in range(kh):",
-        "                xrow = ((b * hp + oy * sh + i + iy0) * wpa + ix0) * cin",
-        "                wrow = i * kwc * fp + f0",
+        "                xb = ((b * hp + oy * sh + i + iy0) * wpa + ix0) * cin + ox * sp",
+        f"                wi = wb + i * kwc * U{L}",
     ]
     for p in range(P):
-        lines.append(f"                x{p} = xrow + (ox + U{p}) * sw * cin")
-    lines += [
-        "                for r in range(kwc):",
-        "                    wr = wrow + r * fp",
-    ]
-    for l_ in range(L):
-        lines.append(f"                    w{l_} = wm[wr + U{l_}]")
-    for p in range(P):
-        lines.append(f"                    v = xp[x{p} + r]")
-        for l_ in range(L):
-            lines.append(f"                    a{p}_{l_} += v * w{l_}")
+        lines.append(f"                x{p} = xb + U{p} * sp")
+
+    def tap(indent: str, r: str, w_base: str, w_offset: int) -> list[str]:
+        out = [f"{indent}w{l_} = wk[{w_base} + U{w_offset + l_}]" for l_ in range(L)]
+        for p in range(P):
+            out.append(f"{indent}v = xp[x{p} + {r}]")
+            out += [f"{indent}a{p}_{l_} += v * w{l_}" for l_ in range(L)]
+        return out
+
+    if window_row:
+        for r in range(window_row):
+            lines += tap("                ", f"U{r}", "wi", r * L)
+    else:
+        lines += ["                for r in range(kwc):", f"                    wr = wi + r * U{L}"]
+        lines += tap("                    ", "r", "wr", 0)
     lines.append("            if relu:")
     for p in range(P):
         for l_ in range(L):
@@ -130,19 +158,10 @@ def _forward(p_block: int, l_block: int) -> str:
     for p in range(P):
         lines += [
             f"            if ox + U{p} < ow:",
-            f"                o = (orow + (ox + U{p}) * osx + ox0) * f + f0",
-            "                if full:",
+            f"                o = (orow + (ox + U{p}) * osx + ox0) * fp + f0",
         ]
-        lines += [f"                    out[o + U{l_}] = a{p}_{l_}" for l_ in range(L)]
-        # The last channel block goes through a scratch row: per-element guarded stores next to
-        # the ReLU kept LLVM's SLP pass from vectorizing the whole kernel (measured: 3 of 6 FMAs).
-        lines.append("                else:")
-        lines += [f"                    tail[U{l_}] = a{p}_{l_}" for l_ in range(L)]
-        lines += [
-            "                    for q in range(f - f0):",
-            "                        out[o + q] = tail[q]",
-        ]
-    driver = _driver(f"conv_forward_p{P}_l{L}", f"conv_forward_row_p{P}_l{L}", args, "n * oh")
+        lines += [f"                out[o + U{l_}] = a{p}_{l_}" for l_ in range(L)]
+    driver = _driver(f"conv_forward_p{P}_l{L}{suffix}", f"conv_forward_row_p{P}_l{L}{suffix}", args, "n * oh")
     return "\n".join(lines) + "\n\n" + driver
 
 
@@ -444,9 +463,11 @@ def source() -> str:
     """The whole generated module: one forward and one dW kernel per block shape in use, max pooling."""
     forward = sorted({*FORWARD_BLOCKS.values(), WIDE_FORWARD_BLOCK})
     weight = sorted(WEIGHT_GRAD_VARIANTS)
-    count = max(max(max(pl) for pl in forward), max(max(rl) for rl in weight))
+    count = max(max(max(pl) for pl in forward), max(max(rl) for rl in weight),
+                (UNROLLED_ROW_MAX + 1) * max(l_ for _, l_ in forward))
     parts = [_HEADER.format(constants=_constants(count))]
     parts += [_forward(p, l_) for p, l_ in forward]
+    parts += [_forward(p, l_, k) for p, l_ in forward for k in range(1, UNROLLED_ROW_MAX + 1)]
     parts += [_weight_grad(r, l_) for r, l_ in weight]
     parts.append(_max_pool(CHANNEL_BLOCK))
     parts.append(_plane_row(None, None))

@@ -115,16 +115,23 @@ def _forward_call(xp: np.ndarray, wm: np.ndarray, bias: np.ndarray, out: np.ndar
                   out_rows: int, out_cols: int, stride: tuple[int, int], in_origin: tuple[int, int],
                   out_frame: tuple[int, int], out_step: tuple[int, int], out_origin: tuple[int, int],
                   kh: int, relu: bool) -> None:
-    """Run the generated forward kernel on a padded NHWC buffer ``xp`` with ``(kh, kw*C, Fp)`` filters."""
+    """Run the generated forward kernel on a padded NHWC buffer ``xp`` with ``(kh, kw*C, Fp)`` filters.
+
+    ``out`` has ``Fp`` channels (the kernels store whole blocks of channels).
+    """
     _, hp, wpa, cin = xp.shape
     _, kwc, fp = wm.shape
-    p_block, l_block = _codegen.forward_block(out.dtype.name, fp)
+    if out.shape[3] != fp:
+        raise AssertionError(f"out has {out.shape[3]} channels, the kernels write {fp}")
+    _, l_block = _codegen.forward_block(out.dtype.name, fp)
     fmas = n * out_rows * out_cols * fp * kh * kwc
-    kernel = twin(getattr(generated(), f"conv_forward_p{p_block}_l{l_block}"), fmas, PARALLEL_MIN_FMAS)
-    f = out.shape[3]
+    name = _codegen.forward_kernel(out.dtype.name, fp, kwc)
+    kernel = twin(getattr(generated(), name), fmas, PARALLEL_MIN_FMAS)
+    # packed by blocks of output channels: (Fp / L, kh, kwc, L)
+    wk = np.ascontiguousarray(wm.reshape(kh, kwc, fp // l_block, l_block).transpose(2, 0, 1, 3))
     zero = np.zeros(1, dtype=out.dtype)
     with compiling():
-        kernel(xp.reshape(-1), *_u(hp, wpa, cin), wm.reshape(-1), *_u(kh, kwc, fp, f), bias,
+        kernel(xp.reshape(-1), *_u(hp, wpa, cin), wk.reshape(-1), *_u(kh, kwc, fp), bias,
                out.reshape(-1), *_u(n, out_rows, out_cols, *stride, *in_origin, *out_frame, *out_step,
                                     *out_origin), relu, zero)
 
@@ -164,8 +171,12 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: t
     bias = np.zeros(fp, dtype=x.dtype)
     if b is not None:
         bias[:f] = b
-    out = np.empty((n, oh, ow, f), dtype=x.dtype)
+    # whole channel blocks: F < Fp goes through a padded buffer, then a cropping copy
+    out = np.empty((n, oh, ow, f), dtype=x.dtype) if f == fp else BUFFERS.get((n, oh, ow, fp), x.dtype)
     _forward_call(xp, wm, bias, out, n, oh, ow, stride, (0, 0), (oh, ow), (1, 1), (0, 0), kh, relu)
+    if f != fp:
+        out_p, out = out, np.ascontiguousarray(out[..., :f])
+        BUFFERS.put(out_p)
     cache = NumbaConvCache(xp=xp, w=w, x_shape=(n, h, wd, c), out_hw=out_hw, stride=stride, pads=pads,
                            has_bias=b is not None, need_dx=need_dx, relu_out=out if relu else None)
     return out, cache
@@ -235,7 +246,7 @@ def _input_grad(dp: np.ndarray, w: np.ndarray, x_shape: tuple[int, int, int, int
     cp = _ceil(c, lanes) * lanes
     th_max, tw_max = _ceil(kh, sh), _ceil(kw, sw)
     zeros_needed = kh < sh or kw < sw
-    dx = (np.zeros if zeros_needed else np.empty)((n, h, wd, c), dtype=dtype)
+    dx = (np.zeros if zeros_needed else np.empty)((n, h, wd, cp), dtype=dtype)  # cropped to C below
     bias = np.zeros(cp, dtype=dtype)
     for py in range(sh):
         t_h = _ceil(kh - py, sh) if py < kh else 0
@@ -254,7 +265,7 @@ def _input_grad(dp: np.ndarray, w: np.ndarray, x_shape: tuple[int, int, int, int
             _forward_call(dp, wm.reshape(t_h, t_w * fp, cp), bias, dx, n, rows, cols, (1, 1),
                           (a_lo + th_max - t_h, b_lo + tw_max - t_w), (h, wd), (sh, sw),
                           (a_lo * sh + py - top, b_lo * sw + px - left), t_h, False)
-    return dx
+    return dx if c == cp else np.ascontiguousarray(dx[..., :c])
 
 
 def conv2d_backward(dout: np.ndarray, cache: NumbaConvCache
