@@ -190,9 +190,19 @@ def _weight_grad(r_block: int, l_block: int) -> str:
         "    for b in range(np.uint64(bounds[k]), np.uint64(bounds[k + U1])):",
         "        for oy in range(oh):",
         "            drow = ((b * dfh + oy + dy0) * dfw + dx0) * fp",
-        "            for ox in range(ow):",
-        "                for q in range(fp):",
-        "                    db[k * fp + q] += dout[drow + ox * fp + q]",
+        f"            for fb in range(fp // U{L}):",
+        f"                f0 = fb * U{L}",
+    ]
+    # db: the row's sums in registers (a loop adding into db in memory per pixel took 0.34 of 1.08 ms
+    # on MNIST's 28x28x1 -> 8 5x5 dW: each add waited for the previous store)
+    lines += [f"                s{l_} = dout[drow + f0 + U{l_}]" for l_ in range(L)]
+    lines += [
+        "                for ox in range(U1, ow):",
+        "                    do = drow + ox * fp + f0",
+    ]
+    lines += [f"                    s{l_} += dout[do + U{l_}]" for l_ in range(L)]
+    lines += [f"                db[k * fp + f0 + U{l_}] += s{l_}" for l_ in range(L)]
+    lines += [
         "            for i in range(kh):",
         "                xrow = (b * hp + oy * sh + i) * wpa * cin",
         "                for rb in range(nrb):",
