@@ -296,6 +296,34 @@ def test_numba_nchw_max_pooling_runs_on_planes_and_matches_the_numpy_reference(d
     assert out.dtype == dx.dtype == dtype
 
 
+@needs_numba
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("channels", [8, 19])  # whole blocks of 8 channels; and a tail run one by one
+@pytest.mark.parametrize("pool, stride, padding", [(2, 2, "valid"), (3, 2, "same"), (2, 1, "valid")])
+def test_numba_nhwc_max_pooling_finds_first_maxima_and_nan_as_the_reference(dtype, channels, pool, stride,
+                                                                            padding):
+    from deepstep.nn.functional._numba import pool as npool
+
+    rng = np.random.default_rng(6)
+    x = rng.integers(0, 3, (2, 9, 10, channels)).astype(dtype)  # ties: the first maximum gets the gradient
+    x[0, 1, 1, 0] = x[1, 2, 2, channels - 1] = np.nan  # NaN windows: NaN out, no gradient
+    x[1, 4, 4, 2], x[0, 5, 5, 1] = np.inf, -np.inf  # infinities are numbers: scanned, kept
+    results = []
+    for kernels in ("numpy", "numba"):
+        F.set_kernels(kernels)
+        out, cache = F.pool2d(x, pool, stride, padding, "max")
+        if not results:
+            dout = rng.standard_normal(out.shape).astype(dtype)
+        results.append((out, F.pool2d_backward(dout, cache), cache))
+    (out_ref, dx_ref, _), (out, dx, cache) = results
+    assert isinstance(cache.inner, npool.NumbaPoolCache)
+    np.testing.assert_array_equal(out, out_ref)
+    assert np.isnan(out).any() and np.isinf(out).any()
+    np.testing.assert_array_equal(dx != 0, dx_ref != 0)
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(dx, dx_ref, rtol=tol, atol=tol)
+
+
 def test_without_numba_everything_runs_on_numpy(monkeypatch):
     monkeypatch.setattr(_registry, "numba_installed", lambda: False)
     monkeypatch.setattr(_registry._state, "mode", None)

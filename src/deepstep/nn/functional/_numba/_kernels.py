@@ -71,7 +71,8 @@ def _pad_copy(src, dst, top, left, mask):  # pragma: no cover - compiled
 
 
 def _max_pool_backward(dout, arg, kh, kw, sh, sw, top, left, dx):  # pragma: no cover - compiled
-    """``dx[first maximum of each window] += dout`` (``arg`` from the generated ``max_pool_forward_l8``).
+    """``dx[first maximum of each window] += dout`` (``arg``, in ``dx``'s dtype, from the generated
+    ``max_pool_forward_l8``).
 
     One sample per task, its windows in a fixed order, so the sums do not depend on the thread
     count. Windows that tile the input exactly (stride = window, no padding, no remainder: the
@@ -94,7 +95,7 @@ def _max_pool_backward(dout, arg, kh, kw, sh, sw, top, left, dx):  # pragma: no 
                         oi = np.uint64(((b * oh + oy) * ow + ox) * c)
                         for j in range(kw):
                             xi = np.uint64(((b * h + y) * w + ox * kw + j) * c)
-                            k = np.int32(i * kw + j)
+                            k = dx.dtype.type(i * kw + j)
                             for q in range(cu):
                                 gf[xi + q] = df[oi + q] if af[oi + q] == k else 0.0
             continue
@@ -107,8 +108,8 @@ def _max_pool_backward(dout, arg, kh, kw, sh, sw, top, left, dx):  # pragma: no 
                 x0 = ox * sw - left
                 oi = np.uint64(((b * oh + oy) * ow + ox) * c)
                 for q in range(cu):
-                    a = af[oi + q]
-                    if a >= 0:
+                    if af[oi + q] >= 0:
+                        a = np.int64(af[oi + q])
                         y = y0 + a // kw
                         xx = x0 + a - (a // kw) * kw
                         gf[np.uint64(((b * h + y) * w + xx) * c) + q] += df[oi + q]

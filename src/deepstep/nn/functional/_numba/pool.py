@@ -38,7 +38,10 @@ class NumbaPoolCache:
     stride: tuple[int, int]
     pads: tuple[int, int, int, int]
     mode: str
-    arg: np.ndarray | None  # max mode: index of each window's first maximum (-1: NaN window)
+    # max mode: the row-major index of each window's first maximum, -1 where the window holds a NaN;
+    # int32 for planes, the input's dtype for NHWC (whose forward kernel vectorizes its selects only
+    # on operands of one type: see _numba_codegen._max_pool)
+    arg: np.ndarray | None = None
 
 
 def pool2d_forward(x: np.ndarray, pool: tuple[int, int], stride: tuple[int, int],
@@ -49,14 +52,14 @@ def pool2d_forward(x: np.ndarray, pool: tuple[int, int], stride: tuple[int, int]
     n, _, _, c = x.shape
     out = np.empty((n, *out_hw, c), dtype=x.dtype)
     args = (*pool, *stride, pads[0], pads[2])
-    arg = np.empty(out.shape, dtype=np.int32) if mode == "max" else None
     with compiling():
         if mode == "max":
             kernel = _twin(getattr(generated(), f"max_pool_forward_l{_codegen.CHANNEL_BLOCK}"), x.size, out)
+            arg = np.empty_like(out)  # indices as numbers of x's dtype
             kernel(n, x.reshape(-1), *x.shape[1:], *args, out.reshape(-1), arg.reshape(-1), *out_hw)
         else:
             _twin(_kernels.avg_pool_forward, x.size, out)(x, *args, out)
-    return out, NumbaPoolCache(x.shape, pool, stride, pads, mode, arg)
+    return out, NumbaPoolCache(x.shape, pool, stride, pads, mode, arg if mode == "max" else None)
 
 
 def pool2d_backward(dout: np.ndarray, cache: NumbaPoolCache) -> np.ndarray:
