@@ -575,3 +575,49 @@ sys.exit(os.waitstatus_to_exitcode(status))
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
                             timeout=300)
     assert result.returncode == 0, (result.returncode, result.stderr[-2000:])
+
+
+@needs_numba
+def test_the_load_check_counts_the_busy_time_of_other_processes(monkeypatch):
+    from deepstep.nn.functional._numba import _load
+
+    ticks = _load._TICKS
+    line = f"cpu  {3 * ticks} 0 {ticks} {50 * ticks} {2 * ticks} 0 {ticks} {4 * ticks} 0 0\n".encode()
+    assert _load.busy_seconds(line) == 5.0  # user + system + softirq; not idle, iowait or steal
+    clock = {"wall": 100.0, "mine": 10.0, "busy": 1000.0}
+    monkeypatch.setattr(_load, "_CPUS", 2)
+    monkeypatch.setattr(_load, "_last", None)
+    monkeypatch.setattr(_load.time, "monotonic", lambda: clock["wall"])
+    monkeypatch.setattr(_load.time, "process_time", lambda: clock["mine"])
+    monkeypatch.setattr(_load, "_read", lambda: clock["busy"])
+    assert _load.free_cpus() == 2  # no history yet
+
+    def after(seconds, mine, others):
+        clock["wall"] += seconds
+        clock["mine"] += mine * seconds
+        clock["busy"] += (mine + others) * seconds
+        return _load.free_cpus()
+
+    assert after(0.2, mine=1.6, others=0.1) == 2  # this process alone (its workers included)
+    assert after(0.2, mine=1.0, others=1.0) == 1  # another process keeps a core busy
+    assert after(0.05, mine=1.6, others=0.0) == 1  # read again only after REFRESH_S
+    assert after(0.2, mine=1.6, others=0.0) == 2
+    monkeypatch.setattr(_load, "_read", lambda: None)  # no /proc/stat: every CPU counts as free
+    assert after(0.2, mine=1.0, others=1.0) == 2
+
+
+@needs_numba
+def test_kernels_run_serially_where_other_processes_leave_no_cpu_free(monkeypatch):
+    from deepstep.nn.functional import _numba
+    from deepstep.nn.functional._numba import _load
+
+    before = F.get_num_threads()
+    monkeypatch.setattr(_numba.numba.config, "NUMBA_NUM_THREADS", 2)
+    F.set_num_threads(2)
+    try:
+        monkeypatch.setattr(_load, "free_cpus", lambda: 2)
+        assert _numba.threads() == 2 and not _numba.serial(1 << 30, 1)
+        monkeypatch.setattr(_load, "free_cpus", lambda: 1)
+        assert _numba.threads() == 1 and _numba.serial(1 << 30, 1)
+    finally:
+        F.set_num_threads(before)

@@ -21,7 +21,8 @@ and the kernels are selected. What it decides, once per process:
   from two threads at once).
 - **Thread count.** :func:`threads` follows deepstep's own setting (:func:`..set_num_threads`) or
   BLAS' (``OPENBLAS_NUM_THREADS`` / ``OMP_NUM_THREADS``, default every CPU), whichever is larger,
-  capped by Numba's pool. Results do not depend on it (see :mod:`.conv`).
+  capped by Numba's pool and by the CPUs that other processes leave free (:mod:`._load`).
+  Results do not depend on it (see :mod:`.conv`).
 - **SLP vectorization** is switched on while our kernels compile (Numba's default is off): the
   register blocks of :mod:`.._numba_codegen` are only vectorized by LLVM's SLP pass (5x slower without).
 """
@@ -44,6 +45,7 @@ from .. import _numba_codegen as _codegen
 from .. import _parallel
 from .._kernel_cache import cache_dir, is_warm, mark_warm
 from ..conv import blas_threads
+from . import _load
 
 __all__ = ["cache_dir", "compiling", "generated", "threads", "serial", "twin", "forcing_twins",
            "numba_version", "threading_layer", "note_compiling", "is_warm", "mark_warm"]
@@ -92,8 +94,10 @@ def numba_version() -> str:
 
 
 def threads() -> int:
-    """Threads for the parallel kernels: max(deepstep's setting, BLAS threads), capped by Numba."""
-    return max(1, min(max(_parallel.get_num_threads(), blas_threads()), numba.config.NUMBA_NUM_THREADS))
+    """Threads for the parallel kernels: max(deepstep's setting, BLAS threads), capped by Numba's pool
+    and by the CPUs other processes leave free (:mod:`._load`)."""
+    wanted = max(1, min(max(_parallel.get_num_threads(), blas_threads()), numba.config.NUMBA_NUM_THREADS))
+    return wanted if wanted == 1 else min(wanted, _load.free_cpus())
 
 
 _forced: bool | None = None  # set by `forcing_twins` (the warm-up compiles both twins)
