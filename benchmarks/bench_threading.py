@@ -9,8 +9,9 @@ Each setting runs in its own process (a threading layer and OpenMP's wait policy
 layer loads): ``default`` is what deepstep chooses (OpenMP with ``OMP_WAIT_POLICY=passive``, else
 workqueue); ``workqueue`` sets ``NUMBA_THREADING_LAYER=workqueue``; ``omp-spin`` sets
 ``OMP_WAIT_POLICY=active`` (libgomp's spinning workers); ``omp-spin-N`` adds ``GOMP_SPINCOUNT=N``.
-The process times mnist_cnn (batch 128) and signs_convnet (batch 64) training steps (float32, Adam,
-``DEEPSTEP_KERNELS=numba``, BLAS on 1 thread) on 1 and on 2 kernel threads, alternating, and prints
+The process times mnist_cnn (batch 128), signs_convnet (batch 64) and resnet_small (batch 32, 64x64x3)
+training steps (float32, Adam, ``DEEPSTEP_KERNELS=numba``, BLAS on 1 thread) on 1 and on 2 kernel
+threads, alternating, and prints
 the median ms per step. ``--busy`` starts a process that keeps one core busy (a pure-Python loop)
 for the whole run: a 2-thread step should then be no slower than a 1-thread one. The compiled kernels
 must be in the cache (any earlier run of them, e.g. ``python -m deepstep.nn.functional._numba.warmup
@@ -38,7 +39,7 @@ import json, sys, time
 import numpy as np
 from deepstep.nn import functional as F
 from deepstep.nn.functional import _numba
-from deepstep.models import mnist_cnn, signs_convnet
+from deepstep.models import mnist_cnn, resnet_small, signs_convnet
 from deepstep.optim import Adam
 repeats, steps = int(sys.argv[1]), int(sys.argv[2])
 F.set_kernels("numba")
@@ -46,7 +47,9 @@ rng = np.random.default_rng(0)
 cases = {"mnist_cnn": (mnist_cnn(seed=0), rng.random((128, 28, 28, 1), dtype=np.float32),
                        rng.integers(0, 10, 128)),
          "signs_convnet": (signs_convnet(seed=0), rng.random((64, 64, 64, 3), dtype=np.float32),
-                           rng.integers(0, 6, 64))}
+                           rng.integers(0, 6, 64)),
+         "resnet_small": (resnet_small(seed=0, input_shape=(64, 64, 3), num_classes=6),
+                          rng.random((32, 64, 64, 3), dtype=np.float32), rng.integers(0, 6, 32))}
 result = {"layer": _numba.threading_layer()}
 for name, (model, x, y) in cases.items():
     model.compile(optimizer=Adam(0.001), loss="sparse_categorical_crossentropy")
@@ -98,16 +101,16 @@ def main() -> int:
     args = _parse()
     busy = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if args.busy else None
     try:
-        print(f"| setting | layer | mnist_cnn 1 / 2 threads, ms | signs_convnet 1 / 2 threads, ms |"
-              f"{' (a busy process beside)' if args.busy else ''}")
-        print("|---|---|---:|---:|")
+        print(f"| setting | layer | mnist_cnn 1 / 2 threads, ms | signs_convnet 1 / 2 threads, ms | "
+              f"resnet_small 1 / 2 threads, ms |{' (a busy process beside)' if args.busy else ''}")
+        print("|---|---|---:|---:|---:|")
         for setting in args.settings:
             out = subprocess.run([sys.executable, "-c", CHILD, str(args.repeats), str(args.steps)],
                                  env=_env(setting), capture_output=True, text=True, check=True).stdout
             r = json.loads(out.strip().splitlines()[-1])
-            m, s = r["mnist_cnn"], r["signs_convnet"]
-            print(f"| {setting} | {r['layer']} | {m['1']:.1f} / {m['2']:.1f} | {s['1']:.1f} / {s['2']:.1f} |",
-                  flush=True)
+            cells = " | ".join(f"{r[name]['1']:.1f} / {r[name]['2']:.1f}"
+                               for name in ("mnist_cnn", "signs_convnet", "resnet_small"))
+            print(f"| {setting} | {r['layer']} | {cells} |", flush=True)
     finally:
         if busy is not None:
             busy.kill()

@@ -47,17 +47,15 @@ __all__ = ["NumbaConvCache", "conv2d_forward", "conv2d_backward", "WEIGHT_GRAD_C
 # that the per-chunk partial sums stay small. Changing it changes the (float) rounding of dW.
 WEIGHT_GRAD_CHUNKS = 8
 # Below these amounts of work the serial twins run: waking the sleeping OpenMP workers costs more.
-# Measured one call at a time, 2 threads, float32, median us serial / parallel (MNIST's 14x14x8 -> 16
-# 5x5 forward at batch 1-64; padded copies of n x 28 x 28 x 8): 2.5 M multiply-adds 90 / 188, 5.0 M
-# 142 / 214, 10 M 262 / 276, 20 M 473 / 379, 40 M 957 / 617; copies of 164 k numbers 21 / 52, 655 k
-# 81 / 79, 1.3 M 162 / 108. Inside a training step, whose regions follow each other closely, the
-# workers wake faster than after a lone call (an idle VM CPU sleeps deeper): resnet_small's 2-thread
-# step (batch 32, 64x64x3), in-process A/B, ms, thresholds as then (8 M, 512 k, 256 k, 1 M) / an
-# eighth of them (these) / none: 21.5 / 20.5 / 20.8 and 21.4 / 20.4 / 20.6 (a quarter: 21.0, 21.0),
-# and in a quieter run 19.6 / - / 16.1 (a quarter: 16.9); mnist_cnn and signs_convnet within 2%.
-# Beside busy processes the load check (`._load`) runs everything serially.
-PARALLEL_MIN_FMAS = 1 << 20  # multiply-adds of one forward or dW call
-PARALLEL_MIN_COPY = 1 << 16  # numbers written by one padded copy
+# Measured, 2 threads, float32, median us serial / parallel (MNIST's 14x14x8 -> 16 5x5 forward at
+# batch 1-64; padded copies of n x 28 x 28 x 8): 2.5 M multiply-adds 90 / 188, 5.0 M 142 / 214,
+# 10 M 262 / 276, 20 M 473 / 379, 40 M 957 / 617; copies of 164 k numbers 21 / 52, 655 k 81 / 79,
+# 1.3 M 162 / 108. An eighth of these thresholds (and of pooling's and batch normalization's) was
+# tried inside resnet_small's training step (batch 32, 64x64x3; its convolutions after the stem fall
+# below 8 M): 21.5 -> 20.5 ms at 2 threads against 2 threads, but 24.2-25.4 ms at 2 threads against
+# 20.5-21.1 ms at 1 when the two alternate (these thresholds: 25.2 / 21.1 and 20.7 / 21.1); not kept.
+PARALLEL_MIN_FMAS = 1 << 23  # multiply-adds of one forward or dW call
+PARALLEL_MIN_COPY = 1 << 19  # numbers written by one padded copy
 _POOL_MAX = 4  # buffers of one shape kept for reuse
 
 
