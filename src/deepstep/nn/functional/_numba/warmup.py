@@ -5,7 +5,8 @@ spent :data:`.._registry.BACKGROUND_COMPILE_AFTER_S` in the NumPy convolutions: 
 NumPy meanwhile, never waits for the compile, and switches to the compiled kernels (loaded from
 the cache in about a second) when this process has written them. Small shapes suffice: Numba
 compiles per argument *types*, and the calls below reach every kernel variant a network can use
-(forward blocks 7x8 and 4x16, dW blocks 4 and 8 rows, dx at stride 1 and 2, fused ReLU),
+(forward blocks 7x8 and 4x16, dW blocks 4 and 8 rows, dx at stride 1 and 2, fused ReLU; of the
+forward kernels written out for window rows of up to 12 numbers, those of the model zoo),
 max pooling (NHWC and NCHW), the NCHW layout copies and channels-last batch normalization, each as
 its serial twin and as its parallel driver.
 """
@@ -47,6 +48,15 @@ def _run_every_kernel(dtype: str) -> None:
         for pool, stride in ((2, 2), (3, 1)):  # NCHW max pooling: a written-out window and the generic loop
             out, cache = F.pool2d(planes, pool, stride, padding="same", data_format="NCHW")
             F.pool2d_backward(out, cache)
+    # the forward kernels written out for the zoo's short window rows (kw * C <= 12): first layers
+    # (no dx) of 3x3x1 (digits_cnn, resnet_mnist), 5x5x1 (mnist_cnn), 3x3x3 -> 16 (resnet_small's stem);
+    # 1x1 convolutions 8 -> 16 and 16 -> 8 with dx (resnet_small's blocks)
+    for c, f, k, need_dx in ((1, 16, 3, False), (1, 8, 5, False), (3, 16, 3, False), (8, 16, 1, True),
+                             (16, 8, 1, True)):
+        x = rng.standard_normal((2, 6, 6, c)).astype(dtype)
+        w = rng.standard_normal((k, k, c, f)).astype(dtype)
+        out, cache = F.conv2d(x, w, np.zeros(f, dtype), padding="same", activation="relu", need_dx=need_dx)
+        F.conv2d_backward(out, cache)
     # an NCHW convolution: the layout copies around the NHWC kernels (3 channels in: compiled with dx)
     x, w = rng.standard_normal((2, 3, 6, 6)).astype(dtype), rng.standard_normal((8, 3, 3, 3)).astype(dtype)
     out, cache = F.conv2d(x, w, padding="same", data_format="NCHW")
