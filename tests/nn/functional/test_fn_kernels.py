@@ -113,6 +113,30 @@ def test_every_written_out_window_row_matches_the_numpy_reference(dtype, filters
 
 
 @needs_numba
+@pytest.mark.parametrize("wide_registers", [False, True])
+@pytest.mark.parametrize("c, f, k", [(8, 16, 5), (3, 32, 3), (5, 16, 2), (4, 48, 3)])
+def test_dw_blocks_of_16_channels_match_the_reference_with_either_register_file(wide_registers, c, f, k,
+                                                                                monkeypatch):
+    from deepstep.nn.functional import _numba_codegen
+    from deepstep.nn.functional._numba import conv as nconv
+
+    # float32 with 16k output channels: dW blocks of 4 rows (AVX2) or 8 rows (AVX-512) x 16 channels
+    monkeypatch.setattr(nconv, "wide_registers", lambda: wide_registers)
+    assert _numba_codegen.weight_grad_block("float32", k * c, f, wide_registers)[1] == 16
+    rng = np.random.default_rng(c * f)
+    x = rng.standard_normal((3, 7, 9, c)).astype(np.float32)
+    w = rng.standard_normal((k, k, c, f)).astype(np.float32)
+    b = rng.standard_normal(f).astype(np.float32)
+    F.set_kernels("numpy")
+    out_ref, cache_ref = F.conv2d(x, w, b, padding="same", activation="relu")
+    dout = rng.standard_normal(out_ref.shape).astype(np.float32)
+    want = (out_ref, *F.conv2d_backward(dout, cache_ref))
+    got, cache = _run_conv("numba", x, w, b, 1, "same", "NHWC", dout, "relu")
+    assert type(cache).__module__.endswith("_numba.register")
+    _close(got, want, np.float32, (wide_registers, c, f, k))
+
+
+@needs_numba
 @pytest.mark.parametrize("channels, need_dx, compiled", [(1, True, False), (2, True, False), (1, False, True),
                                                          (2, False, True), (3, True, True)])
 def test_inputs_of_one_or_two_channels_whose_dx_is_wanted_run_on_numpy(channels, need_dx, compiled):

@@ -30,6 +30,7 @@ and the kernels are selected. What it decides, once per process:
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib.util
 import os
@@ -48,7 +49,7 @@ from ..conv import blas_threads
 from . import _load
 
 __all__ = ["cache_dir", "compiling", "generated", "threads", "serial", "twin", "forcing_twins",
-           "numba_version", "threading_layer", "note_compiling", "is_warm", "mark_warm"]
+           "wide_registers", "numba_version", "threading_layer", "note_compiling", "is_warm", "mark_warm"]
 
 _lock = threading.Lock()
 _generated: ModuleType | None = None
@@ -91,6 +92,20 @@ def threading_layer() -> str:
 
 def numba_version() -> str:
     return numba.__version__
+
+
+@functools.cache
+def wide_registers() -> bool:
+    """Whether the kernels compile for 32 vector registers (AVX-512): Numba's target is this CPU
+    unless ``NUMBA_CPU_NAME`` / ``NUMBA_CPU_FEATURES`` say otherwise (then: assume not)."""
+    if os.environ.get("NUMBA_CPU_NAME") or os.environ.get("NUMBA_CPU_FEATURES"):
+        return False
+    try:
+        from llvmlite import binding
+
+        return bool(binding.get_host_cpu_features().get("avx512f", False))
+    except Exception:  # noqa: BLE001 - any failure: the portable choice
+        return False
 
 
 def threads() -> int:

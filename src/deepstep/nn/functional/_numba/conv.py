@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _numba_codegen as _codegen
-from . import _kernels, compiling, generated, twin
+from . import _kernels, compiling, generated, twin, wide_registers
 
 __all__ = ["NumbaConvCache", "conv2d_forward", "conv2d_backward", "WEIGHT_GRAD_CHUNKS"]
 
@@ -158,9 +158,9 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: t
     sh, sw = stride
     top, bottom, left, right = pads
     oh, ow = out_hw
-    r_block, _ = _codegen.weight_grad_block(x.dtype.name, kw * c)
     lanes = _codegen.CHANNEL_BLOCK
     fp = _ceil(f, lanes) * lanes
+    r_block, _ = _codegen.weight_grad_block(x.dtype.name, kw * c, fp, wide_registers())
     p_block, _ = _codegen.forward_block(x.dtype.name, fp)
     kwcp = _ceil(kw * c, r_block) * r_block
     hp = h + top + bottom
@@ -186,7 +186,8 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: t
 
 
 def _weight_grads(xp: np.ndarray, dout_p: np.ndarray, out_hw: tuple[int, int], origin: tuple[int, int],
-                  kh: int, kwcp: int, stride: tuple[int, int], r_block: int) -> tuple[np.ndarray, np.ndarray]:
+                  kh: int, kwcp: int, stride: tuple[int, int], r_block: int, l_block: int
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """``dW`` as (kh, kwcp, Fp) and ``db`` as (Fp,), from chunk partials added in chunk order.
 
     ``dout`` is ``dout_p[:, y0:y0 + oh, x0:x0 + ow]`` with ``(y0, x0) = origin``.
@@ -194,7 +195,6 @@ def _weight_grads(xp: np.ndarray, dout_p: np.ndarray, out_hw: tuple[int, int], o
     n, hp, wpa, c = xp.shape
     _, dfh, dfw, fp = dout_p.shape
     oh, ow = out_hw
-    l_block = _codegen.CHANNEL_BLOCK
     fmas = n * oh * ow * kh * kwcp * fp
     kernel = twin(getattr(generated(), f"conv_weight_grad_r{r_block}_l{l_block}"), fmas, PARALLEL_MIN_FMAS)
     chunks = min(n, WEIGHT_GRAD_CHUNKS)
@@ -279,9 +279,9 @@ def conv2d_backward(dout: np.ndarray, cache: NumbaConvCache
                          "release the forward's buffers after one backward pass)")
     kh, kw, c, f = cache.w.shape
     dtype = dout.dtype
-    r_block, _ = _codegen.weight_grad_block(dtype.name, kw * c)
     lanes = _codegen.CHANNEL_BLOCK
     fp = _ceil(f, lanes) * lanes
+    r_block, l_block = _codegen.weight_grad_block(dtype.name, kw * c, fp, wide_registers())
     kwcp = _ceil(kw * c, r_block) * r_block
     out_hw = dout.shape[1:3]
     if cache.need_dx:
@@ -293,7 +293,7 @@ def conv2d_backward(dout: np.ndarray, cache: NumbaConvCache
         dout_p, origin = _padded(dout, dout.shape[:3] + (fp,), 0, 0, cache.relu_out), (0, 0)
     else:
         dout_p, origin = np.ascontiguousarray(dout), (0, 0)
-    dw_m, db_p = _weight_grads(cache.xp, dout_p, out_hw, origin, kh, kwcp, cache.stride, r_block)
+    dw_m, db_p = _weight_grads(cache.xp, dout_p, out_hw, origin, kh, kwcp, cache.stride, r_block, l_block)
     BUFFERS.put(cache.xp)
     cache.xp = None
     dx = _input_grad(dout_p, cache.w, cache.x_shape, cache.stride, cache.pads) if cache.need_dx else None
