@@ -645,3 +645,28 @@ def test_kernels_run_serially_where_other_processes_leave_no_cpu_free(monkeypatc
         assert _numba.threads() == 1 and _numba.serial(1 << 30, 1)
     finally:
         F.set_num_threads(before)
+
+
+@needs_numba
+def test_loading_the_kernels_leaves_pytorchs_thread_count_alone():
+    # Numba's OpenMP layer sets the thread count of the OpenMP runtime its symbols resolve to, which was
+    # PyTorch's libgomp where PyTorch loaded first: the training benchmark's 1-thread PyTorch rows ran on 2.
+    pytest.importorskip("torch")
+    script = """
+import numpy as np, torch
+torch.set_num_threads(1)
+torch.nn.functional.conv2d(torch.ones(8, 8, 32, 32), torch.ones(8, 8, 3, 3))  # OpenMP started
+assert torch.get_num_threads() == 1
+from deepstep.nn import functional as F
+F.set_kernels("numba")
+F.conv2d(np.ones((2, 6, 6, 8), np.float32), np.ones((3, 3, 8, 8), np.float32), padding="same")
+print(torch.get_num_threads())
+"""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, NUMBA_NUM_THREADS="2", OPENBLAS_NUM_THREADS="1")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True,
+                         timeout=300).stdout
+    assert out.strip().splitlines()[-1] == "1"

@@ -30,6 +30,7 @@ and the kernels are selected. What it decides, once per process:
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import functools
 import hashlib
 import importlib.util
@@ -75,11 +76,32 @@ def _configure() -> None:
     policy = os.environ.get("OMP_WAIT_POLICY")
     if policy is None:
         os.environ["OMP_WAIT_POLICY"] = "passive"
+    openmp = _global_openmp()
+    before = openmp[0]() if openmp else None
     try:
         numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)  # loads the layer, starts its workers
     finally:
         if policy is None:
             os.environ.pop("OMP_WAIT_POLICY", None)
+        if openmp and before is not None:
+            openmp[1](before)
+
+
+def _global_openmp() -> tuple[Any, Any] | None:
+    """``(omp_get_max_threads, omp_set_num_threads)`` of an OpenMP runtime already in the process's
+    global symbols (PyTorch's libgomp), if any.
+
+    Numba's OpenMP layer sets the thread count of the runtime its symbols resolve to when it starts
+    its workers; where PyTorch's libgomp came first, that was PyTorch's: ``torch.set_num_threads(1)``
+    then ``torch.get_num_threads() == 2`` after deepstep's first compiled kernel, and the training
+    benchmark's "1 thread" PyTorch rows ran on 2 threads (mnist_cnn's step 12.9 ms wall, 25.7 ms CPU).
+    The count is put back after the layer loads.
+    """
+    try:
+        lib = ctypes.CDLL(None)
+        return lib.omp_get_max_threads, lib.omp_set_num_threads
+    except (OSError, AttributeError):
+        return None
 
 
 _configure()
