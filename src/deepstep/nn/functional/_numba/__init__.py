@@ -100,7 +100,7 @@ def _global_openmp() -> tuple[Any, Any] | None:
     try:
         lib = ctypes.CDLL(None)
         return lib.omp_get_max_threads, lib.omp_set_num_threads
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):  # TypeError: no process handle by None (Windows)
         return None
 
 
