@@ -200,7 +200,7 @@ def _weight_grad(r_block: int, l_block: int) -> str:
         "    for b in range(np.uint64(bounds[k]), np.uint64(bounds[k + U1])):",
         "        for oy in range(oh):",
         "            drow = ((b * dfh + oy + dy0) * dfw + dx0) * fp",
-        f"            for fb in range(fp // U{L}):",
+        "            for fb in range(nfb):",
         f"                f0 = fb * U{L}",
     ]
     # db: the row's sums in registers (a loop adding into db in memory per pixel took 0.34 of 1.08 ms

@@ -99,6 +99,15 @@ def _u(*values: int) -> tuple[np.uint64, ...]:
     return tuple(np.uint64(v) for v in values)
 
 
+def _blocks(dtype: np.dtype, window_row: int, f: int) -> tuple[int, int, int, int]:
+    """``(Fp, kwcp, R, L)``: ``F`` padded to the channel block, the window row ``kw * C`` padded to the
+    dW kernel's ``R`` rows, and its ``(R, L)`` block (one rule for the forward's buffer and the backward)."""
+    lanes = _codegen.CHANNEL_BLOCK
+    fp = _ceil(f, lanes) * lanes
+    r_block, l_block = _codegen.weight_grad_block(np.dtype(dtype).name, window_row, fp, wide_registers())
+    return fp, _ceil(window_row, r_block) * r_block, r_block, l_block
+
+
 @dataclass
 class NumbaConvCache:
     """What :func:`conv2d_backward` needs: the padded input (a pooled buffer), filters, sizes."""
@@ -158,11 +167,8 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: t
     sh, sw = stride
     top, bottom, left, right = pads
     oh, ow = out_hw
-    lanes = _codegen.CHANNEL_BLOCK
-    fp = _ceil(f, lanes) * lanes
-    r_block, _ = _codegen.weight_grad_block(x.dtype.name, kw * c, fp, wide_registers())
+    fp, kwcp, _, _ = _blocks(x.dtype, kw * c, f)
     p_block, _ = _codegen.forward_block(x.dtype.name, fp)
-    kwcp = _ceil(kw * c, r_block) * r_block
     hp = h + top + bottom
     # Columns: the padded image, the last pixel block's overreach (forward) and the last row
     # block's overreach (dW reads kwcp >= kw*C numbers from the last window).
@@ -279,10 +285,7 @@ def conv2d_backward(dout: np.ndarray, cache: NumbaConvCache
                          "release the forward's buffers after one backward pass)")
     kh, kw, c, f = cache.w.shape
     dtype = dout.dtype
-    lanes = _codegen.CHANNEL_BLOCK
-    fp = _ceil(f, lanes) * lanes
-    r_block, l_block = _codegen.weight_grad_block(dtype.name, kw * c, fp, wide_registers())
-    kwcp = _ceil(kw * c, r_block) * r_block
+    fp, kwcp, r_block, l_block = _blocks(dtype, kw * c, f)
     out_hw = dout.shape[1:3]
     if cache.need_dx:
         # One copy of dout (channels padded, ReLU mask applied, zero border) serves dW and dx:

@@ -5,11 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from . import _kernels, compiling, twin
+from .conv import PARALLEL_MIN_COPY as PARALLEL_MIN_SIZE  # copies: below this many numbers, serial
 
 __all__ = ["nchw_to_nhwc", "nhwc_to_nchw"]
-
-# Below this many numbers the serial twins run (as the padded copies, :mod:`.conv`).
-PARALLEL_MIN_SIZE = 1 << 19
 
 
 def _relayout(x: np.ndarray, shape: tuple[int, ...], hw: int, c: int, to_planes: bool) -> np.ndarray:

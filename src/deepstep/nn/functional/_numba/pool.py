@@ -1,7 +1,8 @@
 """Max and average pooling with the compiled kernels of :mod:`._kernels`: NHWC, and planes (NCHW).
 
 Max pooling records, per output element, where in its window the first maximum is (row-major,
-as PyTorch; an int32 array of the output's shape); the backward pass adds ``dout`` there. The
+as PyTorch; an array of the output's shape, see :class:`NumbaPoolCache`); the backward pass adds
+``dout`` there. The
 windows are clipped to the real pixels, so padding is never selected. Average pooling divides by
 the number of real pixels in each window (padding excluded, as TensorFlow's SAME and PyTorch's
 ``count_include_pad=False``).

@@ -5,9 +5,9 @@ spent :data:`.._registry.BACKGROUND_COMPILE_AFTER_S` in the NumPy convolutions: 
 NumPy meanwhile, never waits for the compile, and switches to the compiled kernels (loaded from
 the cache in about a second) when this process has written them. Small shapes suffice: Numba
 compiles per argument *types*, and the calls below reach every kernel variant a network can use
-(forward blocks 7x8 and 4x16, dW blocks 4 and 8 rows, dx at stride 1 and 2, fused ReLU; of the
-forward kernels written out for window rows of up to 12 numbers, those of the model zoo),
-max pooling (NHWC and NCHW), the NCHW layout copies and channels-last batch normalization, each as
+(forward blocks 7x8 and 4x16, dW blocks of 4 and 8 rows x 8 and 16 channels, dx at stride 1 and 2,
+fused ReLU; of the forward kernels written out for window rows of up to 12 numbers, those of the
+model zoo), max pooling (NHWC and NCHW), the NCHW layout copies and channels-last batch normalization, each as
 its serial twin and as its parallel driver.
 """
 
