@@ -113,6 +113,57 @@ def test_every_written_out_window_row_matches_the_numpy_reference(dtype, filters
 
 
 @needs_numba
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kh, padding, stride", [(3, (4, 1), 1), (5, (3, 2), 1), (4, (3, 0), 2)])
+def test_zero_frames_are_reused_and_taps_on_zero_rows_skipped_without_changing_results(dtype, kh, padding,
+                                                                                      stride, monkeypatch):
+    from deepstep.nn.functional._numba import conv as nconv
+
+    # Padding rows deeper than the window (4 > 3): some output rows see only zeros (no tap runs), others
+    # part of the window. Three steps on new data with the same shapes: from the second on, the padded
+    # copies reuse frames whose zeros are kept, and only the data is copied into them.
+    reused = []
+    take = nconv.BUFFERS.take
+
+    def spy(shape, dtype_, layout=None):
+        arr, again = take(shape, dtype_, layout)
+        reused.append(again)
+        return arr, again
+
+    nconv.BUFFERS.clear()
+    monkeypatch.setattr(nconv.BUFFERS, "take", spy)
+    rng = np.random.default_rng(kh)
+    w = rng.standard_normal((kh, 3, 9, 16)).astype(dtype)
+    b = rng.standard_normal(16).astype(dtype)
+    for step in range(3):
+        x = rng.standard_normal((3, 6, 7, 9)).astype(dtype)
+        F.set_kernels("numpy")
+        out_ref, cache_ref = F.conv2d(x, w, b, stride=stride, padding=padding, activation="relu")
+        dout = rng.standard_normal(out_ref.shape).astype(dtype)
+        want = (out_ref, *F.conv2d_backward(dout, cache_ref))
+        got, cache = _run_conv("numba", x, w, b, stride, padding, "NHWC", dout, "relu")
+        assert type(cache).__module__.endswith("_numba.register")
+        _close(got, want, dtype, (step, kh, padding, stride))
+        assert any(reused) == (step > 0), reused
+        reused.clear()
+
+
+@needs_numba
+def test_a_frame_is_reused_only_for_the_layout_it_was_taken_for():
+    from deepstep.nn.functional._numba import conv as nconv
+
+    pool = nconv._BufferPool()
+    frame, again = pool.take((2, 5, 6, 8), np.float32, (1, 1, 3, 4, 8))
+    assert not again
+    pool.put(frame, (1, 1, 3, 4, 8))
+    assert not pool.take((2, 5, 6, 8), np.float32, (0, 1, 3, 4, 8))[1]  # data elsewhere: its zeros differ
+    assert not pool.take((2, 5, 6, 8), np.float32)[1]  # a plain buffer
+    assert not pool.take((2, 5, 6, 8), np.float64, (1, 1, 3, 4, 8))[1]
+    got, again = pool.take((2, 5, 6, 8), np.float32, (1, 1, 3, 4, 8))
+    assert again and got is frame
+
+
+@needs_numba
 @pytest.mark.parametrize("wide_registers", [False, True])
 @pytest.mark.parametrize("c, f, k", [(8, 16, 5), (3, 32, 3), (5, 16, 2), (4, 48, 3)])
 def test_dw_blocks_of_16_channels_match_the_reference_with_either_register_file(wide_registers, c, f, k,

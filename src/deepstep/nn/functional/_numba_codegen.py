@@ -113,14 +113,17 @@ def _forward(p_block: int, l_block: int, window_row: int | None = None) -> str:
     weights are one contiguous run. With ``window_row`` the row loop is written out for that ``kwc``
     (constant offsets; the argument ``kwc`` must equal it). Outputs go to
     ``out[b, oy*osy + oy0, ox*osx + ox0, f]`` (strided outputs serve the strided dx phases), whole
-    blocks of ``L`` channels: ``out`` has ``Fp`` channels. (A guarded store of a last, partial block
+    blocks of ``L`` channels: ``out`` has ``Fp`` channels. Rows of ``xp`` outside ``[vlo, vhi)`` are
+    zero padding: their taps are skipped (in-process A/B, 1 thread, MNIST's 14x14x8 -> 16 5x5 SAME:
+    forward 1.80 -> 1.67 ms, its dx 2.0 -> 1.7-1.8 ms; the sums are the same but for the sign of
+    a zero sum and ``0 * inf``). (A guarded store of a last, partial block
     cost 20% on MNIST's first layer, 0.76 -> 0.62 ms, even where every block was whole: callers with
     ``F < Fp`` crop a padded output instead.)
     """
     P, L = p_block, l_block
     suffix = f"_k{window_row}" if window_row else ""
-    args = ("xp, hp, wpa, cin, wk, kh, kwc, fp, bias, out, n, oh, ow, sh, sw, iy0, ix0, out_h, out_w, "
-            "osy, osx, oy0, ox0, relu, zero")
+    args = ("xp, hp, wpa, cin, vlo, vhi, wk, kh, kwc, fp, bias, out, n, oh, ow, sh, sw, iy0, ix0, out_h, "
+            "out_w, osy, osx, oy0, ox0, relu, zero")
     lines = [
         "@njit(cache=True, nogil=True, fastmath={'contract'})",
         f"def conv_forward_row_p{P}_l{L}{suffix}(tu, {args}):",
@@ -131,6 +134,11 @@ def _forward(p_block: int, l_block: int, window_row: int | None = None) -> str:
         "    oy = tu - b * oh",
         "    orow = (b * out_h + oy * osy + oy0) * out_w",
         "    sp = sw * cin",
+        # taps that read the zero rows above ``vlo`` or from ``vhi`` on are skipped (0 * w adds nothing)
+        "    y0 = oy * sh + iy0",
+        "    i0 = vlo - y0 if y0 < vlo else U0",
+        "    i1 = min(kh, vhi - y0) if y0 < vhi else U0",
+        "    i1 = max(i0, i1)",
         "    for fb in range(nfb):",
         f"        f0 = fb * U{L}",
         f"        wb = fb * kh * kwc * U{L}",
@@ -141,8 +149,8 @@ def _forward(p_block: int, l_block: int, window_row: int | None = None) -> str:
         for l_ in range(L):
             lines.append(f"            a{p}_{l_} = bias[f0 + U{l_}]")
     lines += [
-        "            for i in range(kh):",
-        "                xb = ((b * hp + oy * sh + i + iy0) * wpa + ix0) * cin + ox * sp",
+        "            for i in range(i0, i1):",
+        "                xb = ((b * hp + y0 + i) * wpa + ix0) * cin + ox * sp",
         f"                wi = wb + i * kwc * U{L}",
     ]
     for p in range(P):
@@ -180,13 +188,15 @@ def _weight_grad(r_block: int, l_block: int) -> str:
 
         dw[k, i, r, f] = sum_{b in chunk k, oy, ox} xp[b, oy*sh + i, ox*sw*C + r] dout[b, oy, ox, f]
 
-    and ``db[k, f] = sum dout[b, oy, ox, f]``. ``dout`` has ``fp`` channels (zero padded) and sits
-    at ``(dy0, dx0)`` in frames of ``dfh x dfw`` pixels (the padded buffer the dx convolutions read,
-    so that one copy serves both); the chunks are fixed by the caller, so the result does not depend
-    on the thread count.
+    and ``db[k, f] = sum dout[b, oy, ox, f]``, skipping the taps on rows of ``xp`` outside ``[vlo, vhi)``
+    (zero padding; MNIST's 14x14x8 -> 16 5x5 dW 1.6 -> 1.45 ms). ``dout`` has ``fp`` channels (zero
+    padded) and sits at ``(dy0, dx0)`` in frames of ``dfh x dfw`` pixels (the padded buffer the dx
+    convolutions read, so that one copy serves both); the chunks are fixed by the caller, so the
+    result does not depend on the thread count.
     """
     R, L = r_block, l_block
-    args = "xp, hp, wpa, cin, dout, oh, ow, fp, dfh, dfw, dy0, dx0, kh, kwcp, sh, sw, bounds, dw, db"
+    args = ("xp, hp, wpa, cin, vlo, vhi, dout, oh, ow, fp, dfh, dfw, dy0, dx0, kh, kwcp, sh, sw, bounds, dw, "
+            "db")
     lines = [
         "@njit(cache=True, nogil=True, fastmath={'contract'})",
         f"def conv_weight_grad_chunk_r{R}_l{L}(k, {args}):",
@@ -213,8 +223,11 @@ def _weight_grad(r_block: int, l_block: int) -> str:
     lines += [f"                    s{l_} += dout[do + U{l_}]" for l_ in range(L)]
     lines += [f"                db[k * fp + f0 + U{l_}] += s{l_}" for l_ in range(L)]
     lines += [
-        "            for i in range(kh):",
-        "                xrow = (b * hp + oy * sh + i) * wpa * cin",
+        "            y0 = oy * sh",
+        "            i0 = vlo - y0 if y0 < vlo else U0",
+        "            i1 = min(kh, vhi - y0) if y0 < vhi else U0",
+        "            for i in range(i0, max(i0, i1)):",
+        "                xrow = (b * hp + y0 + i) * wpa * cin",
         "                for rb in range(nrb):",
         f"                    r0 = rb * U{R}",
         "                    for fb in range(nfb):",

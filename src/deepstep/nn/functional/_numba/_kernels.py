@@ -28,14 +28,15 @@ def _copy_run(d, do, s, so, m, length, masked):  # pragma: no cover - compiled
             d[do + q] = s[so + q]
 
 
-def _pad_copy(src, dst, top, left, mask):  # pragma: no cover - compiled
+def _pad_copy(src, dst, top, left, mask, zeros_kept):  # pragma: no cover - compiled
     """``dst[n, y, x, c] = src[n, y - top, x - left, c]`` where that exists and ``c < C``, else 0.
 
     ``top``/``left`` may be negative (a crop). With ``mask`` of ``src``'s shape (size > 0), the
-    copy is ``src * (mask > 0)`` (the ReLU backward fused into the copy). Where the channel counts
-    match, each row's run of pixels is one flat loop on unsigned indices with a select, which
-    vectorizes (measured, 1 thread: the masked copy of 128x28x28x8 float32 took 3.0 ms as a loop per
-    pixel with signed indices, 0.5 ms as this flat loop; 64x64x64x8 6.4 -> 1.0 ms).
+    copy is ``src * (mask > 0)`` (the ReLU backward fused into the copy). With ``zeros_kept``,
+    ``dst`` already holds the zeros (a frame reused for the same layout) and only ``src`` is copied.
+    Where the channel counts match, each row's run of pixels is one flat loop on unsigned indices
+    with a select, which vectorizes (measured, 1 thread: the masked copy of 128x28x28x8 float32 took
+    3.0 ms as a loop per pixel with signed indices, 0.5 ms as this flat loop; 64x64x64x8 6.4 -> 1.0 ms).
     """
     n, h, w, c = src.shape
     _, hd, wd, cd = dst.shape
@@ -51,13 +52,15 @@ def _pad_copy(src, dst, top, left, mask):  # pragma: no cover - compiled
         sy = t - b * hd - top
         drow = np.uint64(t * wd * cd)
         if sy < 0 or sy >= h or x_lo >= x_hi:
-            for q in range(np.uint64(wd * cd)):
-                d[drow + q] = 0.0
+            if not zeros_kept:
+                for q in range(np.uint64(wd * cd)):
+                    d[drow + q] = 0.0
             continue
-        for q in range(np.uint64(x_lo * cd)):
-            d[drow + q] = 0.0
-        for q in range(np.uint64(x_hi * cd), np.uint64(wd * cd)):
-            d[drow + q] = 0.0
+        if not zeros_kept:
+            for q in range(np.uint64(x_lo * cd)):
+                d[drow + q] = 0.0
+            for q in range(np.uint64(x_hi * cd), np.uint64(wd * cd)):
+                d[drow + q] = 0.0
         srow = np.uint64(((b * h + sy) * w + x_lo - left) * c)
         dst0 = drow + np.uint64(x_lo * cd)
         if cd == c:
@@ -66,8 +69,9 @@ def _pad_copy(src, dst, top, left, mask):  # pragma: no cover - compiled
         for xx in range(np.uint64(x_hi - x_lo)):
             do = dst0 + xx * cdu
             _copy_run(d, do, s, srow + xx * cu, m, cu, masked)
-            for q in range(cu, cdu):
-                d[do + q] = 0.0
+            if not zeros_kept:
+                for q in range(cu, cdu):
+                    d[do + q] = 0.0
 
 
 def _max_pool_backward(dout, arg, kh, kw, sh, sw, top, left, dx):  # pragma: no cover - compiled

@@ -60,22 +60,29 @@ _POOL_MAX = 4  # buffers of one shape kept for reuse
 
 
 class _BufferPool:
-    """Scratch arrays kept between steps, by (shape, dtype)."""
+    """Scratch arrays kept between steps, by (shape, dtype) and, for the zero-padded copies, the
+    layout of what sits inside the zeros (:func:`_padded`)."""
 
     def __init__(self) -> None:
         self._free: dict[tuple, list[np.ndarray]] = {}
         self._lock = threading.Lock()
 
     def get(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-        key = (tuple(shape), np.dtype(dtype).str)
+        return self.take(shape, dtype)[0]
+
+    def take(self, shape: tuple[int, ...], dtype: np.dtype, layout: tuple[int, ...] | None = None
+             ) -> tuple[np.ndarray, bool]:
+        """``(array, reused)``: a free array put back with the same ``layout``, else a new one."""
+        key = (tuple(shape), np.dtype(dtype).str, layout)
         with self._lock:
             free = self._free.get(key)
             if free:
-                return free.pop()
-        return np.empty(shape, dtype=dtype)
+                return free.pop(), True
+        return np.empty(shape, dtype=dtype), False
 
-    def put(self, arr: np.ndarray) -> None:
-        key = (arr.shape, arr.dtype.str)
+    def put(self, arr: np.ndarray, layout: tuple[int, ...] | None = None) -> None:
+        """Keep ``arr`` for reuse; ``layout`` as it was taken (a frame whose zeros are intact)."""
+        key = (arr.shape, arr.dtype.str, layout)
         with self._lock:
             free = self._free.setdefault(key, [])
             if len(free) < _POOL_MAX:
@@ -126,10 +133,11 @@ class NumbaConvCache:
 def _forward_call(xp: np.ndarray, wm: np.ndarray, bias: np.ndarray, out: np.ndarray, n: int,
                   out_rows: int, out_cols: int, stride: tuple[int, int], in_origin: tuple[int, int],
                   out_frame: tuple[int, int], out_step: tuple[int, int], out_origin: tuple[int, int],
-                  kh: int, relu: bool) -> None:
+                  kh: int, relu: bool, rows: tuple[int, int]) -> None:
     """Run the generated forward kernel on a padded NHWC buffer ``xp`` with ``(kh, kw*C, Fp)`` filters.
 
-    ``out`` has ``Fp`` channels (the kernels store whole blocks of channels).
+    ``out`` has ``Fp`` channels (the kernels store whole blocks of channels). ``rows = (lo, hi)``: the
+    rows of ``xp`` that may hold non-zeros; taps on the zero rows outside are skipped.
     """
     _, hp, wpa, cin = xp.shape
     _, kwc, fp = wm.shape
@@ -143,17 +151,29 @@ def _forward_call(xp: np.ndarray, wm: np.ndarray, bias: np.ndarray, out: np.ndar
     wk = np.ascontiguousarray(wm.reshape(kh, kwc, fp // l_block, l_block).transpose(2, 0, 1, 3))
     zero = np.zeros(1, dtype=out.dtype)
     with compiling():
-        kernel(xp.reshape(-1), *_u(hp, wpa, cin), wk.reshape(-1), *_u(kh, kwc, fp), bias,
+        kernel(xp.reshape(-1), *_u(hp, wpa, cin, *rows), wk.reshape(-1), *_u(kh, kwc, fp), bias,
                out.reshape(-1), *_u(n, out_rows, out_cols, *stride, *in_origin, *out_frame, *out_step,
                                     *out_origin), relu, zero)
 
 
+def _frame(src_shape: tuple[int, ...], top: int, left: int) -> tuple[int, ...]:
+    """The layout key of a padded copy: where the source sits and its shape."""
+    return (top, left, *src_shape[1:])
+
+
 def _padded(src: np.ndarray, shape: tuple[int, int, int, int], top: int, left: int,
             mask: np.ndarray | None = None) -> np.ndarray:
-    dst = BUFFERS.get(shape, src.dtype)
+    """``src`` (times ``mask > 0``) at ``(top, left)`` in a zero frame of ``shape`` from :data:`BUFFERS`.
+
+    Put it back with ``BUFFERS.put(dst, _frame(src.shape, top, left))`` and only read it in between:
+    a frame taken again for the same layout keeps its zeros, and only ``src`` is copied (measured,
+    1 thread, MNIST's 128x14x14x16 dout, masked, into its 21x28 dx frame: 0.34-0.35 ms with the zeros
+    written, 0.25-0.29 ms without).
+    """
+    dst, zeros_kept = BUFFERS.take(shape, src.dtype, _frame(src.shape, top, left))
     with compiling():
-        twin(_kernels.pad_copy, dst.size, PARALLEL_MIN_COPY)(src, dst, top, left,
-                                                             _NO_MASK[src.dtype] if mask is None else mask)
+        twin(_kernels.pad_copy, dst.size, PARALLEL_MIN_COPY)(
+            src, dst, top, left, _NO_MASK[src.dtype] if mask is None else mask, zeros_kept)
     return dst
 
 
@@ -182,7 +202,8 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: t
         bias[:f] = b
     # whole channel blocks: F < Fp goes through a padded buffer, then a cropping copy
     out = np.empty((n, oh, ow, f), dtype=x.dtype) if f == fp else BUFFERS.get((n, oh, ow, fp), x.dtype)
-    _forward_call(xp, wm, bias, out, n, oh, ow, stride, (0, 0), (oh, ow), (1, 1), (0, 0), kh, relu)
+    _forward_call(xp, wm, bias, out, n, oh, ow, stride, (0, 0), (oh, ow), (1, 1), (0, 0), kh, relu,
+                  (top, top + h))
     if f != fp:
         out_p, out = out, np.ascontiguousarray(out[..., :f])
         BUFFERS.put(out_p)
@@ -192,11 +213,12 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: t
 
 
 def _weight_grads(xp: np.ndarray, dout_p: np.ndarray, out_hw: tuple[int, int], origin: tuple[int, int],
-                  kh: int, kwcp: int, stride: tuple[int, int], r_block: int, l_block: int
-                  ) -> tuple[np.ndarray, np.ndarray]:
+                  kh: int, kwcp: int, stride: tuple[int, int], r_block: int, l_block: int,
+                  rows: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """``dW`` as (kh, kwcp, Fp) and ``db`` as (Fp,), from chunk partials added in chunk order.
 
-    ``dout`` is ``dout_p[:, y0:y0 + oh, x0:x0 + ow]`` with ``(y0, x0) = origin``.
+    ``dout`` is ``dout_p[:, y0:y0 + oh, x0:x0 + ow]`` with ``(y0, x0) = origin``; ``rows = (lo, hi)``
+    are the rows of ``xp`` that may hold non-zeros (taps on the zero rows outside are skipped).
     """
     n, hp, wpa, c = xp.shape
     _, dfh, dfw, fp = dout_p.shape
@@ -208,7 +230,7 @@ def _weight_grads(xp: np.ndarray, dout_p: np.ndarray, out_hw: tuple[int, int], o
     dw = np.empty((chunks, kh, kwcp, fp), dtype=xp.dtype)
     db = np.empty((chunks, fp), dtype=xp.dtype)
     with compiling():
-        kernel(xp.reshape(-1), *_u(hp, wpa, c), dout_p.reshape(-1), *_u(oh, ow, fp, dfh, dfw, *origin),
+        kernel(xp.reshape(-1), *_u(hp, wpa, c, *rows), dout_p.reshape(-1), *_u(oh, ow, fp, dfh, dfw, *origin),
                *_u(kh, kwcp, *stride), bounds, dw.reshape(-1), db.reshape(-1))
     dw_sum, db_sum = dw[0].copy(), db[0].copy()
     for k in range(1, chunks):  # chunk order: the same sums at any thread count
@@ -240,10 +262,10 @@ def _dout_frame(x_shape: tuple[int, int, int, int], w_shape: tuple[int, int, int
 
 
 def _input_grad(dp: np.ndarray, w: np.ndarray, x_shape: tuple[int, int, int, int],
-                stride: tuple[int, int], pads: tuple[int, int, int, int]) -> np.ndarray:
+                stride: tuple[int, int], pads: tuple[int, int, int, int], out_rows: int) -> np.ndarray:
     """``dx`` as ``sh * sw`` stride-1 convolutions of ``dout`` with flipped sub-filters (module doc).
 
-    ``dp`` is the zero-padded ``dout`` laid out by :func:`_dout_frame`.
+    ``dp`` is the zero-padded ``dout`` (``out_rows`` rows) laid out by :func:`_dout_frame`.
     """
     n, h, wd, c = x_shape
     kh, kw, _, f = w.shape
@@ -273,7 +295,8 @@ def _input_grad(dp: np.ndarray, w: np.ndarray, x_shape: tuple[int, int, int, int
             wm[:, :, :f, :c] = sub.transpose(0, 1, 3, 2)
             _forward_call(dp, wm.reshape(t_h, t_w * fp, cp), bias, dx, n, rows, cols, (1, 1),
                           (a_lo + th_max - t_h, b_lo + tw_max - t_w), (h, wd), (sh, sw),
-                          (a_lo * sh + py - top, b_lo * sw + px - left), t_h, False)
+                          (a_lo * sh + py - top, b_lo * sw + px - left), t_h, False,
+                          (th_max - 1, th_max - 1 + out_rows))
     return dx if c == cp else np.ascontiguousarray(dx[..., :c])
 
 
@@ -295,13 +318,17 @@ def conv2d_backward(dout: np.ndarray, cache: NumbaConvCache
     elif fp != f or cache.relu_out is not None:
         dout_p, origin = _padded(dout, dout.shape[:3] + (fp,), 0, 0, cache.relu_out), (0, 0)
     else:
-        dout_p, origin = np.ascontiguousarray(dout), (0, 0)
-    dw_m, db_p = _weight_grads(cache.xp, dout_p, out_hw, origin, kh, kwcp, cache.stride, r_block, l_block)
-    BUFFERS.put(cache.xp)
+        dout_p, origin = None, (0, 0)
+    top = cache.pads[0]
+    x_rows = (top, top + cache.x_shape[1])
+    dw_m, db_p = _weight_grads(cache.xp, np.ascontiguousarray(dout) if dout_p is None else dout_p, out_hw,
+                               origin, kh, kwcp, cache.stride, r_block, l_block, x_rows)
+    BUFFERS.put(cache.xp, _frame(cache.x_shape, top, cache.pads[2]))
     cache.xp = None
-    dx = _input_grad(dout_p, cache.w, cache.x_shape, cache.stride, cache.pads) if cache.need_dx else None
-    if dout_p is not dout and dout_p.base is None:
-        BUFFERS.put(dout_p)
+    dx = (_input_grad(dout_p, cache.w, cache.x_shape, cache.stride, cache.pads, out_hw[0])
+          if cache.need_dx else None)
+    if dout_p is not None:
+        BUFFERS.put(dout_p, _frame(dout.shape, *origin))
     dw = np.ascontiguousarray(dw_m[:, :kw * c, :f]).reshape(kh, kw, c, f)
     db = db_p[:f].copy() if cache.has_bias else None
     return dx, dw, db

@@ -59,9 +59,17 @@ class Conv2DCache:
     dtype: np.dtype
 
 
+_checked: set[np.dtype] = set()
+
+
 def _tell_once(dtype: np.dtype) -> None:
-    if not is_warm(dtype.name):
-        note_compiling(dtype.name)
+    """Say "compiling kernels" if the cache of ``dtype`` is cold: checked on a dtype's first call only
+    (the check looks for a file; made on every call it cost ~10 us a kernel call once a cache had been
+    filled without the warm-up)."""
+    if dtype not in _checked:
+        _checked.add(dtype)
+        if not is_warm(dtype.name):
+            note_compiling(dtype.name)
 
 
 def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, data_format: str, stride: Any,
