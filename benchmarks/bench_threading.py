@@ -6,7 +6,7 @@ Usage::
                                          [--settings default,workqueue,omp-spin,omp-spin-1000]
 
 Each setting runs in its own process (a threading layer and OpenMP's wait policy are fixed when the
-layer loads): ``default`` is what deepstep chooses (OpenMP with ``OMP_WAIT_POLICY=passive``, else
+layer loads): ``default`` is what deepstep chooses (OpenMP with ``GOMP_SPINCOUNT=20000``, else
 workqueue); ``workqueue`` sets ``NUMBA_THREADING_LAYER=workqueue``; ``omp-spin`` sets
 ``OMP_WAIT_POLICY=active`` (libgomp's spinning workers); ``omp-spin-N`` adds ``GOMP_SPINCOUNT=N``.
 The process times mnist_cnn (batch 128), signs_convnet (batch 64) and resnet_small (batch 32, 64x64x3)

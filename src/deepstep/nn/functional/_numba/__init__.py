@@ -8,10 +8,15 @@ and the kernels are selected. What it decides, once per process:
   compile of every kernel of one dtype takes tens of seconds; loading them from a warm cache a
   fraction of a second (BENCHMARKS.md).
 - **Threading layer.** Unless the user chose one (``NUMBA_THREADING_LAYER`` or its priority),
-  OpenMP where Numba can load it, else ``workqueue``; OpenMP's workers are started with
-  ``OMP_WAIT_POLICY=passive`` (sleep when idle) unless the user set a policy, and the variable is
-  put back as it was once they run (other OpenMP libraries in the process read it when they load).
-  Measured with ``benchmarks/bench_threading.py`` (BENCHMARKS.md, "Compiled kernels, second pass"),
+  OpenMP where Numba can load it, else ``workqueue``. Unless the user set ``OMP_WAIT_POLICY`` or
+  ``GOMP_SPINCOUNT``, OpenMP's workers are started with ``GOMP_SPINCOUNT`` = :data:`SPIN_COUNT`
+  (poll ~0.4 ms, then sleep), and the variable is put back as it was once they run (other OpenMP
+  libraries in the process read it when they load). Where another library loaded GNU OpenMP first
+  (PyTorch), its settings stay: measured, resnet_small on 2 threads with PyTorch imported first,
+  14.9-16.4 ms with ``GOMP_SPINCOUNT=20000`` set before the import, 15.1-21.7 ms without (the
+  machine's noise). Earlier measurements, with workers that slept at once (``OMP_WAIT_POLICY=passive``,
+  the default until the load check below made the kernels serial beside a busy process), with
+  ``benchmarks/bench_threading.py`` (BENCHMARKS.md, "Compiled kernels, second pass"),
   training steps on 2 threads, ms, mnist_cnn / signs_convnet: workqueue 13.1-14.2 / 15.7-17.1,
   OpenMP passive 7.5-8.0 / 10.8-12.6; beside a process keeping one core busy (1 thread: 12.0 /
   14.4): workqueue 12.7 / 14.9, OpenMP passive 12.2 / 14.3, OpenMP spinning (its default) 17.0 /
@@ -59,6 +64,14 @@ _threads_set = 0
 
 
 _in_forked_child = False
+# libgomp's idle workers poll this many times (~0.4 ms here) before they sleep, so that the next
+# parallel region of a training step finds them awake: waking a sleeping worker costs tens of
+# microseconds on this VM, as much as a small convolution saves on 2 threads. In-process, 1 / 2
+# threads alternating, resnet_small (batch 32, 64x64x3) steps with the parallel thresholds at an
+# eighth, ms: sleeping workers (OMP_WAIT_POLICY=passive) 18.7 / 21.6, 5000 polls 19.3 / 16.4,
+# 20000 19.4 / 15.6, 50000 19.5 / 15.6. Beside a busy process the kernels run serially (:mod:`._load`),
+# so no worker polls there.
+SPIN_COUNT = 20000
 
 
 def _after_fork_in_child() -> None:
@@ -73,16 +86,16 @@ def _configure() -> None:
     if not user_chose and numba.config.THREADING_LAYER == "default":
         numba.config.THREADING_LAYER_PRIORITY = ["omp", "workqueue", "tbb"]
     os.register_at_fork(after_in_child=_after_fork_in_child)
-    policy = os.environ.get("OMP_WAIT_POLICY")
-    if policy is None:
-        os.environ["OMP_WAIT_POLICY"] = "passive"
+    user_wait = "OMP_WAIT_POLICY" in os.environ or "GOMP_SPINCOUNT" in os.environ
+    if not user_wait:
+        os.environ["GOMP_SPINCOUNT"] = str(SPIN_COUNT)
     openmp = _global_openmp()
     before = openmp[0]() if openmp else None
     try:
         numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)  # loads the layer, starts its workers
     finally:
-        if policy is None:
-            os.environ.pop("OMP_WAIT_POLICY", None)
+        if not user_wait:
+            os.environ.pop("GOMP_SPINCOUNT", None)
         if openmp and before is not None:
             openmp[1](before)
 

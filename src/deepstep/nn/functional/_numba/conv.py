@@ -50,12 +50,14 @@ WEIGHT_GRAD_CHUNKS = 8
 # Measured, 2 threads, float32, median us serial / parallel (MNIST's 14x14x8 -> 16 5x5 forward at
 # batch 1-64; padded copies of n x 28 x 28 x 8): 2.5 M multiply-adds 90 / 188, 5.0 M 142 / 214,
 # 10 M 262 / 276, 20 M 473 / 379, 40 M 957 / 617; copies of 164 k numbers 21 / 52, 655 k 81 / 79,
-# 1.3 M 162 / 108. An eighth of these thresholds (and of pooling's and batch normalization's) was
-# tried inside resnet_small's training step (batch 32, 64x64x3; its convolutions after the stem fall
-# below 8 M): 21.5 -> 20.5 ms at 2 threads against 2 threads, but 24.2-25.4 ms at 2 threads against
-# 20.5-21.1 ms at 1 when the two alternate (these thresholds: 25.2 / 21.1 and 20.7 / 21.1); not kept.
-PARALLEL_MIN_FMAS = 1 << 23  # multiply-adds of one forward or dW call
-PARALLEL_MIN_COPY = 1 << 19  # numbers written by one padded copy
+# 1.3 M 162 / 108. Those thresholds (8 M, 512 k) were measured with workers that sleep between
+# regions. Workers now poll ~0.4 ms before sleeping (the package's SPIN_COUNT), and an eighth of
+# every threshold (this module's, pooling's, batch normalization's) pays: resnet_small's training
+# step (batch 32, 64x64x3; its convolutions after the stem have 1-5 M multiply-adds), 1 / 2 threads
+# alternating in one process, ms: 18.4-18.9 / 14.9-15.7 (at the old thresholds 18.8 / 19.9; an
+# eighth with sleeping workers 18.7 / 21.6).
+PARALLEL_MIN_FMAS = 1 << 20  # multiply-adds of one forward or dW call
+PARALLEL_MIN_COPY = 1 << 16  # numbers written by one padded copy
 _POOL_MAX = 4  # buffers of one shape kept for reuse
 
 

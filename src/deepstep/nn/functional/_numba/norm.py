@@ -21,7 +21,8 @@ __all__ = ["batch_norm_forward", "batch_norm_backward"]
 # `python benchmarks/bench_twins.py` (float32, forward + backward us, medians of 41, 2 threads, 2
 # shared cores; n x 32 x 32 x 16; two runs): 0.13 M values serial 248-249, parallel 478-483; 0.52 M
 # 675-677 / 714-721; 2.1 M 6296-6598 / 5190-9561. (On the workqueue layer the threshold was 4 M.)
-PARALLEL_MIN_SIZE = 1 << 20
+# That was with sleeping workers (1 M); with polling ones an eighth of it (see ``conv.PARALLEL_MIN_FMAS``).
+PARALLEL_MIN_SIZE = 1 << 17
 
 
 def _twin(kernel: Any, a: np.ndarray) -> Any:

@@ -23,8 +23,9 @@ __all__ = ["NumbaPoolCache", "pool2d_forward", "pool2d_backward", "max_pool2d_pl
 
 # Below this many input numbers the serial twins run. Measured, 2 threads, float32, max 2x2 forward +
 # backward on n x 28 x 28 x 8, median us serial / parallel: 100 k numbers 136 / 201, 401 k 410 / 323,
-# 803 k 785 / 464.
-PARALLEL_MIN_SIZE = 1 << 18
+# 803 k 785 / 464. That was with sleeping workers; with polling ones an eighth of it (see
+# ``conv.PARALLEL_MIN_FMAS``).
+PARALLEL_MIN_SIZE = 1 << 15
 
 
 def _twin(kernel: Any, size: int, new: np.ndarray) -> Any:
