@@ -721,3 +721,28 @@ print(torch.get_num_threads())
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True,
                          timeout=300).stdout
     assert out.strip().splitlines()[-1] == "1"
+
+
+@needs_numba
+@pytest.mark.parametrize("user", [{}, {"GOMP_SPINCOUNT": "7"}, {"OMP_WAIT_POLICY": "passive"}])
+def test_the_workers_poll_setting_is_put_back_and_a_users_choice_kept(user):
+    # GOMP_SPINCOUNT is set only while Numba's OpenMP workers start (libgomp reads it as it loads),
+    # unless the user chose how idle workers wait; the environment is left as it was.
+    script = """
+import os, numpy as np
+from deepstep.nn import functional as F
+from deepstep.nn.functional import _numba
+F.set_kernels("numba")
+F.conv2d(np.ones((2, 6, 6, 8), np.float32), np.ones((3, 3, 8, 8), np.float32), padding="same")
+print(_numba.threading_layer(), os.environ.get("GOMP_SPINCOUNT"), os.environ.get("OMP_WAIT_POLICY"))
+"""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")}
+    env.update(user, NUMBA_NUM_THREADS="2", OPENBLAS_NUM_THREADS="1")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True,
+                         timeout=300).stdout
+    _, spin, policy = out.strip().splitlines()[-1].split()
+    assert (spin, policy) == (user.get("GOMP_SPINCOUNT", "None"), user.get("OMP_WAIT_POLICY", "None"))
