@@ -91,6 +91,12 @@ def format_bytes(nbytes: int) -> str:
 
 
 def _as_shape(shape_or_count: Any, what: str, error: type[Exception]) -> tuple[int, ...]:
+    if type(shape_or_count) is tuple:  # the common case, without the ABC checks (~4x faster)
+        for dim in shape_or_count:
+            if type(dim) is not int or dim < 0:
+                break
+        else:
+            return shape_or_count
     items: Iterable[Any] = (shape_or_count,) if isinstance(shape_or_count, Integral) else shape_or_count
     try:
         shape = tuple(items)

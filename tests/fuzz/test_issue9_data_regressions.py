@@ -27,7 +27,7 @@ from deepstep._limits import (
     check_elements,
     max_elements,
 )
-from deepstep._validation import check_int, check_real
+from deepstep._validation import check_array, check_int, check_real, dtype_name
 from deepstep.data import (
     DataFormatError,
     load_dataset,
@@ -81,6 +81,22 @@ def test_budget_limit_and_environment_override(monkeypatch):
     monkeypatch.setenv(ENV_MAX_ELEMENTS, "lots")
     with pytest.raises(ValueError, match="DEEPSTEP_MAX_ELEMENTS must be a positive integer, got 'lots'"):
         check_elements(1, "x")
+    with pytest.raises(ValueError, match="got 'lots'"):  # refused at every call, not only the first
+        max_elements()
+    # the parsed value is remembered per setting: a change, or going back, is seen at the next call
+    monkeypatch.setenv(ENV_MAX_ELEMENTS, "100")
+    assert max_elements() == 100
+    monkeypatch.delenv(ENV_MAX_ELEMENTS)
+    assert max_elements() == MAX_ELEMENTS and check_elements((2**15, 2**16), "x") == 2**31
+
+
+def test_shapes_of_plain_ints_and_of_other_integers_are_checked_alike():
+    assert check_elements((2, 3), "x") == check_elements((np.int64(2), 3), "x") == check_elements(6, "x") == 6
+    for bad in ((2, True), (2, 3.0), (np.float64(2), 3)):
+        with pytest.raises(SizeLimitError, match="sizes must be integers"):
+            check_elements(bad, "x")
+    with pytest.raises(SizeLimitError, match="sizes must be >= 0, got -1"):
+        check_elements((2, -1), "x")
 
 
 def test_budget_messages_for_absurd_sizes():
@@ -416,3 +432,19 @@ def test_one_hot_and_image_size_beyond_the_budget():
         load_image("unused.png", image_size=(64.5, 64))
     with pytest.raises(ValueError, match="channels must be 1 or 3, got True"):
         load_image("unused.png", channels=True)
+
+
+def test_real_arrays_integer_arguments_and_dtype_names_as_numpy_defines_them():
+    for dtype in (np.int8, np.uint64, np.float16, np.float32, np.float64, np.longdouble):
+        assert check_array(np.zeros(2, dtype), "x").dtype == dtype
+    for dtype in (np.bool_, np.complex64, np.object_, np.str_, "datetime64[s]", "timedelta64[s]"):
+        with pytest.raises(TypeError, match="x must hold real numbers"):
+            check_array(np.zeros(2, dtype), "x")
+    assert check_int(np.int64(3), "n", 1) == 3 and type(check_int(np.int64(3), "n")) is int
+    for bad in (True, 2.0, "2"):
+        with pytest.raises(TypeError, match="n must be an integer"):
+            check_int(bad, "n")
+    with pytest.raises(ValueError, match="n must be >= 1, got 0"):
+        check_int(0, "n", 1)
+    for dtype in (np.float32, np.dtype(np.float64), np.dtype(">f4"), np.int16):
+        assert dtype_name(dtype) == np.dtype(dtype).name

@@ -51,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from ..._validation import brief_repr, check_float_array, check_int, check_same_dtype
+from ..._validation import brief_repr, check_float_array, check_int, check_same_dtype, dtype_name
 from . import _parallel, _registry
 from ._params import Padding4, Pair, as_pair, check_buffers, check_data_format, resolve_padding
 from .im2col import NCHW, NHWC, Layout, col2im, im2col, layout_for
@@ -432,7 +432,7 @@ def conv2d(
     if activation not in (None, "relu"):
         raise ValueError(f"activation must be None or 'relu', got {activation!r}")
     f = w.shape[3] if layout.channels_last else w.shape[0]
-    problem = {"dtype": x.dtype.name, "layout": layout.name, "n": n, "c": c, "f": f, "kernel": kernel,
+    problem = {"dtype": dtype_name(x.dtype), "layout": layout.name, "n": n, "c": c, "f": f, "kernel": kernel,
                "stride": stride_hw, "dilation": dilation_hw, "need_dx": bool(need_dx)}
     impl = _registry.choose("conv2d", problem)
     if impl.name != "numpy":

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..._validation import brief_repr, check_float_array, check_real, check_same_dtype
+from ..._validation import brief_repr, check_float_array, check_real, check_same_dtype, dtype_name
 from . import _registry
 
 __all__ = ["batch_norm", "batch_norm_backward"]
@@ -73,7 +73,7 @@ def batch_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, axis: int = -
     if (mean is None) != (var is None):
         raise ValueError("mean and var must be given together (inference) or both omitted (training)")
     epsilon = check_real(epsilon, "epsilon", 0.0, float(np.finfo(x.dtype).max), inclusive_min=False)
-    problem = {"dtype": x.dtype.name, "channels_last": ax == x.ndim - 1, "size": x.size}
+    problem = {"dtype": dtype_name(x.dtype), "channels_last": ax == x.ndim - 1, "size": x.size}
     impl = _registry.choose("batch_norm", problem)
     return impl.forward(x, gamma, beta, ax, epsilon, mean, var)
 

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..._validation import check_choice, check_float_array
+from ..._validation import check_choice, check_float_array, dtype_name
 from . import _parallel, _registry
 from ._params import Padding4, Pair, as_pair, check_buffers, check_data_format, resolve_padding
 
@@ -435,7 +435,7 @@ def pool2d(
                 f"padding on the {side} ({pad}) must be smaller than the pool window ({window}) "
                 f"so that every window holds a real pixel; got padding={padding!r}, pool_size={pool_size!r}"
             )
-    problem = {"dtype": x.dtype.name, "layout": data_format, "mode": mode}
+    problem = {"dtype": dtype_name(x.dtype), "layout": data_format, "mode": mode}
     impl = _registry.choose("pool2d", problem)
     if impl.name != "numpy":
         return impl.forward(x, pool, strides, pads, (out_h, out_w), mode, data_format)

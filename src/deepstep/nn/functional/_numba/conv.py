@@ -38,6 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...._validation import dtype_name
 from .. import _numba_codegen as _codegen
 from . import _kernels, compiling, generated, twin, wide_registers
 
@@ -46,7 +47,7 @@ __all__ = ["NumbaConvCache", "conv2d_forward", "conv2d_backward", "WEIGHT_GRAD_C
 # Fixed number of batch chunks of the dW/db reduction: enough to keep 2-4 threads busy, few enough
 # that the per-chunk partial sums stay small. Changing it changes the (float) rounding of dW.
 WEIGHT_GRAD_CHUNKS = 8
-# Below these amounts of work the serial twins run: waking the sleeping OpenMP workers costs more.
+# Below these amounts of work the serial twins run: starting a parallel region costs more.
 # Measured, 2 threads, float32, median us serial / parallel (MNIST's 14x14x8 -> 16 5x5 forward at
 # batch 1-64; padded copies of n x 28 x 28 x 8): 2.5 M multiply-adds 90 / 188, 5.0 M 142 / 214,
 # 10 M 262 / 276, 20 M 473 / 379, 40 M 957 / 617; copies of 164 k numbers 21 / 52, 655 k 81 / 79,
@@ -105,7 +106,7 @@ def _ceil(a: int, b: int) -> int:
 
 
 def _u(*values: int) -> tuple[np.uint64, ...]:
-    return tuple(np.uint64(v) for v in values)
+    return tuple(map(np.uint64, values))
 
 
 def _blocks(dtype: np.dtype, window_row: int, f: int) -> tuple[int, int, int, int]:
@@ -113,7 +114,7 @@ def _blocks(dtype: np.dtype, window_row: int, f: int) -> tuple[int, int, int, in
     dW kernel's ``R`` rows, and its ``(R, L)`` block (one rule for the forward's buffer and the backward)."""
     lanes = _codegen.CHANNEL_BLOCK
     fp = _ceil(f, lanes) * lanes
-    r_block, l_block = _codegen.weight_grad_block(np.dtype(dtype).name, window_row, fp, wide_registers())
+    r_block, l_block = _codegen.weight_grad_block(dtype_name(dtype), window_row, fp, wide_registers())
     return fp, _ceil(window_row, r_block) * r_block, r_block, l_block
 
 
@@ -145,9 +146,9 @@ def _forward_call(xp: np.ndarray, wm: np.ndarray, bias: np.ndarray, out: np.ndar
     _, kwc, fp = wm.shape
     if out.shape[3] != fp:
         raise AssertionError(f"out has {out.shape[3]} channels, the kernels write {fp}")
-    _, l_block = _codegen.forward_block(out.dtype.name, fp)
+    _, l_block = _codegen.forward_block(dtype_name(out.dtype), fp)
     fmas = n * out_rows * out_cols * fp * kh * kwc
-    name = _codegen.forward_kernel(out.dtype.name, fp, kwc)
+    name = _codegen.forward_kernel(dtype_name(out.dtype), fp, kwc)
     kernel = twin(getattr(generated(), name), fmas, PARALLEL_MIN_FMAS)
     # packed by blocks of output channels: (Fp / L, kh, kwc, L)
     wk = np.ascontiguousarray(wm.reshape(kh, kwc, fp // l_block, l_block).transpose(2, 0, 1, 3))
@@ -190,7 +191,7 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: t
     top, bottom, left, right = pads
     oh, ow = out_hw
     fp, kwcp, _, _ = _blocks(x.dtype, kw * c, f)
-    p_block, _ = _codegen.forward_block(x.dtype.name, fp)
+    p_block, _ = _codegen.forward_block(dtype_name(x.dtype), fp)
     hp = h + top + bottom
     # Columns: the padded image, the last pixel block's overreach (forward) and the last row
     # block's overreach (dW reads kwcp >= kw*C numbers from the last window).
@@ -256,7 +257,7 @@ def _dout_frame(x_shape: tuple[int, int, int, int], w_shape: tuple[int, int, int
     oh, ow = out_hw
     sh, sw = stride
     top, _, left, _ = pads
-    p_block = max(p for p, _ in (_codegen.FORWARD_BLOCKS[dtype.name], _codegen.WIDE_FORWARD_BLOCK))
+    p_block = max(p for p, _ in (_codegen.FORWARD_BLOCKS[dtype_name(dtype)], _codegen.WIDE_FORWARD_BLOCK))
     th_max, tw_max = _ceil(kh, sh), _ceil(kw, sw)
     hd = max(oh, (top + h - 1) // sh + 1) + th_max
     wdd = max(ow, (left + wd - 1) // sw + 1 + p_block) + tw_max

@@ -31,6 +31,15 @@ def _twin(kernel: Any, a: np.ndarray) -> Any:
     return twin(kernel, a.size, PARALLEL_MIN_SIZE, a.nbytes)
 
 
+def _tiled(dtype: np.dtype, span: int, *vectors: np.ndarray) -> list[np.ndarray]:
+    """Each ``(C,)`` vector repeated ``span`` times, as ``dtype`` (``np.tile`` of each, in one buffer:
+    2.5 us for four vectors against 11.6 us)."""
+    out = np.empty((len(vectors), span, vectors[0].shape[0]), dtype=dtype)
+    for row, vector in zip(out, vectors, strict=True):
+        row[...] = vector
+    return list(out.reshape(len(vectors), -1))
+
+
 def batch_norm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, epsilon: float,
                        mean: np.ndarray | None, var: np.ndarray | None
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -51,8 +60,7 @@ def batch_norm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, epsil
                     np.empty((_k.CHUNKS, c)))
         inv_std = (1.0 / np.sqrt(var + x.dtype.type(epsilon))).astype(x.dtype)  # the reference's rounding
         xhat, out = np.empty_like(x), np.empty_like(x)
-        mean_t, inv_std_t, gamma_t, beta_t = (np.tile(v.astype(x.dtype, copy=False), span)
-                                              for v in (mean, inv_std, gamma, beta))
+        mean_t, inv_std_t, gamma_t, beta_t = _tiled(x.dtype, span, mean, inv_std, gamma, beta)
         normalize = _twin(_k.normalize, x)
         normalize(flat, m, c, span, mean_t, inv_std_t, gamma_t, beta_t, xhat.reshape(-1), out.reshape(-1))
     return out, xhat, inv_std, mean, var
@@ -72,7 +80,7 @@ def batch_norm_backward(dout: np.ndarray, xhat: np.ndarray, gamma: np.ndarray, i
     with compiling():
         backward = _twin(_k.backward, dout)
         backward(dout.reshape(-1), np.ascontiguousarray(xhat).reshape(-1), dout.size // c, c, span,
-                 np.tile(coef.astype(dtype, copy=False), span), dtype.type(count), training, dbeta, dgamma,
+                 _tiled(dtype, span, coef)[0], dtype.type(count), training, dbeta, dgamma,
                  dx.reshape(-1), np.empty((_k.CHUNKS, 2, span * c)), np.empty((_k.CHUNKS, 2, c)),
                  np.empty(span * c, dtype), np.empty(span * c, dtype))
     return dx, dgamma, dbeta
