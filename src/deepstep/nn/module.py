@@ -27,6 +27,11 @@ from .parameter import Parameter
 __all__ = ["Module"]
 
 
+# Types that are never a module nor hold one (the walk behind named_parameters skips them at once:
+# resnet_small's walk 180 -> 150 us; train_on_batch walks twice a step).
+_ATOMS = frozenset({int, float, str, bool, type(None), np.ndarray, Parameter})
+
+
 class Module:
     """Base of layers and models: forward/backward with explicit caches and named parameters."""
 
@@ -48,11 +53,13 @@ class Module:
         attribute, as ``"<attribute>/<index>"``), in attribute order."""
         out: list[tuple[str, Module]] = []
         for key, value in vars(self).items():
+            if type(value) in _ATOMS:  # most attributes: skipped without an isinstance check
+                continue
             if isinstance(value, Module):
                 out.append((key.lstrip("_"), value))
             elif isinstance(value, (list, tuple)):  # a tuple, not list | tuple: faster here
                 for i, v in enumerate(value):
-                    if isinstance(v, Module):
+                    if type(v) not in _ATOMS and isinstance(v, Module):
                         out.append((f"{key.lstrip('_')}/{i}", v))
         return out
 

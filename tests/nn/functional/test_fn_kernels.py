@@ -746,3 +746,48 @@ print(_numba.threading_layer(), os.environ.get("GOMP_SPINCOUNT"), os.environ.get
                          timeout=300).stdout
     _, spin, policy = out.strip().splitlines()[-1].split()
     assert (spin, policy) == (user.get("GOMP_SPINCOUNT", "None"), user.get("OMP_WAIT_POLICY", "None"))
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(7,), (3, 5, 5, 9), (2, 300, 300)])  # serial twins, and the drivers
+@pytest.mark.parametrize("threads", [1, 2])
+def test_numba_relu_is_bitwise_the_numpy_reference(dtype, shape, threads, monkeypatch):
+    from deepstep.nn.functional._numba import _load
+
+    monkeypatch.setattr(_load, "free_cpus", lambda: 2)  # a busy machine would keep the drivers serial
+    rng = np.random.default_rng(len(shape))
+    x = rng.standard_normal(shape).astype(dtype)
+    dout = rng.standard_normal(shape).astype(dtype)
+    flat, dflat = x.reshape(-1), dout.reshape(-1)
+    flat[:6] = [np.nan, -0.0, 0.0, np.inf, -np.inf, 1e-45]  # NaN stays, -0.0 becomes 0.0, 0 * inf is NaN
+    dflat[:6] = [1.0, np.inf, -np.inf, 2.0, np.inf, -3.0]
+    F.set_kernels("numpy")
+    want, want_cache = F.relu(x)
+    with np.errstate(invalid="ignore"):  # NumPy warns of its 0 * inf
+        want_dx = F.relu_backward(dout, want_cache)
+    F.set_kernels("numba")
+    before = F.get_num_threads()
+    F.set_num_threads(threads)
+    try:
+        got, cache = F.relu(x)
+        got_dx = F.relu_backward(dout, cache)
+        into = np.full_like(dout, 7.0)
+        assert F.relu_backward(dout, cache, out=into) is into
+        mine = x.copy()
+        overwritten, _ = F.relu(mine, overwrite_x=True)
+    finally:
+        F.set_num_threads(before)
+    for g, w in ((got, want), (got_dx, want_dx), (into, want_dx), (overwritten, want)):
+        assert g.dtype == w.dtype and g.shape == w.shape
+        assert np.array_equal(g.view(f"u{g.itemsize}"), w.view(f"u{w.itemsize}"))  # the same bits
+    assert overwritten is mine
+
+
+@needs_numba
+def test_relu_of_a_strided_view_runs_on_numpy_and_is_right():
+    F.set_kernels("numba")
+    x = np.arange(-8.0, 8.0, dtype=np.float32).reshape(4, 4)[:, ::2]
+    out, cache = F.relu(x)
+    assert np.array_equal(out, np.maximum(x, 0))
+    assert np.array_equal(F.relu_backward(np.ones_like(x), cache), (x > 0).astype(np.float32))

@@ -10,7 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from ..._validation import brief_repr, check_float_array, check_int, check_real
+from ..._validation import brief_repr, check_float_array, check_int, check_real, dtype_name
+from . import _registry
 
 __all__ = [
     "relu",
@@ -53,7 +54,19 @@ def relu(x: np.ndarray, overwrite_x: bool = False) -> tuple[np.ndarray, np.ndarr
     x = check_float_array(x, "x")
     if not isinstance(overwrite_x, bool):
         raise TypeError(f"overwrite_x must be a bool, got {brief_repr(overwrite_x)}")
-    return np.maximum(x, x.dtype.type(0), out=x if overwrite_x else None), x
+    return _registry.choose("relu", _problem(x)).forward(x, overwrite_x), x
+
+
+def _problem(x: np.ndarray) -> dict[str, Any]:
+    return {"dtype": dtype_name(x.dtype), "size": x.size, "contiguous": x.flags.c_contiguous}
+
+
+def _numpy_relu(x: np.ndarray, overwrite_x: bool) -> np.ndarray:
+    return np.maximum(x, x.dtype.type(0), out=x if overwrite_x else None)
+
+
+def _numpy_relu_backward(dout: np.ndarray, x: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+    return np.multiply(dout, x > 0, out=out, dtype=dout.dtype)
 
 
 def relu_backward(dout: np.ndarray, cache: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -74,7 +87,9 @@ def relu_backward(dout: np.ndarray, cache: np.ndarray, out: np.ndarray | None = 
                                 and out.dtype == dout.dtype):
         got = f"{out.dtype} array of shape {out.shape}" if isinstance(out, np.ndarray) else type(out).__name__
         raise ValueError(f"out must be a {dout.dtype} array of shape {dout.shape} (like dout), got {got}")
-    return np.multiply(dout, x > 0, out=out, dtype=dout.dtype)
+    problem = _problem(x)
+    problem["contiguous"] = problem["contiguous"] and dout.flags.c_contiguous
+    return _registry.choose("relu", problem).backward(dout, x, out)
 
 
 def leaky_relu(x: np.ndarray, alpha: float = 0.01) -> tuple[np.ndarray, tuple[np.ndarray, float]]:
@@ -189,3 +204,7 @@ def softmax_backward(dout: np.ndarray, cache: tuple[np.ndarray, int]) -> np.ndar
     s = _check_cache(s, "softmax")
     dout = _check_dout(dout, s, "output")
     return s * (dout - (dout * s).sum(axis=axis, keepdims=True))
+
+
+_registry.register("relu", _registry.Implementation(
+    "numpy", lambda problem: True, _numpy_relu, _numpy_relu_backward, np.ndarray))

@@ -1,4 +1,4 @@
-"""Hand-written Numba kernels (NHWC): padding copies and pooling.
+"""Hand-written Numba kernels (NHWC): padding copies, pooling and ReLU.
 
 Each kernel is parallel over independent samples or output rows (``prange``), and each output
 element is computed by one thread in a fixed loop order, so results do not depend on the thread
@@ -164,7 +164,36 @@ def _avg_pool_backward(dout, kh, kw, sh, sw, top, left, dx):  # pragma: no cover
                             dx[b, y, xx, q] += dout[b, oy, ox, q] * inv
 
 
+RELU_CHUNKS = 16  # fixed pieces of the flat array, one prange task each
+
+
+def _relu_forward(x, out):  # pragma: no cover - compiled
+    """``out = max(x, 0)`` elementwise on flat arrays, as ``np.maximum(x, 0)``: NaN stays NaN, and -0.0
+    becomes 0.0 (``np.maximum`` returns its second operand when they compare equal)."""
+    n = np.uint64(x.size)
+    step = (n + np.uint64(RELU_CHUNKS - 1)) // np.uint64(RELU_CHUNKS)
+    zero = x.dtype.type(0)
+    for t in prange(RELU_CHUNKS):
+        lo = np.uint64(t) * step
+        for i in range(lo, min(lo + step, n)):
+            v = x[i]
+            out[i] = v if (v > zero or v != v) else zero
+
+
+def _relu_backward(dout, x, dx):  # pragma: no cover - compiled
+    """``dx = dout * (x > 0)`` elementwise on flat arrays, as the NumPy reference (``0 * inf`` is NaN)."""
+    n = np.uint64(x.size)
+    step = (n + np.uint64(RELU_CHUNKS - 1)) // np.uint64(RELU_CHUNKS)
+    zero, one = dout.dtype.type(0), dout.dtype.type(1)
+    for t in prange(RELU_CHUNKS):
+        lo = np.uint64(t) * step
+        for i in range(lo, min(lo + step, n)):
+            dx[i] = dout[i] * (one if x[i] > zero else zero)
+
+
 pad_copy, pad_copy_serial = twins(_pad_copy, "pad_copy")
+relu_forward, relu_forward_serial = twins(_relu_forward, "relu_forward")
+relu_backward, relu_backward_serial = twins(_relu_backward, "relu_backward")
 max_pool_backward, max_pool_backward_serial = twins(_max_pool_backward, "max_pool_backward")
 avg_pool_forward, avg_pool_forward_serial = twins(_avg_pool_forward, "avg_pool_forward")
 avg_pool_backward, avg_pool_backward_serial = twins(_avg_pool_backward, "avg_pool_backward")

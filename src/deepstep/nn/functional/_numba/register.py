@@ -16,6 +16,7 @@ from ...._validation import check_float_array
 from .. import _registry
 from ..normalization import _numpy_batch_norm_backward
 from . import conv as nconv
+from . import elementwise as nelementwise
 from . import is_warm, note_compiling
 from . import layout as nlayout
 from . import norm as nnorm
@@ -199,6 +200,26 @@ def batch_norm_backward(dout: np.ndarray, cache: BatchNormCache) -> tuple[np.nda
                                      cache["training"])
 
 
+# Below this many values `auto` keeps NumPy's ReLU (a compiled call has a few microseconds of fixed
+# cost; at 32x8x8x64 values NumPy's forward / backward took 50 / 39 us, the compiled ones 13 / 19 on
+# one thread: see `elementwise.PARALLEL_MIN_SIZE`).
+RELU_AUTO_MIN_SIZE = 1 << 12
+
+
+def relu_supports(problem: dict[str, Any]) -> bool:
+    """Compiled ReLU for contiguous float32/float64 arrays (under ``auto``: of ``RELU_AUTO_MIN_SIZE``
+    values or more). Measured in resnet_small's training step (batch 32, 64x64x3): its 13 ReLU layers
+    took 0.68 / 0.69 ms forward / backward with NumPy at 1 or 2 threads."""
+    if problem.get("dtype") not in ("float32", "float64") or not problem.get("contiguous"):
+        return False
+    return problem.get("size", 0) >= RELU_AUTO_MIN_SIZE or _registry.get_kernels() == "numba"
+
+
+def relu_forward(x: np.ndarray, overwrite_x: bool) -> np.ndarray:
+    _tell_once(x.dtype)
+    return nelementwise.relu_forward(x, overwrite_x)
+
+
 def register_all() -> None:
     _registry.register("conv2d", _registry.Implementation("numba", conv_supports, conv_forward,
                                                           conv_backward, Conv2DCache))
@@ -207,3 +228,5 @@ def register_all() -> None:
 
     _registry.register("batch_norm", _registry.Implementation(
         "numba", batch_norm_supports, batch_norm_forward, batch_norm_backward, BatchNormCache))
+    _registry.register("relu", _registry.Implementation(
+        "numba", relu_supports, relu_forward, nelementwise.relu_backward, np.ndarray))

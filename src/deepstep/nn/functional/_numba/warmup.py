@@ -7,8 +7,9 @@ the cache in about a second) when this process has written them. Small shapes su
 compiles per argument *types*, and the calls below reach every kernel variant a network can use
 (forward blocks 7x8 and 4x16, dW blocks of 4 and 8 rows x 8 and 16 channels, dx at stride 1 and 2,
 fused ReLU; of the forward kernels written out for window rows of up to 12 numbers, those of the
-model zoo), max pooling (NHWC and NCHW), the NCHW layout copies and channels-last batch normalization, each as
-its serial twin and as its parallel driver.
+model zoo; dW blocks of a short window row's length for those), max pooling (NHWC and NCHW), the NCHW
+layout copies, channels-last batch normalization and ReLU, each as its serial twin and as its parallel
+driver.
 """
 
 from __future__ import annotations
@@ -69,6 +70,8 @@ def _run_every_kernel(dtype: str) -> None:
     F.batch_norm_backward(out, cache)
     out, cache = F.batch_norm(x, gamma, beta, mean=cache["batch_mean"], var=cache["batch_var"])
     F.batch_norm_backward(out, cache)
+    out, cache = F.relu(x)  # ReLU layers (flat kernels: any shape)
+    F.relu_backward(out, cache)
 
 
 def main(argv: list[str]) -> int:
