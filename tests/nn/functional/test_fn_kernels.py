@@ -306,11 +306,13 @@ def test_numba_results_do_not_depend_on_the_thread_count(dtype, monkeypatch):
     w = rng.standard_normal((3, 3, 5, 12)).astype(dtype)
     b = rng.standard_normal(12).astype(dtype)
     dout = rng.standard_normal((19, 5, 5, 12)).astype(dtype)
+    from deepstep.nn.functional._numba import _load
     from deepstep.nn.functional._numba import conv as nconv
     from deepstep.nn.functional._numba import pool as npool
     from deepstep.nn.functional._numba import threads as numba_threads
 
-    # the parallel drivers at any size (small problems run the serial twins otherwise)
+    # the parallel drivers at any size (small problems, and a busy machine, run the serial twins otherwise)
+    monkeypatch.setattr(_load, "free_cpus", lambda: 2)
     monkeypatch.setattr(nconv, "PARALLEL_MIN_FMAS", 0)
     monkeypatch.setattr(nconv, "PARALLEL_MIN_COPY", 0)
     monkeypatch.setattr(npool, "PARALLEL_MIN_SIZE", 0)
@@ -545,9 +547,10 @@ def test_numba_batch_norm_does_not_depend_on_the_thread_count(dtype, monkeypatch
     x = (rng.standard_normal((37, 5, 3, 6)) * 3 + 2).astype(dtype)  # 555 rows: chunks of 69 and 70
     gamma, beta = rng.standard_normal(6).astype(dtype), rng.standard_normal(6).astype(dtype)
     dout = rng.standard_normal(x.shape).astype(dtype)
-    from deepstep.nn.functional._numba import norm
+    from deepstep.nn.functional._numba import _load, norm
 
     monkeypatch.setattr(norm, "PARALLEL_MIN_SIZE", 0)  # 1 thread: the serial twins; 2: the parallel drivers
+    monkeypatch.setattr(_load, "free_cpus", lambda: 2)  # a busy machine would keep the drivers serial
     runs = []
     for threads in ("1", "2"):
         monkeypatch.setenv("OPENBLAS_NUM_THREADS", threads)
