@@ -4,7 +4,8 @@ Every op of :mod:`deepstep.nn.functional` that has an accelerated kernel asks :f
 a small description of the call (dtype, layout, sizes). The registry holds, per op, an ordered
 list of :class:`Implementation`; the first whose ``supports(problem)`` holds runs. The NumPy
 reference is always last and supports everything, so it is the fallback. The backward pass runs
-the implementation that made the forward's cache (:func:`implementation_of`).
+the implementation that made the forward's cache (:func:`implementation_of`); ReLU, whose cache is its
+input array whichever implementation ran, chooses again for its backward (both give the same bits).
 
 Selection (``DEEPSTEP_KERNELS`` or :func:`set_kernels`):
 

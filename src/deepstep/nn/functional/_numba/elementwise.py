@@ -1,8 +1,8 @@
 """ReLU with the compiled kernels of :mod:`._kernels` (flat arrays: any shape and layout).
 
 The same bits as the NumPy reference (:mod:`..activations`, tested): ``max(x, 0)`` keeps NaN and
-makes -0.0 0.0, and the gradient is ``dout * (x > 0)``. Each element is computed alone, so the result does not
-depend on the thread count.
+makes -0.0 0.0, and the gradient is ``dout * (x > 0)``. Each element is computed alone, so the result
+does not depend on the thread count.
 """
 
 from __future__ import annotations
