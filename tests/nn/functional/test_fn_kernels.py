@@ -101,15 +101,18 @@ def test_every_written_out_window_row_matches_the_numpy_reference(dtype, filters
     x = rng.standard_normal((2, 5, 11, c)).astype(dtype)
     w = rng.standard_normal((3, kw, c, filters)).astype(dtype)
     b = rng.standard_normal(filters).astype(dtype)
-    F.set_kernels("numpy")
-    out_ref, cache_ref = F.conv2d(x, w, b, padding="same", activation="relu", need_dx=c > 2)
-    dout = rng.standard_normal(out_ref.shape).astype(dtype)
-    want = (out_ref, *F.conv2d_backward(dout, cache_ref))
-    F.set_kernels("numba")
-    out, cache = F.conv2d(x, w, b, padding="same", activation="relu", need_dx=c > 2)
-    assert type(cache).__module__.endswith("_numba.register")  # the compiled kernels ran
-    got = (out, *F.conv2d_backward(dout, cache))
-    _close(got, want, dtype, (dtype, filters, window_row))
+    # one input channel: stride 1 runs the unit-step variant (a pixel's window one number after its
+    # neighbour's), stride 2 the general one
+    for stride in (1, 2) if c == 1 else (1,):
+        F.set_kernels("numpy")
+        out_ref, cache_ref = F.conv2d(x, w, b, stride, padding="same", activation="relu", need_dx=c > 2)
+        dout = rng.standard_normal(out_ref.shape).astype(dtype)
+        want = (out_ref, *F.conv2d_backward(dout, cache_ref))
+        F.set_kernels("numba")
+        out, cache = F.conv2d(x, w, b, stride, padding="same", activation="relu", need_dx=c > 2)
+        assert type(cache).__module__.endswith("_numba.register")  # the compiled kernels ran
+        got = (out, *F.conv2d_backward(dout, cache))
+        _close(got, want, dtype, (dtype, filters, window_row, stride))
 
 
 @needs_numba

@@ -102,14 +102,17 @@ def _constants(count: int) -> str:
 UNROLLED_ROW_MAX = 12
 
 
-def forward_kernel(dtype: str, channels_padded: int, window_row: int) -> str:
-    """Name of the forward driver for ``dtype``, ``channels_padded`` output channels and ``kw * C``."""
+def forward_kernel(dtype: str, channels_padded: int, window_row: int, unit_step: bool = False) -> str:
+    """Name of the forward driver for ``dtype``, ``channels_padded`` output channels and ``kw * C``;
+    ``unit_step``: neighbouring pixels' windows are one number apart (``C * sw == 1``)."""
     p_block, l_block = forward_block(dtype, channels_padded)
     suffix = f"_k{window_row}" if window_row <= UNROLLED_ROW_MAX else ""
+    if suffix and unit_step:
+        suffix += "_u"
     return f"conv_forward_p{p_block}_l{l_block}{suffix}"
 
 
-def _forward(p_block: int, l_block: int, window_row: int | None = None) -> str:
+def _forward(p_block: int, l_block: int, window_row: int | None = None, unit: bool = False) -> str:
     """The forward kernel: for every output row and block of P pixels x L channels::
 
         out[b, oy, ox, f] = act(bias[f]
@@ -118,7 +121,10 @@ def _forward(p_block: int, l_block: int, window_row: int | None = None) -> str:
     ``r`` runs over the ``kwc = kw * C`` numbers of one window row (contiguous in NHWC); the filters
     ``wk`` are packed by blocks of ``L`` output channels, ``(Fp / L, kh, kwc, L)``, so that a block's
     weights are one contiguous run. With ``window_row`` the row loop is written out for that ``kwc``
-    (constant offsets; the argument ``kwc`` must equal it). Outputs go to
+    (constant offsets; the argument ``kwc`` must equal it). With ``unit`` as well (one input channel at
+    stride 1: ``C * sw == 1``), pixel ``p``'s tap ``r`` is the row's number ``p + r``, so the loads of
+    the ``(p, r)`` that share a number are one load (MNIST's 28x28x1 -> 8 5x5 forward, in-process A/B,
+    1 thread: 0.70 -> 0.60 ms, bits equal). Outputs go to
     ``out[b, oy*osy + oy0, ox*osx + ox0, f]`` (strided outputs serve the strided dx phases), whole
     blocks of ``L`` channels: ``out`` has ``Fp`` channels. Rows of ``xp`` outside ``[vlo, vhi)`` are
     zero padding: their taps are skipped (in-process A/B, 1 thread, MNIST's 14x14x8 -> 16 5x5 SAME:
@@ -128,7 +134,7 @@ def _forward(p_block: int, l_block: int, window_row: int | None = None) -> str:
     ``F < Fp`` crop a padded output instead.)
     """
     P, L = p_block, l_block
-    suffix = f"_k{window_row}" if window_row else ""
+    suffix = (f"_k{window_row}" if window_row else "") + ("_u" if unit else "")
     args = ("xp, hp, wpa, cin, vlo, vhi, wk, kh, kwc, fp, bias, out, n, oh, ow, sh, sw, iy0, ix0, out_h, "
             "out_w, osy, osx, oy0, ox0, relu, zero")
     lines = [
@@ -166,7 +172,9 @@ def _forward(p_block: int, l_block: int, window_row: int | None = None) -> str:
     def tap(indent: str, r: str, w_base: str, w_offset: int) -> list[str]:
         out = [f"{indent}w{l_} = wk[{w_base} + U{w_offset + l_}]" for l_ in range(L)]
         for p in range(P):
-            out.append(f"{indent}v = xp[x{p} + {r}]")
+            # unit step (C * sw == 1): pixel p's tap r is the row's number p + r, one load for all
+            # the (p, r) that share it
+            out.append(f"{indent}v = xp[xb + U{p + int(r[1:])}]" if unit else f"{indent}v = xp[x{p} + {r}]")
             out += [f"{indent}a{p}_{l_} += v * w{l_}" for l_ in range(L)]
         return out
 
@@ -524,6 +532,7 @@ def source() -> str:
     parts = [_HEADER.format(constants=_constants(count))]
     parts += [_forward(p, l_) for p, l_ in forward]
     parts += [_forward(p, l_, k) for p, l_ in forward for k in range(1, UNROLLED_ROW_MAX + 1)]
+    parts += [_forward(p, l_, k, unit=True) for p, l_ in forward for k in range(1, UNROLLED_ROW_MAX + 1)]
     parts += [_weight_grad(r, l_) for r, l_ in weight]
     parts.append(_max_pool(CHANNEL_BLOCK))
     parts.append(_plane_row(None, None))

@@ -148,7 +148,7 @@ def _forward_call(xp: np.ndarray, wm: np.ndarray, bias: np.ndarray, out: np.ndar
         raise AssertionError(f"out has {out.shape[3]} channels, the kernels write {fp}")
     _, l_block = _codegen.forward_block(dtype_name(out.dtype), fp)
     fmas = n * out_rows * out_cols * fp * kh * kwc
-    name = _codegen.forward_kernel(dtype_name(out.dtype), fp, kwc)
+    name = _codegen.forward_kernel(dtype_name(out.dtype), fp, kwc, unit_step=cin * stride[1] == 1)
     kernel = twin(getattr(generated(), name), fmas, PARALLEL_MIN_FMAS)
     # packed by blocks of output channels: (Fp / L, kh, kwc, L)
     wk = np.ascontiguousarray(wm.reshape(kh, kwc, fp // l_block, l_block).transpose(2, 0, 1, 3))
