@@ -106,10 +106,22 @@ def forward_kernel(dtype: str, channels_padded: int, window_row: int, unit_step:
     """Name of the forward driver for ``dtype``, ``channels_padded`` output channels and ``kw * C``;
     ``unit_step``: neighbouring pixels' windows are one number apart (``C * sw == 1``)."""
     p_block, l_block = forward_block(dtype, channels_padded)
-    suffix = f"_k{window_row}" if window_row <= UNROLLED_ROW_MAX else ""
-    if suffix and unit_step:
-        suffix += "_u"
+    suffix = _forward_suffix(window_row if window_row <= UNROLLED_ROW_MAX else None, unit_step)
     return f"conv_forward_p{p_block}_l{l_block}{suffix}"
+
+
+def _forward_suffix(window_row: int | None, unit: bool) -> str:
+    """The name suffix of a forward kernel variant: ``_k<kwc>`` written out, ``_u`` for the unit step
+    (which exists only written out)."""
+    return f"_k{window_row}{'_u' if unit else ''}" if window_row else ""
+
+
+def _zero_row_taps(indent: str) -> list[str]:
+    """Lines setting ``i0, i1``: the filter rows ``i`` whose input row ``y0 + i`` lies in ``[vlo, vhi)``
+    (the others read zero padding and are skipped; ``i1 >= i0``)."""
+    return [f"{indent}i0 = vlo - y0 if y0 < vlo else U0",
+            f"{indent}i1 = min(kh, vhi - y0) if y0 < vhi else U0",
+            f"{indent}i1 = max(i0, i1)"]
 
 
 def _forward(p_block: int, l_block: int, window_row: int | None = None, unit: bool = False) -> str:
@@ -134,7 +146,9 @@ def _forward(p_block: int, l_block: int, window_row: int | None = None, unit: bo
     ``F < Fp`` crop a padded output instead.)
     """
     P, L = p_block, l_block
-    suffix = (f"_k{window_row}" if window_row else "") + ("_u" if unit else "")
+    if unit and not window_row:
+        raise ValueError("the unit-step forward kernel exists only with its window row written out")
+    suffix = _forward_suffix(window_row, unit)
     args = ("xp, hp, wpa, cin, vlo, vhi, wk, kh, kwc, fp, bias, out, n, oh, ow, sh, sw, iy0, ix0, out_h, "
             "out_w, osy, osx, oy0, ox0, relu, zero")
     lines = [
@@ -149,9 +163,7 @@ def _forward(p_block: int, l_block: int, window_row: int | None = None, unit: bo
         "    sp = sw * cin",
         # taps that read the zero rows above ``vlo`` or from ``vhi`` on are skipped (0 * w adds nothing)
         "    y0 = oy * sh + iy0",
-        "    i0 = vlo - y0 if y0 < vlo else U0",
-        "    i1 = min(kh, vhi - y0) if y0 < vhi else U0",
-        "    i1 = max(i0, i1)",
+        *_zero_row_taps("    "),
         "    for fb in range(nfb):",
         f"        f0 = fb * U{L}",
         f"        wb = fb * kh * kwc * U{L}",
@@ -169,21 +181,23 @@ def _forward(p_block: int, l_block: int, window_row: int | None = None, unit: bo
     for p in range(P):
         lines.append(f"                x{p} = xb + U{p} * sp")
 
-    def tap(indent: str, r: str, w_base: str, w_offset: int) -> list[str]:
+    def tap(indent: str, r: int | None, w_base: str, w_offset: int) -> list[str]:
+        """Tap ``r`` of the written-out row, or the loop's ``r`` (None)."""
         out = [f"{indent}w{l_} = wk[{w_base} + U{w_offset + l_}]" for l_ in range(L)]
         for p in range(P):
-            # unit step (C * sw == 1): pixel p's tap r is the row's number p + r, one load for all
-            # the (p, r) that share it
-            out.append(f"{indent}v = xp[xb + U{p + int(r[1:])}]" if unit else f"{indent}v = xp[x{p} + {r}]")
+            if unit:  # C * sw == 1: pixel p's tap r is the row's number p + r, one load for all such (p, r)
+                out.append(f"{indent}v = xp[xb + U{p + r}]")
+            else:
+                out.append(f"{indent}v = xp[x{p} + {'r' if r is None else f'U{r}'}]")
             out += [f"{indent}a{p}_{l_} += v * w{l_}" for l_ in range(L)]
         return out
 
     if window_row:
         for r in range(window_row):
-            lines += tap("                ", f"U{r}", "wi", r * L)
+            lines += tap("                ", r, "wi", r * L)
     else:
         lines += ["                for r in range(kwc):", f"                    wr = wi + r * U{L}"]
-        lines += tap("                    ", "r", "wr", 0)
+        lines += tap("                    ", None, "wr", 0)
     lines.append("            if relu:")
     for p in range(P):
         for l_ in range(L):
@@ -239,9 +253,8 @@ def _weight_grad(r_block: int, l_block: int) -> str:
     lines += [f"                db[k * fp + f0 + U{l_}] += s{l_}" for l_ in range(L)]
     lines += [
         "            y0 = oy * sh",
-        "            i0 = vlo - y0 if y0 < vlo else U0",
-        "            i1 = min(kh, vhi - y0) if y0 < vhi else U0",
-        "            for i in range(i0, max(i0, i1)):",
+        *_zero_row_taps("            "),
+        "            for i in range(i0, i1):",
         "                xrow = (b * hp + y0 + i) * wpa * cin",
         "                for rb in range(nrb):",
         f"                    r0 = rb * U{R}",
