@@ -797,3 +797,37 @@ def test_relu_of_a_strided_view_runs_on_numpy_and_is_right():
     out, cache = F.relu(x)
     assert np.array_equal(out, np.maximum(x, 0))
     assert np.array_equal(F.relu_backward(np.ones_like(x), cache), (x > 0).astype(np.float32))
+
+
+@needs_numba
+@hypothesis.settings(max_examples=40)
+@given(st.lists(st.integers(1, 9), min_size=1, max_size=4), st.sampled_from(DTYPES), st.integers(0, 999))
+def test_numba_relu_matches_numpy_bitwise_and_pytorch_over_shapes(shape, dtype, seed):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal(shape) * 3).astype(dtype)
+    x.flat[0] = 0.0  # the kink: the gradient there is 0 in all three
+    dout = rng.standard_normal(shape).astype(dtype)
+    F.set_kernels("numpy")
+    want, cache = F.relu(x)
+    want_dx = F.relu_backward(dout, cache)
+    F.set_kernels("numba")
+    got, cache = F.relu(x)
+    got_dx = F.relu_backward(dout, cache)
+    assert np.array_equal(got, want) and np.array_equal(got_dx, want_dx)
+    xt = torch.tensor(x, requires_grad=True)
+    out_t = torch.relu(xt)
+    out_t.backward(torch.tensor(dout))
+    assert np.array_equal(got, out_t.detach().numpy()) and np.array_equal(got_dx, xt.grad.numpy())
+
+
+@needs_numba
+def test_numba_relu_gradient_is_numerically_right():
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((3, 4, 5, 6))
+    x[np.abs(x) < 1e-3] = 0.5  # finite differences off the kink
+    F.set_kernels("numba")
+    out, cache = F.relu(x)
+    dout = rng.standard_normal(x.shape)
+    (num,) = numerical_gradients(lambda: F.relu(x)[0], [x], dout)
+    assert rel_error(F.relu_backward(dout, cache), num) < 1e-8
